@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/internal/blob/azure"
+)
+
+// TestSDKEndToEnd runs the official Node SDK (@criipto/signatures 1.35.1) against a real server in both
+// modes, then checks that no plaintext document byte reached a disk or the blob store.
+func TestSDKEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: not in -short")
+	}
+	for _, m := range []mode{embedded, production} {
+		t.Run(string(m), func(t *testing.T) {
+			s := startServer(t, m, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "e2e/sdk-e2e.mjs")
+			cmd.Env = append(os.Environ(),
+				"ESIGN_ENDPOINT="+s.URL+"/v1/graphql",
+				"ESIGN_CLIENT_ID="+s.writeKey.ClientID, "ESIGN_CLIENT_SECRET="+s.writeKey.ClientSecret,
+				"ESIGN_READONLY_CLIENT_ID="+s.readKey.ClientID, "ESIGN_READONLY_CLIENT_SECRET="+s.readKey.ClientSecret)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("SDK end-to-end script failed: %v\n%s", err, out)
+			}
+			t.Logf("SDK script:\n%s", lastLines(string(out), 12))
+			assertNoPlaintext(t, s)
+		})
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// plaintextMarkers are what a stored PDF would show: its header, raw or base64 (as a JSON []byte).
+var plaintextMarkers = [][]byte{[]byte("%PDF"), []byte("JVBERi")}
+
+func containsPlaintext(b []byte) bool {
+	for _, m := range plaintextMarkers {
+		if bytes.Contains(b, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// assertNoPlaintext scans every file of the data folder and every blob in Azurite.
+func assertNoPlaintext(t *testing.T, s *testServer) {
+	t.Helper()
+	files := 0
+	err := filepath.WalkDir(s.env["DATA_DIR"], func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if containsPlaintext(b) {
+			t.Errorf("plaintext PDF bytes in %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn := s.env["AZURE_STORAGE_CONNECTION_STRING"]; conn != "" {
+		ctx := context.Background()
+		blobs, err := azure.New(ctx, conn, s.env["AZURE_STORAGE_CONTAINER"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		if err := blobs.List(ctx, "", func(k string) bool { keys = append(keys, k); return true }); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			b, err := blobs.Get(ctx, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if containsPlaintext(b) {
+				t.Errorf("plaintext PDF bytes in blob %s", k)
+			}
+		}
+		t.Logf("scanned %d files and %d blobs: no plaintext", files, len(keys))
+		return
+	}
+	t.Logf("scanned %d files: no plaintext", files)
+}

@@ -1,0 +1,456 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"esign/graph/model"
+	"esign/internal/order"
+	"esign/internal/signing"
+)
+
+// Domain → GraphQL.
+
+func (r *Resolver) orderModel(o *order.SignatureOrder) *model.SignatureOrder {
+	m := &model.SignatureOrder{
+		ApplicationID:  o.ApplicationID,
+		ClosedAt:       o.ClosedAt,
+		CreatedAt:      o.CreatedAt,
+		ExpiresAt:      o.ExpiresAt,
+		ID:             o.ID,
+		MaxSignatories: o.MaxSignatories,
+		Status:         model.SignatureOrderStatus(o.Status),
+		Timezone:       o.Timezone,
+		Title:          o.Title,
+		TraceID:        o.TraceID,
+		UI:             uiModel(o.UI),
+		Documents:      make([]model.Document, 0, len(o.Documents)),
+		Signatories:    make([]*model.Signatory, 0, len(o.Signatories)),
+	}
+	for i := range o.Documents {
+		m.Documents = append(m.Documents, documentModel(o, &o.Documents[i]))
+	}
+	for i := range o.Signatories {
+		m.Signatories = append(m.Signatories, r.signatoryModel(o, &o.Signatories[i]))
+	}
+	for _, p := range o.EvidenceProviders {
+		m.EvidenceProviders = append(m.EvidenceProviders, providerModel(p))
+	}
+	if m.EvidenceProviders == nil {
+		m.EvidenceProviders = []model.SignatureEvidenceProvider{}
+	}
+	if o.Webhook != nil {
+		m.Webhook = &model.SignatureOrderWebhook{URL: o.Webhook.URL}
+	}
+	return m
+}
+
+func documentModel(o *order.SignatureOrder, d *order.Document) model.Document {
+	doc := &model.PDFDocument{
+		ID:         d.ID,
+		Title:      d.Title,
+		Reference:  d.Reference,
+		DocumentID: d.DocumentID,
+		Signatures: []model.Signature{},
+		Ref:        model.DocumentRef{OrderID: o.ID, DocumentID: d.ID},
+	}
+	if d.FormEnabled != nil {
+		doc.Form = &model.PDFDocumentForm{Enabled: *d.FormEnabled, Fields: []*model.PDFDocumentFormField{}}
+	}
+	return doc
+}
+
+func uiModel(ui order.UI) *model.SignatureOrderUI {
+	m := &model.SignatureOrderUI{
+		DisableRejection:         ui.DisableRejection,
+		EnableCancel:             ui.EnableCancel,
+		Language:                 model.Language(ui.Language),
+		RenderPDFAnnotationLayer: ui.RenderPdfAnnotationLayer,
+		SignatoryRedirectURI:     ui.SignatoryRedirectURI,
+		Stylesheet:               ui.Stylesheet,
+	}
+	if ui.Logo != nil {
+		m.Logo = &model.SignatureOrderUILogo{Src: ui.Logo.Src, Href: ui.Logo.Href}
+	}
+	return m
+}
+
+func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *model.Signatory {
+	ui := o.UI
+	if s.UI != nil {
+		ui = *s.UI
+	}
+	m := &model.Signatory{
+		OrderID:           o.ID,
+		CooldownExpiresAt: s.CooldownExpiresAt,
+		Href:              r.Service.SignatoryHref(s.ID),
+		ID:                s.ID,
+		Reference:         s.Reference,
+		Role:              s.Role,
+		SignatoryRole:     model.SignatoryRole(s.SignatoryRole),
+		SigningAs:         s.SigningAs,
+		SigningSequence:   &model.SignatorySigningSequence{InitialNumber: s.SigningSequence},
+		SpanID:            s.SpanID,
+		Status:            model.SignatoryStatus(s.Status),
+		StatusReason:      s.StatusReason,
+		Token:             r.Service.SignatoryToken(s.ID),
+		TraceID:           o.TraceID,
+		UI:                uiModel(ui),
+		Documents:         &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
+		EvidenceProviders: []model.SignatureEvidenceProvider{},
+	}
+	for _, sd := range signatoryDocuments(o, s) {
+		d := o.Document(sd.ID)
+		if d == nil {
+			continue
+		}
+		edge := &model.SignatoryDocumentEdge{Node: documentModel(o, d)}
+		if st, ok := s.DocumentStatus[d.ID]; ok {
+			status := model.SignatoryDocumentStatus(st)
+			edge.Status = &status
+		} else if sd.Preapproved {
+			status := model.SignatoryDocumentStatusPreapproved
+			edge.Status = &status
+		}
+		m.Documents.Edges = append(m.Documents.Edges, edge)
+	}
+	for _, p := range signatoryProviders(o, s) {
+		m.EvidenceProviders = append(m.EvidenceProviders, providerModel(p))
+	}
+	return m
+}
+
+// signatoryDocuments is the signatory's subset, or every document when none was given.
+func signatoryDocuments(o *order.SignatureOrder, s *order.Signatory) []order.SignatoryDocument {
+	if s.Documents != nil {
+		return s.Documents
+	}
+	all := make([]order.SignatoryDocument, len(o.Documents))
+	for i, d := range o.Documents {
+		all[i] = order.SignatoryDocument{ID: d.ID}
+	}
+	return all
+}
+
+// signatoryProviders are the signatory's chosen providers, or the order's enabled-by-default ones.
+func signatoryProviders(o *order.SignatureOrder, s *order.Signatory) []order.EvidenceProvider {
+	var out []order.EvidenceProvider
+	for _, p := range o.EvidenceProviders {
+		chosen := p.EnabledByDefault
+		if s.EvidenceProviders != nil {
+			chosen = false
+			for _, id := range s.EvidenceProviders {
+				chosen = chosen || id == p.ID
+			}
+		}
+		if chosen {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func providerModel(p order.EvidenceProvider) model.SignatureEvidenceProvider {
+	switch p.Kind {
+	case order.ProviderAllOf:
+		m := &model.AllOfSignatureEvidenceProvider{ID: p.ID, Providers: []model.SingleSignatureEvidenceProvider{}}
+		for _, sub := range p.AllOf {
+			if single, ok := providerModel(sub).(model.SingleSignatureEvidenceProvider); ok {
+				m.Providers = append(m.Providers, single)
+			}
+		}
+		return m
+	case order.ProviderOIDC:
+		o := p.OIDC
+		return &model.OidcJWTSignatureEvidenceProvider{ID: p.ID, Name: o.Name, Domain: o.Domain, ClientID: o.ClientID,
+			AcrValues: nonNil(o.AcrValues), AlwaysRedirect: o.AlwaysRedirect}
+	case order.ProviderCriiptoVerify:
+		c := p.CriiptoVerify
+		audience := c.ClientID
+		if len(c.Audiences) > 0 {
+			audience = c.Audiences[0]
+		}
+		return &model.CriiptoVerifySignatureEvidenceProvider{ID: p.ID, Name: "criiptoVerify", Domain: c.Domain,
+			ClientID: c.ClientID, Audience: audience, Audiences: nonNil(c.Audiences), AcrValues: nonNil(c.AcrValues),
+			AlwaysRedirect: c.AlwaysRedirect, LoginHint: c.LoginHint, Message: c.Message, Scope: c.Scope,
+			Version: model.CriiptoVerifyEvidenceProviderVersion(c.Version)}
+	case order.ProviderNoop:
+		return &model.NoopSignatureEvidenceProvider{ID: p.ID, Name: p.Noop.Name}
+	default:
+		d := p.Drawable
+		return &model.DrawableSignatureEvidenceProvider{ID: p.ID, RequireName: d.RequireName,
+			MinimumWidth: d.MinimumWidth, MinimumHeight: d.MinimumHeight}
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (r *Resolver) signatoryOf(o *order.SignatureOrder, id string) *model.Signatory {
+	s := o.Signatory(id)
+	if s == nil {
+		return nil
+	}
+	return r.signatoryModel(o, s)
+}
+
+// GraphQL → domain.
+
+func createDraft(in model.CreateSignatureOrderInput) (order.Draft, error) {
+	d := order.Draft{
+		Title:                         in.Title,
+		MaxSignatories:                in.MaxSignatories,
+		ExpiresInDays:                 in.ExpiresInDays,
+		ExpiresAt:                     in.ExpiresAt,
+		Timezone:                      in.Timezone,
+		DisableVerifyEvidenceProvider: deref(in.DisableVerifyEvidenceProvider),
+		FixDocumentFormattingErrors:   deref(in.FixDocumentFormattingErrors),
+		SignatureAppearance:           appearance(in.SignatureAppearance),
+	}
+	if in.EvidenceValidationStages != nil {
+		d.EvidenceValidationStages = make([]string, len(in.EvidenceValidationStages))
+		for i, s := range in.EvidenceValidationStages {
+			d.EvidenceValidationStages[i] = string(s)
+		}
+	}
+	if in.UI != nil {
+		d.UI = uiDraft(in.UI.SignatoryRedirectURI, in.UI.Language, in.UI.Logo, in.UI.Stylesheet,
+			in.UI.DisableRejection, in.UI.EnableCancel, in.UI.RenderPDFAnnotationLayer)
+	}
+	d.Webhook = webhook(in.Webhook)
+	for i, p := range in.EvidenceProviders {
+		if p == nil {
+			continue
+		}
+		ep, err := providerDraft(fmt.Sprintf("evidenceProviders[%d]", i), p.Oidc, p.CriiptoVerify, p.Noop, p.Drawable, p.AllOf)
+		if err != nil {
+			return order.Draft{}, err
+		}
+		ep.EnabledByDefault = p.EnabledByDefault == nil || *p.EnabledByDefault
+		d.EvidenceProviders = append(d.EvidenceProviders, ep)
+	}
+	for i, doc := range in.Documents {
+		dd, err := documentDraft(fmt.Sprintf("documents[%d]", i), doc)
+		if err != nil {
+			return order.Draft{}, err
+		}
+		d.Documents = append(d.Documents, dd)
+	}
+	for i, s := range in.Signatories {
+		sd, err := signatoryDraft(fmt.Sprintf("signatories[%d]", i), signatoryFields(*s))
+		if err != nil {
+			return order.Draft{}, err
+		}
+		d.Signatories = append(d.Signatories, sd)
+	}
+	return d, nil
+}
+
+func deref(b *bool) bool { return b != nil && *b }
+
+func webhook(in *model.CreateSignatureOrderWebhookInput) *order.Webhook {
+	if in == nil {
+		return nil
+	}
+	return &order.Webhook{URL: in.URL, ValidateConnectivity: deref(in.ValidateConnectivity), Secret: in.Secret}
+}
+
+func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, error) {
+	if in == nil || (in.PDF == nil) == (in.XML == nil) {
+		return order.DocumentDraft{}, order.Invalid(field, "exactly one of pdf and xml must be given")
+	}
+	if in.XML != nil {
+		return order.DocumentDraft{Kind: order.DocumentXML, Title: in.XML.Title}, nil
+	}
+	p := in.PDF
+	if p.SealsPageTemplate != nil {
+		return order.DocumentDraft{}, order.NotImplemented(field + ".pdf.sealsPageTemplate")
+	}
+	d := order.DocumentDraft{Kind: order.DocumentPDF, Title: p.Title, Reference: p.Reference,
+		StorageMode: string(p.StorageMode), RemoveBookmarks: deref(p.RemoveBookmarks), Data: p.Blob}
+	if p.DisplayDocumentID != nil {
+		s := string(*p.DisplayDocumentID)
+		d.DisplayDocumentID = &s
+	}
+	if p.Form != nil {
+		d.FormEnabled = &p.Form.Enabled
+	}
+	return d, nil
+}
+
+func uiDraft(redirect *string, lang *model.Language, logo *model.SignatureOrderUILogoInput, stylesheet *string,
+	disableRejection, enableCancel, annotations *bool) *order.UI {
+	ui := &order.UI{SignatoryRedirectURI: redirect, Stylesheet: stylesheet, DisableRejection: deref(disableRejection),
+		EnableCancel: deref(enableCancel), RenderPdfAnnotationLayer: deref(annotations)}
+	if lang != nil {
+		ui.Language = string(*lang)
+	}
+	if logo != nil {
+		ui.Logo = &order.Logo{Src: logo.Src, Href: logo.Href}
+	}
+	return ui
+}
+
+func appearance(in *model.SignatureAppearanceInput) *order.SignatureAppearance {
+	if in == nil {
+		return nil
+	}
+	templates := func(ts []*model.SignatureAppearanceTemplateInput) []order.SignatureAppearanceTemplate {
+		var out []order.SignatureAppearanceTemplate
+		for _, t := range ts {
+			ot := order.SignatureAppearanceTemplate{Template: t.Template}
+			for _, r := range t.Replacements {
+				ot.Replacements = append(ot.Replacements, order.SignatureAppearanceReplacement{Placeholder: r.Placeholder, FromEvidence: r.FromEvidence})
+			}
+			out = append(out, ot)
+		}
+		return out
+	}
+	return &order.SignatureAppearance{IdentifierFromEvidence: in.IdentifierFromEvidence,
+		HeaderLeft: templates(in.HeaderLeft), DisplayName: templates(in.DisplayName), Footer: templates(in.Footer)}
+}
+
+func providerDraft(field string, oidc *model.OidcEvidenceProviderInput, verify *model.CriiptoVerifyProviderInput,
+	noop *model.NoopEvidenceProviderInput, drawable *model.DrawableEvidenceProviderInput, allOf *model.AllOfEvidenceProviderInput) (order.EvidenceProvider, error) {
+	var p order.EvidenceProvider
+	if oidc != nil {
+		p.OIDC = &order.OIDCProvider{Name: oidc.Name, Domain: oidc.Domain, ClientID: oidc.ClientID, Audience: oidc.Audience,
+			AcrValues: oidc.AcrValues, AlwaysRedirect: deref(oidc.AlwaysRedirect), UniqueEvidenceKey: oidc.UniqueEvidenceKey}
+	}
+	if verify != nil {
+		// criiptoVerify takes its domain and client from the application's Verify configuration,
+		// which this service does not have yet.
+		return p, order.NotImplemented(field + ".criiptoVerify (use an oidc provider)")
+	}
+	if noop != nil {
+		p.Noop = &order.NoopProvider{Name: noop.Name}
+	}
+	if drawable != nil {
+		p.Drawable = &order.DrawableProvider{RequireName: deref(drawable.RequireName),
+			MinimumWidth: drawable.MinimumWidth, MinimumHeight: drawable.MinimumHeight}
+	}
+	if allOf != nil {
+		p.AllOf = []order.EvidenceProvider{}
+		for j, sub := range allOf.Providers {
+			sp, err := providerDraft(fmt.Sprintf("%s.allOf.providers[%d]", field, j), sub.Oidc, sub.CriiptoVerify, sub.Noop, sub.Drawable, nil)
+			if err != nil {
+				return p, err
+			}
+			p.AllOf = append(p.AllOf, sp)
+		}
+	}
+	return p, nil
+}
+
+// signatoryInput is the field set the three signatory inputs share.
+type signatoryInput struct {
+	CooldownExpiresAt   *string
+	SignatoryRole       *model.SignatoryRole
+	Reference, Role     *string
+	SigningAs           *string
+	Documents           []*model.SignatoryDocumentInput
+	EvidenceProviders   []*model.SignatoryEvidenceProviderInput
+	EvidenceValidation  []*model.SignatoryEvidenceValidationInput
+	SignatureAppearance *model.SignatureAppearanceInput
+	UI                  *model.SignatoryUIInput
+	SigningSequence     *int
+}
+
+func signatoryFields(in model.CreateSignatureOrderSignatoryInput) signatoryInput {
+	return signatoryInput(in)
+}
+
+func addSignatoryFields(in model.AddSignatoryInput) signatoryInput {
+	return signatoryInput{in.CooldownExpiresAt, in.SignatoryRole, in.Reference, in.Role, in.SigningAs, in.Documents,
+		in.EvidenceProviders, in.EvidenceValidation, in.SignatureAppearance, in.UI, in.SigningSequence}
+}
+
+func changeSignatoryFields(in model.ChangeSignatoryInput) signatoryInput {
+	return signatoryInput{in.CooldownExpiresAt, nil, in.Reference, in.Role, in.SigningAs, in.Documents,
+		in.EvidenceProviders, in.EvidenceValidation, in.SignatureAppearance, in.UI, in.SigningSequence}
+}
+
+func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, error) {
+	d := order.SignatoryDraft{Reference: in.Reference, Role: in.Role, SigningAs: in.SigningAs,
+		SigningSequence: in.SigningSequence, SignatureAppearance: appearance(in.SignatureAppearance)}
+	if in.CooldownExpiresAt != nil {
+		t, err := time.Parse(time.RFC3339Nano, *in.CooldownExpiresAt)
+		if err != nil {
+			return d, order.Invalid(field+".cooldownExpiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
+		}
+		t = t.UTC().Truncate(time.Microsecond)
+		d.CooldownExpiresAt = &t
+	}
+	if in.SignatoryRole != nil {
+		role := order.Role(*in.SignatoryRole)
+		d.SignatoryRole = &role
+	}
+	if in.Documents != nil {
+		d.Documents = []order.SignatoryDocument{}
+		for _, doc := range in.Documents {
+			sd := order.SignatoryDocument{ID: doc.ID, Preapproved: deref(doc.Preapproved)}
+			if doc.PDFSealPosition != nil {
+				sd.SealPositions = append(sd.SealPositions, sealPosition(*doc.PDFSealPosition))
+			}
+			for _, p := range doc.PDFSealPositions {
+				sd.SealPositions = append(sd.SealPositions, sealPosition(*p))
+			}
+			d.Documents = append(d.Documents, sd)
+		}
+	}
+	if in.EvidenceProviders != nil {
+		d.EvidenceProviders = []string{}
+		for j, p := range in.EvidenceProviders {
+			if p.Oidc != nil || p.CriiptoVerify != nil || p.Noop != nil || p.Drawable != nil || p.AllOf != nil {
+				return d, order.Invalid(fmt.Sprintf("%s.evidenceProviders[%d]", field, j),
+					"give only the id of one of the order's evidence providers")
+			}
+			d.EvidenceProviders = append(d.EvidenceProviders, p.ID)
+		}
+	}
+	if in.EvidenceValidation != nil {
+		d.EvidenceValidation = []order.EvidenceValidation{}
+		for _, v := range in.EvidenceValidation {
+			d.EvidenceValidation = append(d.EvidenceValidation, order.EvidenceValidation{Key: v.Key, Value: v.Value, Boolean: v.Boolean})
+		}
+	}
+	if in.UI != nil {
+		d.UI = uiDraft(in.UI.SignatoryRedirectURI, in.UI.Language, in.UI.Logo, in.UI.Stylesheet,
+			in.UI.DisableRejection, in.UI.EnableCancel, in.UI.RenderPDFAnnotationLayer)
+	}
+	return d, nil
+}
+
+func sealPosition(p model.PDFSealPosition) order.SealPosition {
+	return order.SealPosition{Page: p.Page, X: p.X, Y: p.Y, Scale: p.Scale}
+}
+
+func bytesModel(b signing.DocumentBytes, original bool) model.Blob {
+	if original {
+		return b.Original
+	}
+	return b.Current
+}
+
+// documentBlob answers blob/originalBlob: bytes already read in this request (closeSignatureOrder's
+// answer), else decrypted on demand; null once the document is deleted.
+func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, original bool) (model.Blob, error) {
+	if b, ok := rememberedBytes(ctx, ref.DocumentID); ok {
+		return bytesModel(b, original), nil
+	}
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.Service.DocumentBytes(ctx, p, ref.OrderID, ref.DocumentID)
+	if err != nil {
+		return nil, err
+	}
+	rememberBytes(ctx, map[string]signing.DocumentBytes{ref.DocumentID: b})
+	return bytesModel(b, original), nil
+}

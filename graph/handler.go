@@ -1,0 +1,298 @@
+package graph
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"esign/internal/order"
+	"esign/internal/signing"
+)
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxBodyBytes    int64 // request body, cut off while reading
+	MaxComplexity   int   // gqlgen complexity (1 per field by default)
+	MaxDepth        int   // nesting of selection sets
+	MaxParserTokens int   // tokens in the query document
+}
+
+// OperationObserver records each operation's outcome and duration (metrics).
+type OperationObserver interface {
+	ObserveOperation(operation, outcome string, d time.Duration)
+}
+
+// Handler serves POST /v1/graphql: it authenticates the caller (HTTP Basic), enforces the limits, runs
+// the operation and answers every error in the contract's shape.
+type Handler struct {
+	exec     *handler.Server
+	service  *signing.Service
+	log      *slog.Logger
+	maxBody  int64
+	observer OperationObserver
+}
+
+// NewHandler builds the GraphQL handler. Only JSON POST is accepted: no GET or multipart
+// operations, so a browser form cannot run a mutation (CSRF).
+func NewHandler(r *Resolver, limits Limits, observer OperationObserver) *Handler {
+	exec := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	h := &Handler{exec: exec, service: r.Service, log: r.Log, maxBody: limits.MaxBodyBytes, observer: observer}
+	exec.AddTransport(jsonPOST{h: h})
+	exec.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	exec.SetParserTokenLimit(limits.MaxParserTokens)
+	exec.Use(extension.Introspection{}) // the API is public: its schema is no secret
+	exec.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	exec.Use(depthLimit{max: limits.MaxDepth})
+	exec.SetErrorPresenter(h.presentError)
+	exec.SetRecoverFunc(func(ctx context.Context, v any) error {
+		ref := newReference()
+		h.log.ErrorContext(ctx, "panic in resolver", "reference", ref, "panic", fmt.Sprint(v))
+		return &gqlerror.Error{Message: "internal error (reference " + ref + ")"}
+	})
+	exec.AroundResponses(h.observe)
+	return h
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var p *signing.Principal
+	var authErr error
+	if id, secret, ok := r.BasicAuth(); ok {
+		principal, err := h.service.Authenticate(r.Context(), id, secret)
+		switch {
+		case err == nil:
+			p = &principal
+		case isDomainError(err):
+			authErr = err
+		default:
+			authErr = h.internal(r.Context(), "authenticate", err)
+		}
+	}
+	h.exec.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), p, authErr)))
+}
+
+func isDomainError(err error) bool {
+	_, ok := order.AsError(err)
+	return ok
+}
+
+// presentError is the one place errors are translated for clients: domain errors keep their message,
+// GraphQL errors (parse, validation, limits) keep theirs, anything else becomes an opaque reference
+// that is logged with the real cause.
+func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+		return gqlErr // produced by gqlgen itself: parse, validation, coercion, limits
+	}
+	path := graphql.GetPath(ctx)
+	cause := err
+	if gqlErr != nil {
+		cause = gqlErr.Err
+		if gqlErr.Path != nil {
+			path = gqlErr.Path
+		}
+	}
+	if de, ok := order.AsError(cause); ok {
+		msg := de.Message
+		if de.Code == order.CodeInvalid && de.Field == "" && len(path) > 0 {
+			msg = path.String() + ": " + msg
+		}
+		return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": string(de.Code)}}
+	}
+	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
+		return &gqlerror.Error{Message: "the request was cancelled or took too long", Path: path}
+	}
+	ie := h.internal(ctx, "resolve", cause)
+	return &gqlerror.Error{Message: ie.Message, Path: path, Extensions: map[string]any{"code": "INTERNAL"}}
+}
+
+// internal logs an unexpected error under a fresh reference and returns the safe answer for it.
+func (h *Handler) internal(ctx context.Context, what string, err error) *order.Error {
+	ref := newReference()
+	h.log.ErrorContext(ctx, what+" failed", "reference", ref, "err", err)
+	return &order.Error{Code: "INTERNAL", Message: "internal error (reference " + ref + ")"}
+}
+
+func newReference() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (h *Handler) observe(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if h.observer != nil && graphql.HasOperationContext(ctx) {
+		name := "unknown"
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil {
+			name = string(oc.Operation.Operation) + " " + topField(oc.Operation)
+		}
+		outcome := "ok"
+		if resp != nil && len(resp.Errors) > 0 {
+			outcome = "error"
+		}
+		h.observer.ObserveOperation(name, outcome, time.Since(start))
+	}
+	return resp
+}
+
+// topField names an operation by its first root field (clients' operation names are free text, and
+// a metric label must stay bounded).
+func topField(op *ast.OperationDefinition) string {
+	for _, sel := range op.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok {
+			return f.Name
+		}
+	}
+	return "unknown"
+}
+
+// depthLimit rejects operations nested deeper than max selection sets.
+type depthLimit struct{ max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = depthLimit{}
+
+func (depthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (depthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (d depthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, oc.Doc.Fragments, 0); depth > d.max {
+		return gqlerror.Errorf("query is nested %d levels deep, more than the limit of %d", depth, d.max)
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, fragments ast.FragmentDefinitionList, seen int) int {
+	if seen > 64 { // fragment cycles are rejected by validation; this only bounds the walk
+		return seen
+	}
+	deepest := 0
+	for _, sel := range set {
+		var depth int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if len(s.SelectionSet) > 0 {
+				depth = 1 + selectionDepth(s.SelectionSet, fragments, seen+1)
+			}
+		case *ast.InlineFragment:
+			depth = selectionDepth(s.SelectionSet, fragments, seen+1)
+		case *ast.FragmentSpread:
+			if f := fragments.ForName(s.Name); f != nil {
+				depth = selectionDepth(f.SelectionSet, fragments, seen+1)
+			}
+		}
+		deepest = max(deepest, depth)
+	}
+	return deepest
+}
+
+// jsonPOST is the only transport: application/json POST bodies, read under a size limit, and
+// answers written without echoing the request (gqlgen's stock transport quotes the whole body in
+// decoding errors, which would put document bytes into responses and logs).
+type jsonPOST struct{ h *Handler }
+
+func (jsonPOST) Supports(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "application/json"
+}
+
+func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	ctx := r.Context()
+	w.Header().Set("Content-Type", "application/json")
+	fail := func(status int, msg string) {
+		w.WriteHeader(status)
+		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: msg}}))
+	}
+	limit := t.h.maxBody
+	if r.ContentLength > limit {
+		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d bytes", r.ContentLength, limit))
+		return
+	}
+	start := graphql.Now()
+	body, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is more than the limit of %d bytes", limit))
+			return
+		}
+		fail(http.StatusBadRequest, "the request body could not be read")
+		return
+	}
+	var params graphql.RawParams
+	if err := json.Unmarshal(body, &params); err != nil {
+		fail(http.StatusBadRequest, "the request body is not a JSON object {query, variables, operationName}")
+		return
+	}
+	body = nil // the decoded variables hold what is needed; let the raw body be collected
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	rc, opErr := exec.CreateOperationContext(ctx, &params)
+	if opErr != nil {
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	writeResponse(w, responses(ctx))
+}
+
+// readBody reads the whole body into one allocation when the length is known.
+func readBody(r io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, contentLength)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	// A client that sent more than it announced is cut off here rather than silently truncated.
+	var extra [1]byte
+	if n, _ := r.Read(extra[:]); n > 0 {
+		return nil, errors.New("body longer than Content-Length")
+	}
+	return buf, nil
+}
+
+// writeResponse streams {"data":…,"errors":…} without re-encoding the (possibly large) data.
+func writeResponse(w io.Writer, resp *graphql.Response) {
+	_, _ = io.WriteString(w, `{"data":`)
+	if len(resp.Data) == 0 {
+		_, _ = io.WriteString(w, "null")
+	} else {
+		_, _ = w.Write(resp.Data)
+	}
+	if len(resp.Errors) > 0 {
+		_, _ = io.WriteString(w, `,"errors":`)
+		errs, _ := json.Marshal(resp.Errors)
+		_, _ = w.Write(errs)
+	}
+	if len(resp.Extensions) > 0 {
+		_, _ = io.WriteString(w, `,"extensions":`)
+		ext, _ := json.Marshal(resp.Extensions)
+		_, _ = w.Write(ext)
+	}
+	_, _ = io.WriteString(w, "}")
+}

@@ -1,0 +1,27 @@
+// Package blob stores opaque, already-encrypted bytes under string keys. Backends: fs (a local folder,
+// the embedded default) and azure (Azure Blob Storage). Every backend passes the conformance suite in
+// blobtest.
+package blob
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Get when no blob has the key.
+var ErrNotFound = errors.New("blob not found")
+
+// Store keeps blobs. Keys are slash-separated paths of [A-Za-z0-9._-] segments (no "..", no leading
+// slash); implementations reject others.
+type Store interface {
+	// Put writes the blob, replacing any blob with the same key. A reader never sees a partial blob.
+	Put(ctx context.Context, key string, data []byte) error
+	// Get returns the blob, or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Delete removes the blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, key string) error
+	// List calls fn with every key that starts with prefix, in no particular order, until fn returns false.
+	List(ctx context.Context, prefix string, fn func(key string) bool) error
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+}

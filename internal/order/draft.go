@@ -1,0 +1,583 @@
+package order
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+	_ "time/tzdata" // timezone names must resolve on any machine, not only where tzdata is installed
+)
+
+// Draft is a new order as the caller asked for it, before defaults, ids and validation.
+type Draft struct {
+	Title                         *string
+	MaxSignatories                *int
+	ExpiresInDays                 *int
+	ExpiresAt                     *string
+	Timezone                      *string
+	DisableVerifyEvidenceProvider bool
+	FixDocumentFormattingErrors   bool
+	EvidenceValidationStages      []string
+	SignatureAppearance           *SignatureAppearance
+	UI                            *UI
+	Webhook                       *Webhook
+	EvidenceProviders             []EvidenceProvider
+	Documents                     []DocumentDraft
+	Signatories                   []SignatoryDraft
+}
+
+// DocumentDraft is a document as uploaded: metadata plus its (already decoded) bytes.
+type DocumentDraft struct {
+	Kind              DocumentKind
+	Title             string
+	Reference         *string
+	StorageMode       string
+	DisplayDocumentID *string
+	FormEnabled       *bool
+	RemoveBookmarks   bool
+	Data              []byte
+}
+
+// SignatoryDraft is a signatory as the caller asked for it.
+type SignatoryDraft struct {
+	Reference         *string
+	Role              *string
+	SigningAs         *string
+	SignatoryRole     *Role
+	SigningSequence   *int
+	CooldownExpiresAt *time.Time
+	// Documents nil means all documents. At creation, ids may name a document by its reference,
+	// since the caller cannot know the ids the service will give.
+	Documents           []SignatoryDocument
+	EvidenceProviders   []string
+	EvidenceValidation  []EvidenceValidation
+	SignatureAppearance *SignatureAppearance
+	UI                  *UI
+}
+
+// Env is what building an order needs from outside: the clock, id generation and the caller's kind.
+type Env struct {
+	Now             time.Time
+	NewID           func() string
+	TestApplication bool // TEST applications may use the noop evidence provider
+	MaxDocumentSize int
+}
+
+// Build validates a draft and returns the new order (without document versions: the caller stores the
+// bytes and adds them). Errors are *Error with CodeInvalid.
+func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
+	o := &SignatureOrder{
+		ID:                            env.NewID(),
+		ApplicationID:                 applicationID,
+		Title:                         d.Title,
+		Status:                        StatusOpen,
+		CreatedAt:                     env.Now,
+		MaxSignatories:                DefaultMaxSignatories,
+		Timezone:                      DefaultTimezone,
+		TraceID:                       env.NewID(),
+		DisableVerifyEvidenceProvider: d.DisableVerifyEvidenceProvider,
+		FixDocumentFormattingErrors:   d.FixDocumentFormattingErrors,
+		SignatureAppearance:           d.SignatureAppearance,
+		Webhook:                       d.Webhook,
+	}
+	if d.MaxSignatories != nil {
+		if err := checkMaxSignatories(*d.MaxSignatories); err != nil {
+			return nil, err
+		}
+		o.MaxSignatories = *d.MaxSignatories
+	}
+	expiresAt, err := expiry(d, env.Now)
+	if err != nil {
+		return nil, err
+	}
+	o.ExpiresAt = expiresAt
+	if d.Timezone != nil {
+		if _, err := time.LoadLocation(*d.Timezone); err != nil || *d.Timezone == "" || *d.Timezone == "Local" {
+			return nil, Invalid("timezone", "%q is not an IANA timezone name (see the timezones query)", *d.Timezone)
+		}
+		o.Timezone = *d.Timezone
+	}
+	if o.UI, err = checkUI("ui", d.UI); err != nil {
+		return nil, err
+	}
+	if d.Webhook != nil {
+		if err := checkWebhook(d.Webhook); err != nil {
+			return nil, err
+		}
+	}
+	if o.EvidenceValidationStages, err = checkStages(d.EvidenceValidationStages); err != nil {
+		return nil, err
+	}
+	if err := checkAppearance("signatureAppearance", d.SignatureAppearance); err != nil {
+		return nil, err
+	}
+	if o.EvidenceProviders, err = buildProviders(d.EvidenceProviders, env); err != nil {
+		return nil, err
+	}
+	if o.Documents, err = buildDocuments(d.Documents, env); err != nil {
+		return nil, err
+	}
+	if _, err := o.AddSignatories("signatories", d.Signatories, env, true); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func checkMaxSignatories(n int) error {
+	if n < 1 || n > MaxSignatoriesHardLimit {
+		return Invalid("maxSignatories", "must be between 1 and %d", MaxSignatoriesHardLimit)
+	}
+	return nil
+}
+
+func expiry(d Draft, now time.Time) (time.Time, error) {
+	switch {
+	case d.ExpiresAt != nil && d.ExpiresInDays != nil:
+		return time.Time{}, Invalid("expiresAt", "cannot be combined with expiresInDays: give one of them")
+	case d.ExpiresAt != nil:
+		t, err := time.Parse(time.RFC3339Nano, *d.ExpiresAt)
+		if err != nil {
+			return time.Time{}, Invalid("expiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
+		}
+		if !t.After(now) {
+			return time.Time{}, Invalid("expiresAt", "must be in the future")
+		}
+		return t.UTC().Truncate(time.Microsecond), nil
+	case d.ExpiresInDays != nil:
+		days := *d.ExpiresInDays
+		if days <= 0 {
+			return time.Time{}, Invalid("expiresInDays", "must be a positive number of days")
+		}
+		if days > 3650 {
+			return time.Time{}, Invalid("expiresInDays", "must be at most 3650 days")
+		}
+		return now.Add(time.Duration(days) * 24 * time.Hour), nil
+	default:
+		return now.Add(DefaultExpiresInDays * 24 * time.Hour), nil
+	}
+}
+
+var languages = map[string]bool{"DA_DK": true, "EN_US": true, "SV_SE": true, "NB_NO": true, "FI_FI": true}
+
+func checkUI(field string, ui *UI) (UI, error) {
+	if ui == nil {
+		return UI{Language: DefaultLanguage}, nil
+	}
+	out := *ui
+	if out.Language == "" {
+		out.Language = DefaultLanguage
+	}
+	if !languages[out.Language] {
+		return UI{}, Invalid(field+".language", "must be one of DA_DK, EN_US, SV_SE, NB_NO, FI_FI")
+	}
+	if out.SignatoryRedirectURI != nil {
+		if err := checkURL(field+".signatoryRedirectUri", *out.SignatoryRedirectURI, false); err != nil {
+			return UI{}, err
+		}
+	}
+	if out.Logo != nil {
+		if err := checkURL(field+".logo.src", out.Logo.Src, true); err != nil {
+			return UI{}, err
+		}
+		if out.Logo.Href != nil {
+			if err := checkURL(field+".logo.href", *out.Logo.Href, false); err != nil {
+				return UI{}, err
+			}
+		}
+	}
+	if out.Stylesheet != nil {
+		if err := checkURL(field+".stylesheet", *out.Stylesheet, false); err != nil {
+			return UI{}, err
+		}
+	}
+	return out, nil
+}
+
+// checkURL accepts absolute http(s) URLs (and data: URLs where allowed, for logos).
+func checkURL(field, raw string, allowData bool) error {
+	if allowData && strings.HasPrefix(raw, "data:image/") {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Invalid(field, "must be an absolute http(s) URL")
+	}
+	return nil
+}
+
+func checkWebhook(w *Webhook) error {
+	if err := checkURL("webhook.url", w.URL, false); err != nil {
+		return err
+	}
+	if w.Secret != nil {
+		bits := len(w.Secret) * 8
+		if bits < MinWebhookSecretBits || bits > MaxWebhookSecretBits {
+			return Invalid("webhook.secret", "must be %d to %d bits (base64 of %d to %d bytes), got %d bits",
+				MinWebhookSecretBits, MaxWebhookSecretBits, MinWebhookSecretBits/8, MaxWebhookSecretBits/8, bits)
+		}
+	}
+	return nil
+}
+
+func checkStages(stages []string) ([]string, error) {
+	if stages == nil {
+		return []string{EvidenceStageSign}, nil
+	}
+	if len(stages) == 0 {
+		return nil, Invalid("evidenceValidationStages", "must not be empty (omit it for the default SIGN)")
+	}
+	seen := map[string]bool{}
+	for i, s := range stages {
+		if s != EvidenceStageSign && s != EvidenceStageView {
+			return nil, Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "must be VIEW or SIGN")
+		}
+		if seen[s] {
+			return nil, Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "%s is listed twice", s)
+		}
+		seen[s] = true
+	}
+	return stages, nil
+}
+
+func checkAppearance(field string, a *SignatureAppearance) error {
+	if a == nil {
+		return nil
+	}
+	for _, list := range [][]SignatureAppearanceTemplate{a.HeaderLeft, a.DisplayName, a.Footer} {
+		for j, t := range list {
+			for k, r := range t.Replacements {
+				if r.Placeholder == "" {
+					return Invalid(fmt.Sprintf("%s.replacements[%d][%d].placeholder", field, j, k), "must not be empty")
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func buildProviders(in []EvidenceProvider, env Env) ([]EvidenceProvider, error) {
+	if len(in) == 0 {
+		// Without an eID broker of our own, the self-hosted default is a drawn signature with a name.
+		return []EvidenceProvider{{ID: env.NewID(), Kind: ProviderDrawable, EnabledByDefault: true,
+			Drawable: &DrawableProvider{RequireName: true}}}, nil
+	}
+	out := make([]EvidenceProvider, len(in))
+	for i, p := range in {
+		field := fmt.Sprintf("evidenceProviders[%d]", i)
+		if err := checkProvider(field, &p, env, true); err != nil {
+			return nil, err
+		}
+		p.ID = env.NewID()
+		for j := range p.AllOf {
+			p.AllOf[j].ID = env.NewID()
+			p.AllOf[j].EnabledByDefault = true
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// checkProvider validates one provider; Kind must already be set from the single input member given.
+func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) error {
+	set := 0
+	for _, b := range []bool{p.OIDC != nil, p.CriiptoVerify != nil, p.Noop != nil, p.Drawable != nil, p.AllOf != nil} {
+		if b {
+			set++
+		}
+	}
+	if set != 1 {
+		kinds := "oidc, criiptoVerify, noop, drawable"
+		if allowAllOf {
+			kinds += ", allOf"
+		}
+		return Invalid(field, "exactly one of %s must be given", kinds)
+	}
+	switch {
+	case p.OIDC != nil:
+		p.Kind = ProviderOIDC
+		o := p.OIDC
+		for _, f := range []struct{ name, v string }{{"name", o.Name}, {"domain", o.Domain}, {"clientID", o.ClientID}, {"audience", o.Audience}} {
+			if strings.TrimSpace(f.v) == "" {
+				return Invalid(field+".oidc."+f.name, "must not be empty")
+			}
+		}
+	case p.CriiptoVerify != nil:
+		p.Kind = ProviderCriiptoVerify
+		if p.CriiptoVerify.Version == "" {
+			p.CriiptoVerify.Version = "V1"
+		}
+		if p.CriiptoVerify.Version != "V1" && p.CriiptoVerify.Version != "V2" {
+			return Invalid(field+".criiptoVerify.version", "must be V1 or V2")
+		}
+	case p.Noop != nil:
+		p.Kind = ProviderNoop
+		if !env.TestApplication {
+			return Invalid(field+".noop", "the noop evidence provider is only available to TEST applications")
+		}
+		if strings.TrimSpace(p.Noop.Name) == "" {
+			return Invalid(field+".noop.name", "must not be empty")
+		}
+	case p.Drawable != nil:
+		p.Kind = ProviderDrawable
+		for _, f := range []struct {
+			name string
+			v    *int
+		}{{"minimumWidth", p.Drawable.MinimumWidth}, {"minimumHeight", p.Drawable.MinimumHeight}} {
+			if f.v != nil && (*f.v < 1 || *f.v > 10000) {
+				return Invalid(field+".drawable."+f.name, "must be between 1 and 10000 pixels")
+			}
+		}
+	case p.AllOf != nil:
+		p.Kind = ProviderAllOf
+		if !allowAllOf {
+			return Invalid(field+".allOf", "cannot be nested")
+		}
+		if len(p.AllOf) == 0 {
+			return Invalid(field+".allOf.providers", "must not be empty")
+		}
+		for j := range p.AllOf {
+			if err := checkProvider(fmt.Sprintf("%s.allOf.providers[%d]", field, j), &p.AllOf[j], env, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
+	if len(in) == 0 {
+		return nil, Invalid("documents", "at least one document is required")
+	}
+	out := make([]Document, len(in))
+	refs := map[string]bool{}
+	for i, d := range in {
+		field := fmt.Sprintf("documents[%d]", i)
+		if d.Kind != DocumentPDF {
+			return nil, Invalid(field+".xml", "XML documents are not supported; send PDF documents (pdf)")
+		}
+		if strings.TrimSpace(d.Title) == "" {
+			return nil, Invalid(field+".pdf.title", "must not be empty")
+		}
+		if d.StorageMode != StorageModeTemporary {
+			return nil, Invalid(field+".pdf.storageMode", "must be Temporary")
+		}
+		if env.MaxDocumentSize > 0 && len(d.Data) > env.MaxDocumentSize {
+			return nil, Invalid(field+".pdf.blob", "Document %s is %s, more than the limit of %s",
+				d.Title, humanBytes(len(d.Data)), humanBytes(env.MaxDocumentSize))
+		}
+		if d.Reference != nil {
+			if refs[*d.Reference] {
+				return nil, Invalid(field+".pdf.reference", "%q is used by another document of this order", *d.Reference)
+			}
+			refs[*d.Reference] = true
+		}
+		out[i] = Document{ID: env.NewID(), Kind: d.Kind, Title: d.Title, Reference: d.Reference,
+			DocumentID: env.NewID(), DisplayDocumentID: d.DisplayDocumentID, FormEnabled: d.FormEnabled,
+			RemoveBookmarks: d.RemoveBookmarks}
+	}
+	return out, nil
+}
+
+func humanBytes(n int) string {
+	const mib = 1 << 20
+	if n >= mib {
+		return fmt.Sprintf("%.1f MiB", float64(n)/mib)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// AddSignatories validates drafts against the order and appends them. field prefixes error paths;
+// atCreate lets document ids name a document by its reference. It returns the new signatories' ids.
+func (o *SignatureOrder) AddSignatories(field string, drafts []SignatoryDraft, env Env, atCreate bool) ([]string, error) {
+	if !atCreate {
+		if err := o.requireOpen(); err != nil {
+			return nil, err
+		}
+	}
+	if n := o.activeSignatories() + len(drafts); n > o.MaxSignatories {
+		return nil, Invalid(field, "too many signatories: the order would have %d, more than maxSignatories %d", n, o.MaxSignatories)
+	}
+	ids := make([]string, 0, len(drafts))
+	for i, d := range drafts {
+		s := Signatory{ID: env.NewID(), Status: SignatoryOpen, SignatoryRole: RoleSigner,
+			SigningSequence: DefaultSigningSequence, SpanID: env.NewID()}
+		if err := o.applySignatoryDraft(fmt.Sprintf("%s[%d]", field, i), &s, d, atCreate); err != nil {
+			return nil, err
+		}
+		o.Signatories = append(o.Signatories, s)
+		ids = append(ids, s.ID)
+	}
+	return ids, o.checkSealPositions(field)
+}
+
+func (o *SignatureOrder) activeSignatories() int {
+	n := 0
+	for _, s := range o.Signatories {
+		if s.Status != SignatoryDeleted {
+			n++
+		}
+	}
+	return n
+}
+
+// applySignatoryDraft sets the draft's given fields on s; absent (nil) fields leave s as it is.
+func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d SignatoryDraft, atCreate bool) error {
+	if d.Reference != nil {
+		s.Reference = d.Reference
+	}
+	if d.Role != nil {
+		s.Role = d.Role
+	}
+	if d.SigningAs != nil {
+		s.SigningAs = d.SigningAs
+	}
+	if d.CooldownExpiresAt != nil {
+		s.CooldownExpiresAt = d.CooldownExpiresAt
+	}
+	if d.SignatoryRole != nil {
+		switch *d.SignatoryRole {
+		case RoleSigner, RoleApprover, RoleViewer:
+			s.SignatoryRole = *d.SignatoryRole
+		default:
+			return Invalid(field+".signatoryRole", "must be SIGNER, APPROVER or VIEWER")
+		}
+	}
+	if d.SigningSequence != nil {
+		if *d.SigningSequence < 1 {
+			return Invalid(field+".signingSequence", "must be a positive integer")
+		}
+		s.SigningSequence = *d.SigningSequence
+	}
+	if d.Documents != nil {
+		docs, err := o.resolveSignatoryDocuments(field+".documents", d.Documents, atCreate)
+		if err != nil {
+			return err
+		}
+		s.Documents = docs
+	}
+	if s.SignatoryRole == RoleApprover {
+		for j, sd := range s.Documents {
+			if sd.Preapproved {
+				return Invalid(fmt.Sprintf("%s.documents[%d].preapproved", field, j), "an APPROVER cannot be preapproved")
+			}
+		}
+	}
+	if d.EvidenceProviders != nil {
+		if len(d.EvidenceProviders) == 0 {
+			return Invalid(field+".evidenceProviders", "must not be empty (omit it for the order's default providers)")
+		}
+		for j, id := range d.EvidenceProviders {
+			if o.provider(id) == nil {
+				return Invalid(fmt.Sprintf("%s.evidenceProviders[%d].id", field, j), "%q is not an evidence provider of this order", id)
+			}
+		}
+		s.EvidenceProviders = d.EvidenceProviders
+	}
+	if d.EvidenceValidation != nil {
+		for j, v := range d.EvidenceValidation {
+			f := fmt.Sprintf("%s.evidenceValidation[%d]", field, j)
+			if strings.TrimSpace(v.Key) == "" {
+				return Invalid(f+".key", "must not be empty")
+			}
+			if (v.Value == nil) == (v.Boolean == nil) {
+				return Invalid(f, "exactly one of value and boolean must be given")
+			}
+		}
+		s.EvidenceValidation = d.EvidenceValidation
+	}
+	if d.SignatureAppearance != nil {
+		if err := checkAppearance(field+".signatureAppearance", d.SignatureAppearance); err != nil {
+			return err
+		}
+		s.SignatureAppearance = d.SignatureAppearance
+	}
+	if d.UI != nil {
+		ui, err := checkUI(field+".ui", d.UI)
+		if err != nil {
+			return err
+		}
+		s.UI = &ui
+	}
+	return nil
+}
+
+func (o *SignatureOrder) provider(id string) *EvidenceProvider {
+	for i := range o.EvidenceProviders {
+		if o.EvidenceProviders[i].ID == id {
+			return &o.EvidenceProviders[i]
+		}
+	}
+	return nil
+}
+
+func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryDocument, atCreate bool) ([]SignatoryDocument, error) {
+	if len(in) == 0 {
+		return nil, Invalid(field, "must not be empty (omit it to give the signatory every document)")
+	}
+	out := make([]SignatoryDocument, 0, len(in))
+	seen := map[string]bool{}
+	for j, sd := range in {
+		f := fmt.Sprintf("%s[%d]", field, j)
+		doc := o.Document(sd.ID)
+		if doc == nil && atCreate {
+			for k := range o.Documents {
+				if r := o.Documents[k].Reference; r != nil && *r == sd.ID {
+					doc = &o.Documents[k]
+				}
+			}
+		}
+		if doc == nil {
+			return nil, Invalid(f+".id", "%q is not a document of this order", sd.ID)
+		}
+		if seen[doc.ID] {
+			return nil, Invalid(f+".id", "document %q is listed twice", sd.ID)
+		}
+		seen[doc.ID] = true
+		sd.ID = doc.ID
+		for k := range sd.SealPositions {
+			p := &sd.SealPositions[k]
+			pf := fmt.Sprintf("%s.pdfSealPositions[%d]", f, k)
+			if p.Page < 1 {
+				return nil, Invalid(pf+".page", "must be a page number from 1")
+			}
+			if p.X < 0 || p.Y < 0 || math.IsNaN(p.X) || math.IsNaN(p.Y) {
+				return nil, Invalid(pf, "x and y must be non-negative")
+			}
+			if p.Scale != nil {
+				if *p.Scale < 0.2 || *p.Scale > 1.0 {
+					return nil, Invalid(pf+".scale", "must be between 0.2 and 1.0")
+				}
+				rounded := math.Floor(*p.Scale*10+1e-9) / 10
+				p.Scale = &rounded
+			}
+		}
+		out = append(out, sd)
+	}
+	return out, nil
+}
+
+// checkSealPositions enforces "seal positions defined for one signatory/document means defined for all".
+func (o *SignatureOrder) checkSealPositions(field string) error {
+	with, without := 0, 0
+	for _, s := range o.Signatories {
+		if s.Status == SignatoryDeleted {
+			continue
+		}
+		if s.Documents == nil {
+			without += len(o.Documents)
+			continue
+		}
+		for _, sd := range s.Documents {
+			if len(sd.SealPositions) > 0 {
+				with++
+			} else {
+				without++
+			}
+		}
+	}
+	if with > 0 && without > 0 {
+		return Invalid(field, "pdfSealPositions given for some signatory documents must be given for all of them")
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package order
+
+import (
+	"time"
+)
+
+func (o *SignatureOrder) requireOpen() error {
+	if o.Status != StatusOpen {
+		return Conflictf("signature order is %s: only OPEN orders can be changed", o.Status)
+	}
+	return nil
+}
+
+func (o *SignatureOrder) hasSignatures() bool {
+	for _, s := range o.Signatories {
+		if s.Status == SignatorySigned {
+			return true
+		}
+	}
+	return false
+}
+
+// ChangeSignatory applies the draft's given fields to an open signatory.
+func (o *SignatureOrder) ChangeSignatory(id string, d SignatoryDraft) error {
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	s := o.Signatory(id)
+	if s == nil || s.Status == SignatoryDeleted {
+		return NotFoundf("signatureOrder does not contain the defined signatory")
+	}
+	if s.Status != SignatoryOpen {
+		return Conflictf("signatory is %s: only OPEN signatories can be changed", s.Status)
+	}
+	changed := *s
+	if err := o.applySignatoryDraft("input", &changed, d, false); err != nil {
+		return err
+	}
+	*s = changed
+	return o.checkSealPositions("input")
+}
+
+// DeleteSignatory removes a signatory that has not signed.
+func (o *SignatureOrder) DeleteSignatory(id string) error {
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	for i, s := range o.Signatories {
+		if s.ID != id {
+			continue
+		}
+		if s.Status == SignatorySigned {
+			return Conflictf("signatory has signed and cannot be deleted")
+		}
+		o.Signatories = append(o.Signatories[:i], o.Signatories[i+1:]...)
+		return nil
+	}
+	return NotFoundf("signatureOrder does not contain the defined signatory")
+}
+
+// Change sets maxSignatories (before the first signature only) and/or the webhook.
+func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	if maxSignatories != nil {
+		if err := checkMaxSignatories(*maxSignatories); err != nil {
+			return err
+		}
+		if o.hasSignatures() {
+			return Conflictf("maxSignatories can only be changed before the first signature")
+		}
+		if n := o.activeSignatories(); *maxSignatories < n {
+			return Invalid("maxSignatories", "must be at least the %d signatories the order already has", n)
+		}
+		o.MaxSignatories = *maxSignatories
+	}
+	if webhook != nil {
+		if err := checkWebhook(webhook); err != nil {
+			return err
+		}
+		o.Webhook = webhook
+	}
+	return nil
+}
+
+// Extend moves expiresAt exactly days × 24 h later.
+func (o *SignatureOrder) Extend(days int) error {
+	if days < MinExtendDays || days > MaxExtendDays {
+		return Invalid("additionalExpirationInDays", "must be between %d and %d", MinExtendDays, MaxExtendDays)
+	}
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	o.ExpiresAt = o.ExpiresAt.Add(time.Duration(days) * 24 * time.Hour)
+	return nil
+}
+
+// Cancel marks an open order cancelled; the caller then deletes its documents.
+func (o *SignatureOrder) Cancel(now time.Time) error {
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	o.Status = StatusCancelled
+	o.CancelledAt = &now
+	return nil
+}
+
+// CheckRetainDays validates closeSignatureOrder's retainDocumentsForDays.
+func CheckRetainDays(days *int) error {
+	if days != nil && (*days < MinRetainDocumentsDays || *days > MaxRetainDocumentsDays) {
+		return Invalid("retainDocumentsForDays", "must be between %d and %d", MinRetainDocumentsDays, MaxRetainDocumentsDays)
+	}
+	return nil
+}
+
+// Close marks an open order closed. With retainDays its documents stay until now + retainDays;
+// without, the caller deletes them once it has answered with them.
+func (o *SignatureOrder) Close(now time.Time, retainDays *int) error {
+	if err := CheckRetainDays(retainDays); err != nil {
+		return err
+	}
+	if err := o.requireOpen(); err != nil {
+		return err
+	}
+	o.Status = StatusClosed
+	o.ClosedAt = &now
+	if retainDays != nil {
+		until := now.Add(time.Duration(*retainDays) * 24 * time.Hour)
+		o.RetainDocumentsUntil = &until
+	}
+	return nil
+}
+
+// CheckCleanup says whether cleanupSignatureOrder may delete the documents: any order that is no
+// longer OPEN; calling it again is fine.
+func (o *SignatureOrder) CheckCleanup() error {
+	if o.Status == StatusOpen {
+		return Conflictf("signature order is OPEN: close or cancel it before cleaning up")
+	}
+	return nil
+}
+
+// DropDocuments forgets every stored version (blob key and wrapped keys) and returns them so the caller
+// can delete the blobs. After it, only metadata remains.
+func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
+	var dropped []DocumentVersion
+	for i := range o.Documents {
+		d := &o.Documents[i]
+		dropped = append(dropped, d.Versions...)
+		d.Versions = nil
+		if d.DeletedAt == nil {
+			d.DeletedAt = &now
+		}
+	}
+	if o.DocumentsDeletedAt == nil {
+		o.DocumentsDeletedAt = &now
+	}
+	o.RetainDocumentsUntil = nil
+	return dropped
+}

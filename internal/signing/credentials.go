@@ -1,0 +1,109 @@
+package signing
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// Principal is an authenticated API caller.
+type Principal struct {
+	Application store.Application
+	Mode        store.KeyMode
+}
+
+// CanWrite reports whether the caller may run mutations.
+func (p Principal) CanWrite() bool { return p.Mode == store.KeyReadWrite }
+
+// Credentials are a new API key as shown once to its owner; only a hash of the secret is kept.
+type Credentials struct {
+	ApplicationID string `json:"applicationId"`
+	ClientID      string `json:"clientId"`
+	ClientSecret  string `json:"clientSecret"`
+}
+
+var errUnauthorized = &order.Error{Code: order.CodeUnauthorized, Message: "Unauthorized access"}
+
+// CreateAPIKey creates an API key for the application named name, creating the application (with the
+// given environment) if it does not exist yet.
+func (s *Service) CreateAPIKey(ctx context.Context, name string, env store.Environment, mode store.KeyMode, note *string) (Credentials, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Credentials{}, order.Invalid("application", "must not be empty")
+	}
+	if env != store.EnvironmentTest && env != store.EnvironmentProduction {
+		return Credentials{}, order.Invalid("environment", "must be TEST or PRODUCTION")
+	}
+	if mode != store.KeyReadWrite && mode != store.KeyReadOnly {
+		return Credentials{}, order.Invalid("mode", "must be READ_WRITE or READ_ONLY")
+	}
+	app, err := s.store.GetApplicationByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		app = store.Application{ID: s.NewID(), Name: name, Environment: env, CreatedAt: s.Now()}
+		err = s.store.CreateApplication(ctx, app)
+		if errors.Is(err, store.ErrConflict) { // created concurrently by someone else
+			app, err = s.store.GetApplicationByName(ctx, name)
+		}
+	}
+	if err != nil {
+		return Credentials{}, fmt.Errorf("find or create application %q: %w", name, err)
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Credentials{}, fmt.Errorf("generate secret: %w", err)
+	}
+	creds := Credentials{ApplicationID: app.ID, ClientID: s.NewID(),
+		ClientSecret: base64.RawURLEncoding.EncodeToString(secret)}
+	key := store.APIKey{ID: s.NewID(), ApplicationID: app.ID, ClientID: creds.ClientID,
+		SecretHash: hashSecret(creds.ClientSecret), Mode: mode, Note: note, CreatedAt: s.Now()}
+	if err := s.store.CreateAPIKey(ctx, key); err != nil {
+		return Credentials{}, fmt.Errorf("store api key: %w", err)
+	}
+	return creds, nil
+}
+
+// hashSecret hashes a 256-bit random secret. A fast hash is right here: the secret has full entropy,
+// so there is nothing for a slow password hash to protect, and it runs on every request.
+func hashSecret(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+// Authenticate checks HTTP Basic credentials. Any failure is the same "Unauthorized access".
+func (s *Service) Authenticate(ctx context.Context, clientID, clientSecret string) (Principal, error) {
+	if clientID == "" || clientSecret == "" {
+		return Principal{}, errUnauthorized
+	}
+	key, err := s.store.GetAPIKeyByClientID(ctx, clientID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Principal{}, errUnauthorized
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up api key: %w", err)
+	}
+	if subtle.ConstantTimeCompare(key.SecretHash, hashSecret(clientSecret)) != 1 {
+		return Principal{}, errUnauthorized
+	}
+	app, err := s.store.GetApplication(ctx, key.ApplicationID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("load application %s: %w", key.ApplicationID, err)
+	}
+	return Principal{Application: app, Mode: key.Mode}, nil
+}
+
+// APIKeys lists the application's keys (secrets are never shown again).
+func (s *Service) APIKeys(ctx context.Context, p Principal) ([]store.APIKey, error) {
+	keys, err := s.store.ListAPIKeys(ctx, p.Application.ID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return keys, nil
+}

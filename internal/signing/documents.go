@@ -1,0 +1,149 @@
+package signing
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"esign/internal/envelope"
+	"esign/internal/order"
+	"esign/internal/pdf"
+)
+
+// checkDocument runs the PDF intake and turns its problems into the contract's messages.
+func (s *Service) checkDocument(ctx context.Context, title string, data []byte) error {
+	_, err := s.inspect(ctx, data)
+	if err == nil {
+		return nil
+	}
+	var problem *pdf.Problem
+	if errors.As(err, &problem) {
+		return &order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf("Document %s %s", title, problem.Reason)}
+	}
+	return fmt.Errorf("inspect document %q: %w", title, err)
+}
+
+func binding(o *order.SignatureOrder, d *order.Document, version int) envelope.Binding {
+	return envelope.Binding{ApplicationID: o.ApplicationID, OrderID: o.ID, DocumentID: d.ID, Version: version}
+}
+
+// blobKey is where a version's ciphertext lives; the order id comes first so that a sweeper can find
+// blobs whose order no longer references them.
+func blobKey(orderID, documentID string, version int) string {
+	return fmt.Sprintf("orders/%s/%s/v%d", orderID, documentID, version)
+}
+
+// putVersion encrypts data in both layers and writes the blob. The caller records the returned version
+// (with its wrapped keys) in the order.
+func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *order.Document, number int, data []byte) (order.DocumentVersion, error) {
+	ciphertext, keys, err := s.sealer.Seal(ctx, data, binding(o, d, number))
+	if err != nil {
+		return order.DocumentVersion{}, fmt.Errorf("encrypt document %s v%d: %w", d.ID, number, err)
+	}
+	key := blobKey(o.ID, d.ID, number)
+	if err := s.blobs.Put(ctx, key, ciphertext); err != nil {
+		return order.DocumentVersion{}, fmt.Errorf("store document %s v%d: %w", d.ID, number, err)
+	}
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.DocumentStored(int64(len(data)))
+	}
+	sum := sha256.Sum256(data)
+	return order.DocumentVersion{Number: number, BlobKey: key, Size: int64(len(data)),
+		SHA256: hex.EncodeToString(sum[:]), Keys: keys, CreatedAt: s.Now()}, nil
+}
+
+func (s *Service) readVersion(ctx context.Context, o *order.SignatureOrder, d *order.Document, v *order.DocumentVersion) ([]byte, error) {
+	ciphertext, err := s.blobs.Get(ctx, v.BlobKey)
+	if err != nil {
+		return nil, fmt.Errorf("read document %s v%d: %w", d.ID, v.Number, err)
+	}
+	plaintext, err := s.sealer.Open(ctx, ciphertext, v.Keys, binding(o, d, v.Number))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt document %s v%d: %w", d.ID, v.Number, err)
+	}
+	return plaintext, nil
+}
+
+// readDocument returns a document's current and original bytes (one read when they are the same version).
+func (s *Service) readDocument(ctx context.Context, o *order.SignatureOrder, d *order.Document) (DocumentBytes, error) {
+	cur := d.Current()
+	if cur == nil {
+		return DocumentBytes{}, nil
+	}
+	current, err := s.readVersion(ctx, o, d, cur)
+	if err != nil {
+		return DocumentBytes{}, err
+	}
+	orig := d.Original()
+	if orig.Number == cur.Number {
+		return DocumentBytes{Current: current, Original: current}, nil
+	}
+	original, err := s.readVersion(ctx, o, d, orig)
+	if err != nil {
+		return DocumentBytes{}, err
+	}
+	return DocumentBytes{Current: current, Original: original}, nil
+}
+
+func (s *Service) readAll(ctx context.Context, o *order.SignatureOrder) (map[string]DocumentBytes, error) {
+	out := make(map[string]DocumentBytes, len(o.Documents))
+	for i := range o.Documents {
+		b, err := s.readDocument(ctx, o, &o.Documents[i])
+		if err != nil {
+			return nil, err
+		}
+		out[o.Documents[i].ID] = b
+	}
+	return out, nil
+}
+
+// DocumentBytes returns the caller's document bytes; empty when the order or document is unknown to
+// the caller or the document is deleted.
+func (s *Service) DocumentBytes(ctx context.Context, p Principal, orderID, documentID string) (DocumentBytes, error) {
+	o, err := s.Order(ctx, p, orderID)
+	if err != nil || o == nil {
+		return DocumentBytes{}, err
+	}
+	d := o.Document(documentID)
+	if d == nil {
+		return DocumentBytes{}, nil
+	}
+	return s.readDocument(ctx, o, d)
+}
+
+// deleteBlobs removes the blobs of versions whose keys are already gone from the store. A failure
+// leaves an unreadable ciphertext (its keys are shredded) that the sweeper removes later; it is
+// logged, not returned, because the order change it follows has already been committed.
+func (s *Service) deleteBlobs(ctx context.Context, orderID string, versions []order.DocumentVersion) {
+	for _, v := range versions {
+		if err := s.blobs.Delete(ctx, v.BlobKey); err != nil {
+			s.log.ErrorContext(ctx, "delete blob failed; the sweeper will retry", "order", orderID, "blob", v.BlobKey, "err", err)
+		}
+	}
+}
+
+// Validation is the answer of validateDocument.
+type Validation struct {
+	Valid            bool
+	Errors           []string
+	Fixable          *bool
+	HasBookmarks     *bool
+	PreviouslySigned *bool
+}
+
+// ValidateDocument runs the intake on a PDF without storing anything.
+func (s *Service) ValidateDocument(ctx context.Context, data []byte) (Validation, error) {
+	info, err := s.inspect(ctx, data)
+	if err != nil {
+		var problem *pdf.Problem
+		if !errors.As(err, &problem) {
+			return Validation{}, fmt.Errorf("inspect document: %w", err)
+		}
+		fixable := problem.Fixable
+		return Validation{Valid: false, Errors: []string{"Document " + problem.Reason}, Fixable: &fixable}, nil
+	}
+	fixable := false
+	return Validation{Valid: true, Fixable: &fixable, HasBookmarks: &info.HasBookmarks, PreviouslySigned: &info.PreviouslySigned}, nil
+}

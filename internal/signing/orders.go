@@ -1,0 +1,345 @@
+package signing
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// Page sizes for viewer.signatureOrders.
+const (
+	DefaultPageSize = 10
+	MaxPageSize     = 100
+)
+
+var errReadOnly = &order.Error{Code: order.CodeForbidden, Message: "this API key is READ_ONLY: mutations need a READ_WRITE key"}
+
+func requireWrite(p Principal) error {
+	if !p.CanWrite() {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (s *Service) env(p Principal) order.Env {
+	return order.Env{Now: s.Now(), NewID: s.NewID, MaxDocumentSize: s.cfg.MaxDocumentBytes,
+		TestApplication: p.Application.Environment == store.EnvironmentTest}
+}
+
+// setTokenHashes gives new signatories the hash their derived token is looked up by.
+func (s *Service) setTokenHashes(o *order.SignatureOrder) {
+	for i := range o.Signatories {
+		if o.Signatories[i].TokenHash == "" {
+			o.Signatories[i].TokenHash = TokenHash(s.SignatoryToken(o.Signatories[i].ID))
+		}
+	}
+}
+
+// CreateOrder validates the draft, checks, encrypts and stores every document, then saves the order.
+// On any failure nothing remains: no row, no blob.
+func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (*order.SignatureOrder, error) {
+	if err := requireWrite(p); err != nil {
+		return nil, err
+	}
+	o, err := order.Build(d, p.Application.ID, s.env(p))
+	if err != nil {
+		return nil, err
+	}
+	s.setTokenHashes(o)
+	for i := range d.Documents {
+		if err := s.checkDocument(ctx, d.Documents[i].Title, d.Documents[i].Data); err != nil {
+			return nil, err
+		}
+	}
+	written := make([]order.DocumentVersion, 0, len(o.Documents))
+	cleanup := func() { s.deleteBlobs(context.WithoutCancel(ctx), o.ID, written) }
+	for i := range o.Documents {
+		v, err := s.putVersion(ctx, o, &o.Documents[i], 0, d.Documents[i].Data)
+		if err != nil {
+			cleanup()
+			return nil, err
+		}
+		written = append(written, v)
+		o.Documents[i].Versions = []order.DocumentVersion{v}
+	}
+	if err := s.store.CreateOrder(ctx, o); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("save order %s: %w", o.ID, err)
+	}
+	return o, nil
+}
+
+// Order returns the caller's order, or nil when there is none (or it is another application's).
+func (s *Service) Order(ctx context.Context, p Principal, id string) (*order.SignatureOrder, error) {
+	o, err := s.store.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load order %s: %w", id, err)
+	}
+	if o.ApplicationID != p.Application.ID {
+		return nil, nil
+	}
+	return o, nil
+}
+
+// OrderOf returns the caller's order that holds the indexed key (a signatory or document id), or nil.
+func (s *Service) OrderOf(ctx context.Context, p Principal, kind store.IndexKind, key string) (*order.SignatureOrder, error) {
+	id, err := s.store.FindOrderID(ctx, kind, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find order of %s %s: %w", kind, key, err)
+	}
+	return s.Order(ctx, p, id)
+}
+
+// OrderPage is a page of orders with its Relay cursors.
+type OrderPage struct {
+	Orders     []*order.SignatureOrder
+	Cursors    []string
+	TotalCount int
+	HasNext    bool
+	HasPrev    bool
+}
+
+// ListOrders pages through the caller's orders, newest first.
+func (s *Service) ListOrders(ctx context.Context, p Principal, first *int, after *string, status *order.Status) (OrderPage, error) {
+	limit := DefaultPageSize
+	if first != nil {
+		if *first < 1 || *first > MaxPageSize {
+			return OrderPage{}, order.Invalid("first", "must be between 1 and %d", MaxPageSize)
+		}
+		limit = *first
+	}
+	q := store.ListOrdersQuery{ApplicationID: p.Application.ID, Status: status, Limit: limit}
+	if after != nil && *after != "" {
+		c, err := decodeCursor(*after)
+		if err != nil {
+			return OrderPage{}, order.Invalid("after", "is not a cursor returned by this API")
+		}
+		q.After = &c
+	}
+	page, err := s.store.ListOrders(ctx, q)
+	if err != nil {
+		return OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	out := OrderPage{Orders: page.Orders, TotalCount: page.TotalCount, HasNext: page.HasNext, HasPrev: q.After != nil}
+	for _, o := range page.Orders {
+		out.Cursors = append(out.Cursors, encodeCursor(store.OrderCursor{CreatedAt: o.CreatedAt, ID: o.ID}))
+	}
+	return out, nil
+}
+
+func encodeCursor(c store.OrderCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + ":" + c.ID))
+}
+
+func decodeCursor(s string) (store.OrderCursor, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return store.OrderCursor{}, err
+	}
+	micros, id, ok := strings.Cut(string(raw), ":")
+	if !ok || id == "" {
+		return store.OrderCursor{}, errors.New("malformed cursor")
+	}
+	n, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return store.OrderCursor{}, err
+	}
+	return store.OrderCursor{CreatedAt: time.UnixMicro(n).UTC(), ID: id}, nil
+}
+
+// update runs fn on the caller's order inside the store's transaction.
+func (s *Service) update(ctx context.Context, p Principal, orderID string, fn store.Updater) (*order.SignatureOrder, error) {
+	if err := requireWrite(p); err != nil {
+		return nil, err
+	}
+	o, err := s.store.UpdateOrder(ctx, orderID, func(o *order.SignatureOrder) error {
+		if o.ApplicationID != p.Application.ID {
+			return store.ErrNotFound
+		}
+		return fn(o)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+	}
+	if err != nil {
+		if _, ok := order.AsError(err); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("update order %s: %w", orderID, err)
+	}
+	return o, nil
+}
+
+// AddSignatories adds signatories to an open order and returns the order and the new signatories' ids.
+func (s *Service) AddSignatories(ctx context.Context, p Principal, orderID string, drafts []order.SignatoryDraft) (*order.SignatureOrder, []string, error) {
+	var ids []string
+	o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
+		var err error
+		ids, err = o.AddSignatories("signatories", drafts, s.env(p), false)
+		s.setTokenHashes(o)
+		return err
+	})
+	return o, ids, err
+}
+
+// ChangeSignatory changes an open signatory of the caller's order.
+func (s *Service) ChangeSignatory(ctx context.Context, p Principal, signatoryID string, d order.SignatoryDraft) (*order.SignatureOrder, error) {
+	orderID, err := s.orderIDOfSignatory(ctx, signatoryID)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.ChangeSignatory(signatoryID, d) })
+}
+
+func (s *Service) orderIDOfSignatory(ctx context.Context, signatoryID string) (string, error) {
+	id, err := s.store.FindOrderID(ctx, store.IndexSignatory, signatoryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find order of signatory %s: %w", signatoryID, err)
+	}
+	return id, nil
+}
+
+// DeleteSignatory removes a signatory who has not signed.
+func (s *Service) DeleteSignatory(ctx context.Context, p Principal, orderID, signatoryID string) (*order.SignatureOrder, error) {
+	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.DeleteSignatory(signatoryID) })
+}
+
+// ChangeOrder changes maxSignatories and/or the webhook of an open order.
+func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, maxSignatories *int, webhook *order.Webhook) (*order.SignatureOrder, error) {
+	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.Change(maxSignatories, webhook) })
+}
+
+// ExtendOrder moves an open order's expiry exactly days × 24 h later.
+func (s *Service) ExtendOrder(ctx context.Context, p Principal, orderID string, days int) (*order.SignatureOrder, error) {
+	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.Extend(days) })
+}
+
+// CancelOrder cancels an open order and deletes its documents at once.
+func (s *Service) CancelOrder(ctx context.Context, p Principal, orderID string) (*order.SignatureOrder, error) {
+	var dropped []order.DocumentVersion
+	o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
+		now := s.Now()
+		if err := o.Cancel(now); err != nil {
+			return err
+		}
+		dropped = o.DropDocuments(now)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.deleteBlobs(ctx, o.ID, dropped)
+	return o, nil
+}
+
+// CleanupOrder deletes the documents of an order that is no longer open. Calling it again succeeds.
+func (s *Service) CleanupOrder(ctx context.Context, p Principal, orderID string) (*order.SignatureOrder, error) {
+	var dropped []order.DocumentVersion
+	o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
+		if err := o.CheckCleanup(); err != nil {
+			return err
+		}
+		dropped = o.DropDocuments(s.Now())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.deleteBlobs(ctx, o.ID, dropped)
+	return o, nil
+}
+
+// Closed is a closed order with the bytes of its documents as they were at closing, because without
+// retention this answer is the integrator's last chance to read them.
+type Closed struct {
+	Order *order.SignatureOrder
+	Bytes map[string]DocumentBytes // by document id
+}
+
+// DocumentBytes are a document's current and original bytes.
+type DocumentBytes struct {
+	Current  []byte
+	Original []byte
+}
+
+// CloseOrder closes an open order. Without retainDays the documents are read for the answer and then
+// deleted; with it they stay until the retention ends or cleanupSignatureOrder is called.
+func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, retainDays *int) (Closed, error) {
+	if err := requireWrite(p); err != nil {
+		return Closed{}, err
+	}
+	if err := order.CheckRetainDays(retainDays); err != nil {
+		return Closed{}, err
+	}
+	// Read the documents before the status changes, outside the row lock; the update below refuses
+	// to close if a version was added meanwhile, and we read again.
+	for attempt := 0; attempt < 3; attempt++ {
+		current, err := s.Order(ctx, p, orderID)
+		if err != nil {
+			return Closed{}, err
+		}
+		if current == nil {
+			return Closed{}, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+		}
+		if current.Status != order.StatusOpen {
+			return Closed{}, order.Conflictf("signature order is %s: only OPEN orders can be closed", current.Status)
+		}
+		bytes, err := s.readAll(ctx, current)
+		if err != nil {
+			return Closed{}, err
+		}
+		var dropped []order.DocumentVersion
+		o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
+			if versionsDiffer(o, current) {
+				return errVersionsMoved
+			}
+			now := s.Now()
+			if err := o.Close(now, retainDays); err != nil {
+				return err
+			}
+			if retainDays == nil {
+				dropped = o.DropDocuments(now)
+			}
+			return nil
+		})
+		if errors.Is(err, errVersionsMoved) {
+			continue
+		}
+		if err != nil {
+			return Closed{}, err
+		}
+		s.deleteBlobs(ctx, o.ID, dropped)
+		return Closed{Order: o, Bytes: bytes}, nil
+	}
+	return Closed{}, &order.Error{Code: order.CodeUnavailable, Message: "the order changed while closing; try again"}
+}
+
+var errVersionsMoved = errors.New("document versions changed")
+
+func versionsDiffer(a, b *order.SignatureOrder) bool {
+	if len(a.Documents) != len(b.Documents) {
+		return true
+	}
+	for i := range a.Documents {
+		if len(a.Documents[i].Versions) != len(b.Documents[i].Versions) {
+			return true
+		}
+	}
+	return false
+}

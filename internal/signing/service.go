@@ -1,0 +1,75 @@
+// Package signing is the application service behind the GraphQL API (and, later, the signing page):
+// it checks who is asking, applies the order rules from package order, and does the I/O around them
+// (encrypting and storing documents, persisting orders).
+package signing
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"esign/internal/blob"
+	"esign/internal/envelope"
+	"esign/internal/order"
+	"esign/internal/pdf"
+	"esign/internal/store"
+)
+
+// Sealer encrypts and decrypts document versions (package envelope).
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, order.Keys, error)
+	Open(ctx context.Context, ciphertext []byte, keys order.Keys, b envelope.Binding) ([]byte, error)
+}
+
+// Inspector checks an uploaded document before it is stored (package pdf).
+type Inspector func(ctx context.Context, data []byte) (pdf.Info, error)
+
+// Config is what the service needs besides its dependencies.
+type Config struct {
+	// PublicURL is the base of signatory hrefs, without a trailing slash.
+	PublicURL string
+	// MaxDocumentBytes limits each document's decoded size.
+	MaxDocumentBytes int
+	// TokenKey derives signatory tokens (HMAC-SHA256); at least 32 bytes.
+	TokenKey []byte
+	// Observer, if set, is told about stored documents (metrics).
+	Observer Observer
+}
+
+// Observer is told what the service stored.
+type Observer interface {
+	DocumentStored(plaintextBytes int64)
+}
+
+// Service is safe for concurrent use.
+type Service struct {
+	store   store.Store
+	blobs   blob.Store
+	sealer  Sealer
+	inspect Inspector
+	cfg     Config
+	log     *slog.Logger
+	// Now and NewID are fields so tests can control time and ids.
+	Now   func() time.Time
+	NewID func() string
+}
+
+// New wires a service.
+func New(st store.Store, blobs blob.Store, sealer Sealer, inspect Inspector, cfg Config, log *slog.Logger) *Service {
+	return &Service{
+		store: st, blobs: blobs, sealer: sealer, inspect: inspect, cfg: cfg, log: log,
+		Now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NewID: func() string { return uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String() },
+	}
+}
+
+// Ready reports whether the store and the blob store answer.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return err
+	}
+	return s.blobs.Ping(ctx)
+}

@@ -1,0 +1,372 @@
+// Package postgres is the production Store backend, on a pgx connection pool. Several replicas may
+// share one database: UpdateOrder locks the order's row, and migrations run under an advisory lock.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"esign/internal/order"
+	"esign/internal/store"
+	"esign/migrations"
+)
+
+// DB is a Store on PostgreSQL.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open connects to databaseURL (a postgres:// URL or key=value DSN) and brings the schema up to date.
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// The parse error can echo the URL, password included; say only what kind of problem it is.
+		return nil, errors.New("open postgres: the database URL cannot be parsed")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	db := stdlib.OpenDBFromPool(pool) // closing it leaves the pool open
+	defer db.Close()
+	// Replicas starting together: the first takes a session advisory lock (scoped to this database)
+	// and migrates; the others poll for the lock every second, then find nothing left to do.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres,
+		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// Ping implements store.Store.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// classify adds the store sentinel that a driver error means, keeping the driver error for the log.
+func classify(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case "23503": // foreign_key_violation
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// CreateApplication implements store.Store.
+func (d *DB) CreateApplication(ctx context.Context, app store.Application) error {
+	_, err := d.pool.Exec(ctx,
+		`INSERT INTO applications (id, name, environment, created_at) VALUES ($1, $2, $3, $4)`,
+		app.ID, app.Name, string(app.Environment), app.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("create application %s: %w", app.ID, classify(err))
+	}
+	return nil
+}
+
+// GetApplication implements store.Store.
+func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, error) {
+	app, err := d.getApplication(ctx, `WHERE id = $1`, id)
+	if err != nil {
+		return store.Application{}, fmt.Errorf("get application %s: %w", id, err)
+	}
+	return app, nil
+}
+
+// GetApplicationByName implements store.Store.
+func (d *DB) GetApplicationByName(ctx context.Context, name string) (store.Application, error) {
+	app, err := d.getApplication(ctx, `WHERE name = $1`, name)
+	if err != nil {
+		return store.Application{}, fmt.Errorf("get application named %q: %w", name, err)
+	}
+	return app, nil
+}
+
+func (d *DB) getApplication(ctx context.Context, where string, arg any) (store.Application, error) {
+	var (
+		app store.Application
+		env string
+	)
+	err := d.pool.QueryRow(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
+		Scan(&app.ID, &app.Name, &env, &app.CreatedAt)
+	if err != nil {
+		return store.Application{}, classify(err)
+	}
+	app.Environment = store.Environment(env)
+	app.CreatedAt = app.CreatedAt.UTC()
+	return app, nil
+}
+
+// CreateAPIKey implements store.Store. A key of an unknown application gives ErrNotFound.
+func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
+	_, err := d.pool.Exec(ctx,
+		`INSERT INTO api_keys (id, application_id, client_id, secret_hash, mode, note, created_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		key.ID, key.ApplicationID, key.ClientID, key.SecretHash, string(key.Mode), key.Note, key.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("create api key %s of application %s: %w", key.ID, key.ApplicationID, classify(err))
+	}
+	return nil
+}
+
+const apiKeyColumns = `id, application_id, client_id, secret_hash, mode, note, created_at`
+
+func scanAPIKey(row pgx.Row) (store.APIKey, error) {
+	var (
+		k    store.APIKey
+		mode string
+	)
+	if err := row.Scan(&k.ID, &k.ApplicationID, &k.ClientID, &k.SecretHash, &mode, &k.Note, &k.CreatedAt); err != nil {
+		return store.APIKey{}, err
+	}
+	k.Mode = store.KeyMode(mode)
+	k.CreatedAt = k.CreatedAt.UTC()
+	return k, nil
+}
+
+// GetAPIKeyByClientID implements store.Store.
+func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (store.APIKey, error) {
+	k, err := scanAPIKey(d.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE client_id = $1`, clientID))
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
+	}
+	return k, nil
+}
+
+// ListAPIKeys implements store.Store.
+func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.APIKey, error) {
+	rows, err := d.pool.Query(ctx,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+	}
+	return keys, nil
+}
+
+// CreateOrder implements store.Store.
+func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("create order %s: encode: %w", o.ID, err)
+	}
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, data)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			o.ID, o.ApplicationID, string(o.Status), o.CreatedAt, o.ExpiresAt, o.RetainDocumentsUntil, data)
+		if err != nil {
+			return classify(err)
+		}
+		return insertIndex(ctx, tx, o)
+	})
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func insertIndex(ctx context.Context, tx pgx.Tx, o *order.SignatureOrder) error {
+	entries := store.IndexEntries(o)
+	if len(entries) == 0 {
+		return nil
+	}
+	kinds := make([]string, len(entries))
+	keys := make([]string, len(entries))
+	for i, e := range entries {
+		kinds[i], keys[i] = string(e.Kind), e.Key
+	}
+	// One statement whatever the number of entries.
+	_, err := tx.Exec(ctx,
+		`INSERT INTO order_index (kind, key, order_id) SELECT kind, key, $3 FROM unnest($1::text[], $2::text[]) AS e (kind, key)`,
+		kinds, keys, o.ID)
+	if err != nil {
+		return fmt.Errorf("index: %w", classify(err))
+	}
+	return nil
+}
+
+func decodeOrder(data []byte) (*order.SignatureOrder, error) {
+	o := new(order.SignatureOrder)
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return o, nil
+}
+
+// GetOrder implements store.Store.
+func (d *DB) GetOrder(ctx context.Context, id string) (*order.SignatureOrder, error) {
+	var data []byte
+	if err := d.pool.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1`, id).Scan(&data); err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, classify(err))
+	}
+	o, err := decodeOrder(data)
+	if err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// UpdateOrder implements store.Store. fn runs while the order's row is locked, so it must not update
+// the same order through the store.
+func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*order.SignatureOrder, error) {
+	var saved *order.SignatureOrder
+	var fnErr error
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var data []byte
+		// FOR UPDATE: a concurrent UpdateOrder of the same order waits here until we commit, then
+		// reads what we wrote.
+		if err := tx.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1 FOR UPDATE`, id).Scan(&data); err != nil {
+			return classify(err)
+		}
+		o, err := decodeOrder(data)
+		if err != nil {
+			return err
+		}
+		before := *o
+		if fnErr = fn(o); fnErr != nil {
+			return fnErr
+		}
+		if err := store.CheckKeysUnchanged(&before, o); err != nil {
+			return err
+		}
+		if data, err = json.Marshal(o); err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		_, err = tx.Exec(ctx,
+			`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, data = $5 WHERE id = $1`,
+			id, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, data)
+		if err != nil {
+			return classify(err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM order_index WHERE order_id = $1`, id); err != nil {
+			return fmt.Errorf("clear index: %w", err)
+		}
+		if err := insertIndex(ctx, tx, o); err != nil {
+			return err
+		}
+		saved = o
+		return nil
+	})
+	if fnErr != nil {
+		return nil, fnErr // unchanged, as the contract promises
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	return saved, nil
+}
+
+// FindOrderID implements store.Store.
+func (d *DB) FindOrderID(ctx context.Context, kind store.IndexKind, key string) (string, error) {
+	var id string
+	err := d.pool.QueryRow(ctx, `SELECT order_id FROM order_index WHERE kind = $1 AND key = $2`, string(kind), key).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("find order by %s: %w", kind, classify(err))
+	}
+	return id, nil
+}
+
+// ListOrders implements store.Store.
+func (d *DB) ListOrders(ctx context.Context, q store.ListOrdersQuery) (store.OrderPage, error) {
+	if q.Limit <= 0 {
+		return store.OrderPage{}, fmt.Errorf("list orders: limit %d is not positive", q.Limit)
+	}
+	where := `WHERE application_id = $1`
+	args := []any{q.ApplicationID}
+	if q.Status != nil {
+		args = append(args, string(*q.Status))
+		where += fmt.Sprintf(` AND status = $%d`, len(args))
+	}
+	countQuery := `SELECT COUNT(*) FROM signature_orders ` + where
+	countArgs := args[:len(args):len(args)]
+	if q.After != nil {
+		args = append(args, q.After.CreatedAt, q.After.ID)
+		where += fmt.Sprintf(` AND (created_at, id) < ($%d, $%d)`, len(args)-1, len(args))
+	}
+	args = append(args, q.Limit+1)
+	pageQuery := `SELECT data FROM signature_orders ` + where +
+		fmt.Sprintf(` ORDER BY created_at DESC, id DESC LIMIT $%d`, len(args))
+
+	var page store.OrderPage
+	// REPEATABLE READ: the count and the page come from the same snapshot.
+	err := pgx.BeginTxFunc(ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
+		func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, pageQuery, args...)
+			if err != nil {
+				return err
+			}
+			page.Orders, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*order.SignatureOrder, error) {
+				var data []byte
+				if err := row.Scan(&data); err != nil {
+					return nil, err
+				}
+				return decodeOrder(data)
+			})
+			if err != nil {
+				return err
+			}
+			if err := tx.QueryRow(ctx, countQuery, countArgs...).Scan(&page.TotalCount); err != nil {
+				return fmt.Errorf("count: %w", err)
+			}
+			return nil
+		})
+	if err != nil {
+		return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	if len(page.Orders) > q.Limit {
+		page.Orders = page.Orders[:q.Limit]
+		page.HasNext = true
+	}
+	return page, nil
+}

@@ -1,0 +1,437 @@
+// Package sqlite is the embedded Store backend: one database file, no server to run. It suits a
+// single instance; several replicas need the postgres backend.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"esign/internal/order"
+	"esign/internal/store"
+	"esign/migrations"
+)
+
+// DB is a Store on a SQLite file.
+//
+// SQLite lets one connection write at a time. Writes therefore go through a pool of exactly one
+// connection, so concurrent writers queue in database/sql (honouring their contexts) instead of
+// spinning on SQLITE_BUSY; its transactions start with BEGIN IMMEDIATE, so even another process on the
+// same file cannot slip a write between UpdateOrder's read and its write. Reads use a separate pool
+// and, thanks to WAL, never wait for the writer.
+type DB struct {
+	w *sql.DB
+	r *sql.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database file at path and brings its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// A file: URI with an escaped path, so that '?' or '#' in a folder name cannot be taken for
+	// the start of the driver's parameters.
+	base := "file:" + (&url.URL{Path: filepath.ToSlash(abs)}).EscapedPath()
+
+	wq := url.Values{}
+	wq.Set("_busy_timeout", "10000") // another process holding the lock: wait, don't fail
+	wq.Set("_foreign_keys", "1")
+	wq.Set("_journal_mode", "WAL")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", base+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+
+	rq := url.Values{}
+	rq.Set("_busy_timeout", "10000")
+	rq.Set("_foreign_keys", "1")
+	rq.Set("_query_only", "1")
+	r, err := sql.Open("sqlite", base+"?"+rq.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return &DB{w: w, r: r}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	// A single process owns a SQLite file's writer, so goose needs no lock here.
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, migrations.SQLite, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	// Not p.Close: it would close db.
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	return errors.Join(d.r.Close(), d.w.Close())
+}
+
+// Ping checks both pools.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.w.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	if err := d.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping sqlite: %w", err)
+	}
+	return nil
+}
+
+// classify adds the store sentinel that a driver error means, keeping the driver error for the log.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", store.ErrNotFound, err)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// CreateApplication implements store.Store.
+func (d *DB) CreateApplication(ctx context.Context, app store.Application) error {
+	_, err := d.w.ExecContext(ctx,
+		`INSERT INTO applications (id, name, environment, created_at) VALUES (?, ?, ?, ?)`,
+		app.ID, app.Name, string(app.Environment), micros(app.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create application %s: %w", app.ID, classify(err))
+	}
+	return nil
+}
+
+// GetApplication implements store.Store.
+func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, error) {
+	app, err := d.getApplication(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return store.Application{}, fmt.Errorf("get application %s: %w", id, err)
+	}
+	return app, nil
+}
+
+// GetApplicationByName implements store.Store.
+func (d *DB) GetApplicationByName(ctx context.Context, name string) (store.Application, error) {
+	app, err := d.getApplication(ctx, `WHERE name = ?`, name)
+	if err != nil {
+		return store.Application{}, fmt.Errorf("get application named %q: %w", name, err)
+	}
+	return app, nil
+}
+
+func (d *DB) getApplication(ctx context.Context, where string, arg any) (store.Application, error) {
+	var (
+		app     store.Application
+		env     string
+		created int64
+	)
+	err := d.r.QueryRowContext(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
+		Scan(&app.ID, &app.Name, &env, &created)
+	if err != nil {
+		return store.Application{}, classify(err)
+	}
+	app.Environment = store.Environment(env)
+	app.CreatedAt = fromMicros(created)
+	return app, nil
+}
+
+// CreateAPIKey implements store.Store. A key of an unknown application gives ErrNotFound.
+func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
+	_, err := d.w.ExecContext(ctx,
+		`INSERT INTO api_keys (id, application_id, client_id, secret_hash, mode, note, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		key.ID, key.ApplicationID, key.ClientID, key.SecretHash, string(key.Mode), key.Note, micros(key.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create api key %s of application %s: %w", key.ID, key.ApplicationID, classify(err))
+	}
+	return nil
+}
+
+const apiKeyColumns = `id, application_id, client_id, secret_hash, mode, note, created_at`
+
+func scanAPIKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
+	var (
+		k       store.APIKey
+		mode    string
+		created int64
+	)
+	if err := row.Scan(&k.ID, &k.ApplicationID, &k.ClientID, &k.SecretHash, &mode, &k.Note, &created); err != nil {
+		return store.APIKey{}, err
+	}
+	k.Mode = store.KeyMode(mode)
+	k.CreatedAt = fromMicros(created)
+	return k, nil
+}
+
+// GetAPIKeyByClientID implements store.Store.
+func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (store.APIKey, error) {
+	k, err := scanAPIKey(d.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE client_id = ?`, clientID))
+	if err != nil {
+		return store.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
+	}
+	return k, nil
+}
+
+// ListAPIKeys implements store.Store.
+func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.APIKey, error) {
+	rows, err := d.r.QueryContext(ctx,
+		`SELECT `+apiKeyColumns+` FROM api_keys WHERE application_id = ? ORDER BY created_at, id`, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+	}
+	defer rows.Close()
+	var keys []store.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+	}
+	return keys, nil
+}
+
+// CreateOrder implements store.Store.
+func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("create order %s: encode: %w", o.ID, err)
+	}
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, data)
+		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		o.ID, o.ApplicationID, string(o.Status), micros(o.CreatedAt), micros(o.ExpiresAt),
+		nullMicros(o.RetainDocumentsUntil), string(data))
+	if err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, classify(err))
+	}
+	if err := insertIndex(ctx, tx, o); err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create order %s: commit: %w", o.ID, err)
+	}
+	return nil
+}
+
+func insertIndex(ctx context.Context, tx *sql.Tx, o *order.SignatureOrder) error {
+	entries := store.IndexEntries(o)
+	if len(entries) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 3*len(entries))
+	b.WriteString(`INSERT INTO order_index (kind, key, order_id) VALUES `)
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?)")
+		args = append(args, string(e.Kind), e.Key, o.ID)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("index: %w", classify(err))
+	}
+	return nil
+}
+
+func decodeOrder(data []byte) (*order.SignatureOrder, error) {
+	o := new(order.SignatureOrder)
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	return o, nil
+}
+
+// GetOrder implements store.Store.
+func (d *DB) GetOrder(ctx context.Context, id string) (*order.SignatureOrder, error) {
+	var data []byte
+	if err := d.r.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data); err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, classify(err))
+	}
+	o, err := decodeOrder(data)
+	if err != nil {
+		return nil, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// UpdateOrder implements store.Store. fn runs while this store's only writer connection is held, so
+// it must not call the store.
+func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*order.SignatureOrder, error) {
+	// BEGIN IMMEDIATE (the _txlock of the writer pool) takes the write lock now, before the read.
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var data []byte
+	if err := tx.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data); err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
+	}
+	o, err := decodeOrder(data)
+	if err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	before := *o
+	if err := fn(o); err != nil {
+		return nil, err
+	}
+	if err := store.CheckKeysUnchanged(&before, o); err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	if data, err = json.Marshal(o); err != nil {
+		return nil, fmt.Errorf("update order %s: encode: %w", id, err)
+	}
+	_, err = tx.ExecContext(ctx,
+		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, data = ? WHERE id = ?`,
+		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), string(data), id)
+	if err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM order_index WHERE order_id = ?`, id); err != nil {
+		return nil, fmt.Errorf("update order %s: clear index: %w", id, err)
+	}
+	if err := insertIndex(ctx, tx, o); err != nil {
+		return nil, fmt.Errorf("update order %s: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("update order %s: commit: %w", id, err)
+	}
+	return o, nil
+}
+
+// FindOrderID implements store.Store.
+func (d *DB) FindOrderID(ctx context.Context, kind store.IndexKind, key string) (string, error) {
+	var id string
+	err := d.r.QueryRowContext(ctx, `SELECT order_id FROM order_index WHERE kind = ? AND key = ?`, string(kind), key).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("find order by %s: %w", kind, classify(err))
+	}
+	return id, nil
+}
+
+// ListOrders implements store.Store.
+func (d *DB) ListOrders(ctx context.Context, q store.ListOrdersQuery) (store.OrderPage, error) {
+	if q.Limit <= 0 {
+		return store.OrderPage{}, fmt.Errorf("list orders: limit %d is not positive", q.Limit)
+	}
+	where := `WHERE application_id = ?`
+	args := []any{q.ApplicationID}
+	if q.Status != nil {
+		where += ` AND status = ?`
+		args = append(args, string(*q.Status))
+	}
+	countArgs := args
+	if q.After != nil {
+		where += ` AND (created_at, id) < (?, ?)`
+		args = append(args, micros(q.After.CreatedAt), q.After.ID)
+	}
+	args = append(args, q.Limit+1)
+
+	// One read transaction: the count and the page come from the same snapshot.
+	tx, err := d.r.BeginTx(ctx, nil)
+	if err != nil {
+		return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	defer tx.Rollback()
+
+	var page store.OrderPage
+	rows, err := tx.QueryContext(ctx,
+		`SELECT data FROM signature_orders `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+		}
+		o, err := decodeOrder(data)
+		if err != nil {
+			return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+		}
+		page.Orders = append(page.Orders, o)
+	}
+	if err := rows.Err(); err != nil {
+		return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+	}
+	if len(page.Orders) > q.Limit {
+		page.Orders = page.Orders[:q.Limit]
+		page.HasNext = true
+	}
+
+	countWhere := `WHERE application_id = ?`
+	if q.Status != nil {
+		countWhere += ` AND status = ?`
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM signature_orders `+countWhere, countArgs...).
+		Scan(&page.TotalCount); err != nil {
+		return store.OrderPage{}, fmt.Errorf("list orders: count: %w", err)
+	}
+	return page, nil
+}

@@ -1,0 +1,126 @@
+// Package store defines how signature orders, applications and API keys are persisted. Backends live in
+// subpackages (sqlite for the embedded default, postgres for production) and all of them pass the one
+// conformance suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"esign/internal/order"
+)
+
+// Sentinel errors every backend maps its driver errors to.
+var (
+	// ErrNotFound: no row with that key.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a row with that unique key already exists.
+	ErrConflict = errors.New("already exists")
+)
+
+// Environment of an application: TEST applications may use the test-only evidence provider.
+type Environment string
+
+const (
+	EnvironmentTest       Environment = "TEST"
+	EnvironmentProduction Environment = "PRODUCTION"
+)
+
+// KeyMode says what an API key may do.
+type KeyMode string
+
+const (
+	KeyReadWrite KeyMode = "READ_WRITE"
+	KeyReadOnly  KeyMode = "READ_ONLY"
+)
+
+// Application is an integrator's account; orders belong to exactly one.
+type Application struct {
+	ID          string
+	Name        string
+	Environment Environment
+	CreatedAt   time.Time
+}
+
+// APIKey is one credential of an application. Only a hash of the secret is stored.
+type APIKey struct {
+	ID            string
+	ApplicationID string
+	ClientID      string
+	SecretHash    []byte
+	Mode          KeyMode
+	Note          *string
+	CreatedAt     time.Time
+}
+
+// IndexKind names a secondary key that leads to an order.
+type IndexKind string
+
+const (
+	IndexSignatory      IndexKind = "signatory"       // signatory id
+	IndexDocument       IndexKind = "document"        // document id
+	IndexSignatoryToken IndexKind = "signatory_token" // hex SHA-256 of a signatory token
+)
+
+// OrderCursor is the position after which a page of orders starts (orders are listed newest first).
+type OrderCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// ListOrdersQuery selects one page of an application's orders.
+type ListOrdersQuery struct {
+	ApplicationID string
+	Status        *order.Status // nil: any status
+	After         *OrderCursor  // nil: from the newest
+	Limit         int           // > 0
+}
+
+// OrderPage is one page of orders, newest first.
+type OrderPage struct {
+	Orders     []*order.SignatureOrder
+	TotalCount int  // all orders matching the query's application and status, ignoring After and Limit
+	HasNext    bool // more orders follow the last one returned
+}
+
+// Updater changes an order in place. Returning an error aborts the update and changes nothing.
+type Updater func(o *order.SignatureOrder) error
+
+// Store persists applications, API keys and signature orders.
+//
+// An order is saved as a whole (the aggregate). The backend keeps, in the same transaction, an index
+// from every signatory id, document id and signatory token hash of the order to the order id, so that
+// FindOrderID answers for the order's current parts only.
+type Store interface {
+	// CreateApplication returns ErrConflict when the id or the name is taken.
+	CreateApplication(ctx context.Context, app Application) error
+	// GetApplication and GetApplicationByName return ErrNotFound when there is none.
+	GetApplication(ctx context.Context, id string) (Application, error)
+	GetApplicationByName(ctx context.Context, name string) (Application, error)
+
+	// CreateAPIKey returns ErrConflict when the id or client id is taken.
+	CreateAPIKey(ctx context.Context, key APIKey) error
+	// GetAPIKeyByClientID returns ErrNotFound when there is none.
+	GetAPIKeyByClientID(ctx context.Context, clientID string) (APIKey, error)
+	// ListAPIKeys returns an application's keys, oldest first.
+	ListAPIKeys(ctx context.Context, applicationID string) ([]APIKey, error)
+
+	// CreateOrder saves a new order and its index; ErrConflict when the order id or any indexed key is taken.
+	CreateOrder(ctx context.Context, o *order.SignatureOrder) error
+	// GetOrder returns ErrNotFound when there is none.
+	GetOrder(ctx context.Context, id string) (*order.SignatureOrder, error)
+	// UpdateOrder loads the order, locks it against concurrent updates, applies fn and saves the result
+	// (and its index) in one transaction. It returns the saved order; ErrNotFound when there is none, or
+	// fn's error unchanged (wrapped errors stay matchable with errors.Is/As).
+	UpdateOrder(ctx context.Context, id string, fn Updater) (*order.SignatureOrder, error)
+	// FindOrderID returns the id of the order an indexed key belongs to; ErrNotFound when none.
+	FindOrderID(ctx context.Context, kind IndexKind, key string) (string, error)
+	// ListOrders returns one page of an application's orders, newest first (created_at, then id).
+	ListOrders(ctx context.Context, q ListOrdersQuery) (OrderPage, error)
+
+	// Ping reports whether the backend is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the backend's resources.
+	Close() error
+}

@@ -1,0 +1,760 @@
+// Package storetest is the conformance suite every store.Store backend must pass. A backend's test
+// calls Run with a function that opens a fresh, empty store.
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// Run runs the whole suite; open must return a new, empty store and close it when t ends.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Applications", testApplications},
+		{"APIKeys", testAPIKeys},
+		{"OrderRoundTrip", testOrderRoundTrip},
+		{"CreateOrderConflict", testCreateOrderConflict},
+		{"UpdateOrder", testUpdateOrder},
+		{"UpdateOrderUpdaterError", testUpdateOrderUpdaterError},
+		{"UpdateOrderNotFound", testUpdateOrderNotFound},
+		{"UpdateOrderKeepsKeys", testUpdateOrderKeepsKeys},
+		{"Index", testIndex},
+		{"IndexConflictOnUpdate", testIndexConflictOnUpdate},
+		{"ListOrders", testListOrders},
+		{"ListOrdersStatus", testListOrdersStatus},
+		{"ListOrdersIsolation", testListOrdersIsolation},
+		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"Ping", testPing},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+	}
+}
+
+// base is a time with microseconds, in UTC: what callers hand the store.
+var base = time.Date(2025, 3, 14, 15, 9, 26, 535897000, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+// NewOrder returns an order with every field set, pointers and nested parts included, so that a
+// round trip through a store shows whether anything is lost. Ids of its parts derive from id.
+func NewOrder(applicationID, id string, createdAt time.Time) *order.SignatureOrder {
+	closed := createdAt.Add(90 * time.Minute)
+	retain := createdAt.Add(7 * 24 * time.Hour)
+	template := []order.SignatureAppearanceTemplate{{Template: "{{name}}", Replacements: []order.SignatureAppearanceReplacement{
+		{Placeholder: "name", FromEvidence: []string{"name", "given_name"}}}}}
+	return &order.SignatureOrder{
+		ID:                   id,
+		ApplicationID:        applicationID,
+		Title:                ptr("Kontrakt \x00 ✓ \"quoted\" <b>&</b> \u2028"),
+		Status:               order.StatusOpen,
+		CreatedAt:            createdAt,
+		ExpiresAt:            createdAt.Add(90 * 24 * time.Hour),
+		ClosedAt:             &closed,
+		CancelledAt:          ptr(createdAt.Add(time.Microsecond)),
+		RetainDocumentsUntil: &retain,
+		DocumentsDeletedAt:   ptr(retain.Add(time.Second)),
+		MaxSignatories:       14,
+		Timezone:             "Europe/Copenhagen",
+		TraceID:              id + "-trace",
+
+		DisableVerifyEvidenceProvider: true,
+		FixDocumentFormattingErrors:   true,
+		EvidenceValidationStages:      []string{order.EvidenceStageSign, order.EvidenceStageView},
+		SignatureAppearance: &order.SignatureAppearance{IdentifierFromEvidence: []string{"sub"},
+			HeaderLeft: template, DisplayName: template, Footer: template},
+		UI: order.UI{SignatoryRedirectURI: ptr("https://example.com/done"), Language: "DA_DK",
+			Logo:       &order.Logo{Src: "https://example.com/logo.png", Href: ptr("https://example.com")},
+			Stylesheet: ptr("https://example.com/s.css"), DisableRejection: true, EnableCancel: true,
+			RenderPdfAnnotationLayer: true},
+		Webhook: &order.Webhook{URL: "https://example.com/hook", ValidateConnectivity: true,
+			Secret: []byte{0, 1, 2, 254, 255}},
+		EvidenceProviders: []order.EvidenceProvider{
+			{ID: id + "-ep1", Kind: order.ProviderOIDC, EnabledByDefault: true, OIDC: &order.OIDCProvider{
+				Name: "idp", Domain: "idp.example.com", ClientID: "c", Audience: "a", AcrValues: []string{"x"},
+				AlwaysRedirect: true, UniqueEvidenceKey: ptr("sub")}},
+			{ID: id + "-ep2", Kind: order.ProviderCriiptoVerify, CriiptoVerify: &order.CriiptoVerifyProvider{
+				Domain: "v.example.com", ClientID: "c", Audiences: []string{"a"}, AcrValues: []string{"y"},
+				UniqueEvidenceKey: ptr("k"), Message: ptr("m"), LoginHint: ptr("h"), Scope: ptr("s"), Version: "V2"}},
+			{ID: id + "-ep3", Kind: order.ProviderAllOf, AllOf: []order.EvidenceProvider{
+				{ID: id + "-ep4", Kind: order.ProviderNoop, EnabledByDefault: true, Noop: &order.NoopProvider{Name: "n"}},
+				{ID: id + "-ep5", Kind: order.ProviderDrawable, EnabledByDefault: true, Drawable: &order.DrawableProvider{
+					RequireName: true, MinimumWidth: ptr(10), MinimumHeight: ptr(20)}},
+			}},
+		},
+		Documents: []order.Document{
+			{ID: id + "-doc1", Kind: order.DocumentPDF, Title: "One", Reference: ptr("ref1"), DocumentID: id + "-d1",
+				DisplayDocumentID: ptr("D-1"), FormEnabled: ptr(false), RemoveBookmarks: true,
+				Versions: []order.DocumentVersion{
+					{Number: 0, BlobKey: id + "/doc1/0", Size: 1234, SHA256: strings.Repeat("ab", 32),
+						Keys:      order.Keys{InnerKeyID: "inner-1", Inner: []byte{1, 2}, OuterKeyID: "outer-1", Outer: []byte{3}},
+						CreatedAt: createdAt},
+					{Number: 1, BlobKey: id + "/doc1/1", Size: 5678, SHA256: strings.Repeat("cd", 32),
+						Keys:      order.Keys{InnerKeyID: "inner-1", Inner: []byte{4}, OuterKeyID: "outer-2", Outer: []byte{5, 6}},
+						CreatedAt: createdAt.Add(time.Hour)},
+				}},
+			{ID: id + "-doc2", Kind: order.DocumentPDF, Title: "Two", DocumentID: id + "-d2",
+				DeletedAt: ptr(createdAt.Add(2 * time.Hour))},
+		},
+		Signatories: []order.Signatory{
+			NewSignatory(id + "-sig1"),
+			{ID: id + "-sig2", Reference: ptr("r"), Role: ptr("CEO"), SigningAs: ptr("Acme"),
+				SignatoryRole: order.RoleApprover, Status: order.SignatorySigned, StatusReason: ptr("done"),
+				CooldownExpiresAt: ptr(createdAt.Add(time.Minute)), SigningSequence: 1, SpanID: "span2",
+				Documents: []order.SignatoryDocument{{ID: id + "-doc1", Preapproved: true, SealPositions: []order.SealPosition{
+					{Page: 1, X: 0.1, Y: 72.25, Scale: ptr(0.5)}, {Page: 2, X: 1e-7, Y: 3}}}},
+				EvidenceProviders:   []string{id + "-ep1"},
+				EvidenceValidation:  []order.EvidenceValidation{{Key: "k", Value: ptr("v")}, {Key: "b", Boolean: ptr(false)}},
+				SignatureAppearance: &order.SignatureAppearance{IdentifierFromEvidence: []string{"name"}},
+				UI:                  &order.UI{Language: "EN_US"},
+				DocumentStatus:      map[string]order.DocumentStatus{id + "-doc1": order.DocumentSigned},
+				TokenHash:           TokenHash(id + "-sig2")},
+		},
+	}
+}
+
+// NewSignatory returns a plain open signatory with a token hash derived from its id.
+func NewSignatory(id string) order.Signatory {
+	return order.Signatory{ID: id, SignatoryRole: order.RoleSigner, Status: order.SignatoryOpen,
+		SigningSequence: order.DefaultSigningSequence, SpanID: "span-" + id, TokenHash: TokenHash(id)}
+}
+
+// TokenHash is a stand-in for a signatory token's hash: hex SHA-256 of s.
+func TokenHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func mustEqual[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s:\n got %+v\nwant %+v", what, got, want)
+	}
+}
+
+func mustIs(t *testing.T, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("%s: got error %v, want %v", what, err, target)
+	}
+}
+
+func mustNil(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func createOrder(t *testing.T, s store.Store, o *order.SignatureOrder) {
+	t.Helper()
+	mustNil(t, "create order "+o.ID, s.CreateOrder(context.Background(), o))
+}
+
+func getOrder(t *testing.T, s store.Store, id string) *order.SignatureOrder {
+	t.Helper()
+	o, err := s.GetOrder(context.Background(), id)
+	mustNil(t, "get order "+id, err)
+	return o
+}
+
+func testApplications(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	app := store.Application{ID: "app-1", Name: "Acme", Environment: store.EnvironmentTest, CreatedAt: base}
+	mustNil(t, "create", s.CreateApplication(ctx, app))
+	other := store.Application{ID: "app-2", Name: "Other", Environment: store.EnvironmentProduction, CreatedAt: base.Add(time.Second)}
+	mustNil(t, "create other", s.CreateApplication(ctx, other))
+
+	got, err := s.GetApplication(ctx, app.ID)
+	mustNil(t, "get", err)
+	mustEqual(t, "get", got, app)
+	got, err = s.GetApplicationByName(ctx, other.Name)
+	mustNil(t, "get by name", err)
+	mustEqual(t, "get by name", got, other)
+
+	_, err = s.GetApplication(ctx, "nope")
+	mustIs(t, "get missing", err, store.ErrNotFound)
+	_, err = s.GetApplicationByName(ctx, "acme") // names are case-sensitive
+	mustIs(t, "get by missing name", err, store.ErrNotFound)
+
+	for _, tc := range []struct {
+		name string
+		app  store.Application
+	}{
+		{"same id", store.Application{ID: app.ID, Name: "New name", Environment: store.EnvironmentTest, CreatedAt: base}},
+		{"same name", store.Application{ID: "app-3", Name: app.Name, Environment: store.EnvironmentTest, CreatedAt: base}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustIs(t, "create", s.CreateApplication(ctx, tc.app), store.ErrConflict)
+		})
+	}
+	got, err = s.GetApplication(ctx, app.ID)
+	mustNil(t, "get after conflicts", err)
+	mustEqual(t, "get after conflicts", got, app)
+	_, err = s.GetApplication(ctx, "app-3")
+	mustIs(t, "conflicting application saved anyway", err, store.ErrNotFound)
+}
+
+func testAPIKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := store.Application{ID: "app-a", Name: "A", Environment: store.EnvironmentTest, CreatedAt: base}
+	b := store.Application{ID: "app-b", Name: "B", Environment: store.EnvironmentProduction, CreatedAt: base}
+	mustNil(t, "create app a", s.CreateApplication(ctx, a))
+	mustNil(t, "create app b", s.CreateApplication(ctx, b))
+
+	// Created out of order, and two in the same microsecond: listing is by time, then id.
+	k1 := store.APIKey{ID: "key-1", ApplicationID: a.ID, ClientID: "client-1", SecretHash: []byte{1, 2, 3},
+		Mode: store.KeyReadWrite, Note: ptr("ci"), CreatedAt: base.Add(2 * time.Second)}
+	k2 := store.APIKey{ID: "key-2", ApplicationID: a.ID, ClientID: "client-2", SecretHash: []byte{0, 255},
+		Mode: store.KeyReadOnly, CreatedAt: base.Add(time.Second)}
+	k0 := store.APIKey{ID: "key-0", ApplicationID: a.ID, ClientID: "client-0", SecretHash: []byte{9},
+		Mode: store.KeyReadOnly, CreatedAt: base.Add(time.Second)}
+	kb := store.APIKey{ID: "key-b", ApplicationID: b.ID, ClientID: "client-b", SecretHash: []byte{7},
+		Mode: store.KeyReadWrite, Note: ptr(""), CreatedAt: base}
+	for _, k := range []store.APIKey{k1, k2, k0, kb} {
+		mustNil(t, "create "+k.ID, s.CreateAPIKey(ctx, k))
+	}
+
+	for _, k := range []store.APIKey{k1, k2, k0, kb} {
+		got, err := s.GetAPIKeyByClientID(ctx, k.ClientID)
+		mustNil(t, "get "+k.ClientID, err)
+		mustEqual(t, "get "+k.ClientID, got, k)
+	}
+	_, err := s.GetAPIKeyByClientID(ctx, "client-x")
+	mustIs(t, "get missing", err, store.ErrNotFound)
+
+	for _, tc := range []struct {
+		name string
+		app  string
+		want []store.APIKey
+	}{
+		{"several", a.ID, []store.APIKey{k0, k2, k1}},
+		{"one", b.ID, []store.APIKey{kb}},
+		{"none", "app-x", nil},
+	} {
+		t.Run("list "+tc.name, func(t *testing.T) {
+			got, err := s.ListAPIKeys(ctx, tc.app)
+			mustNil(t, "list", err)
+			if len(got) == 0 && len(tc.want) == 0 {
+				return
+			}
+			mustEqual(t, "list", got, tc.want)
+		})
+	}
+
+	for _, tc := range []struct {
+		name string
+		key  store.APIKey
+		want error
+	}{
+		{"same id", store.APIKey{ID: k1.ID, ApplicationID: a.ID, ClientID: "client-new", SecretHash: []byte{1},
+			Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
+		{"same client id", store.APIKey{ID: "key-new", ApplicationID: b.ID, ClientID: k1.ClientID, SecretHash: []byte{1},
+			Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
+		{"unknown application", store.APIKey{ID: "key-new", ApplicationID: "app-x", ClientID: "client-new",
+			SecretHash: []byte{1}, Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrNotFound},
+	} {
+		t.Run("create "+tc.name, func(t *testing.T) {
+			mustIs(t, "create", s.CreateAPIKey(ctx, tc.key), tc.want)
+		})
+	}
+	_, err = s.GetAPIKeyByClientID(ctx, "client-new")
+	mustIs(t, "rejected key saved anyway", err, store.ErrNotFound)
+}
+
+func testOrderRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		new  func() *order.SignatureOrder // called twice: what is stored, what is expected
+	}{
+		{"full", func() *order.SignatureOrder { return NewOrder("app-1", "order-full", base) }},
+		{"minimal", func() *order.SignatureOrder {
+			return &order.SignatureOrder{ID: "order-min", ApplicationID: "app-1", Status: order.StatusOpen,
+				CreatedAt: base, ExpiresAt: base.Add(time.Hour), UI: order.UI{Language: "EN_US"}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, want := tc.new(), tc.new()
+			createOrder(t, s, o)
+			got := getOrder(t, s, o.ID)
+			mustEqual(t, "round trip", got, want)
+			// What GetOrder returns is the caller's own: changing it changes nothing stored.
+			got.Title = ptr("changed")
+			got.Documents = append(got.Documents, order.Document{ID: "x"})
+			got.UI.Language = "SV_SE"
+			mustEqual(t, "second read", getOrder(t, s, o.ID), want)
+		})
+	}
+	_, err := s.GetOrder(ctx, "order-x")
+	mustIs(t, "get missing", err, store.ErrNotFound)
+}
+
+func testCreateOrderConflict(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	first := NewOrder("app-1", "order-1", base)
+	createOrder(t, s, first)
+
+	sharesSignatory := NewOrder("app-1", "order-2", base)
+	sharesSignatory.Signatories[1].ID = first.Signatories[1].ID
+	sharesDocument := NewOrder("app-1", "order-3", base)
+	sharesDocument.Documents[0].ID = first.Documents[0].ID
+	sharesToken := NewOrder("app-1", "order-4", base)
+	sharesToken.Signatories[0].TokenHash = first.Signatories[0].TokenHash
+
+	for _, tc := range []struct {
+		name string
+		o    *order.SignatureOrder
+	}{
+		{"same id", NewOrder("app-2", first.ID, base.Add(time.Hour))},
+		{"signatory id taken", sharesSignatory},
+		{"document id taken", sharesDocument},
+		{"token hash taken", sharesToken},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mustIs(t, "create", s.CreateOrder(ctx, tc.o), store.ErrConflict)
+			if tc.o.ID != first.ID {
+				_, err := s.GetOrder(ctx, tc.o.ID)
+				mustIs(t, "rejected order saved anyway", err, store.ErrNotFound)
+				// Its other keys were not indexed either: the transaction was rolled back whole.
+				_, err = s.FindOrderID(ctx, store.IndexDocument, tc.o.Documents[1].ID)
+				mustIs(t, "rejected order indexed anyway", err, store.ErrNotFound)
+			}
+		})
+	}
+	mustEqual(t, "first order", getOrder(t, s, first.ID), NewOrder("app-1", "order-1", base))
+	for _, e := range store.IndexEntries(first) {
+		id, err := s.FindOrderID(ctx, e.Kind, e.Key)
+		mustNil(t, "find "+string(e.Kind), err)
+		mustEqual(t, "find "+string(e.Kind), id, first.ID)
+	}
+}
+
+func testUpdateOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	createOrder(t, s, NewOrder("app-1", "order-2", base))
+
+	closed := base.Add(3 * time.Hour)
+	change := func(o *order.SignatureOrder) {
+		o.Title = ptr("New title")
+		o.Status = order.StatusClosed
+		o.ClosedAt = &closed
+		o.RetainDocumentsUntil = nil
+		o.ExpiresAt = base.Add(24 * time.Hour)
+		o.Signatories[0].Status = order.SignatorySigned
+		o.Signatories[0].DocumentStatus = map[string]order.DocumentStatus{"order-1-doc2": order.DocumentApproved}
+		o.Webhook = nil
+	}
+	want := NewOrder("app-1", "order-1", base)
+	change(want)
+
+	saved, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+		change(o)
+		return nil
+	})
+	mustNil(t, "update", err)
+	mustEqual(t, "returned order", saved, want)
+	mustEqual(t, "stored order", getOrder(t, s, "order-1"), want)
+	mustEqual(t, "other order", getOrder(t, s, "order-2"), NewOrder("app-1", "order-2", base))
+
+	// The copied columns follow the aggregate: the order now lists as CLOSED.
+	page, err := s.ListOrders(ctx, store.ListOrdersQuery{ApplicationID: "app-1", Status: ptr(order.StatusClosed), Limit: 10})
+	mustNil(t, "list closed", err)
+	if len(page.Orders) != 1 || page.Orders[0].ID != "order-1" || page.TotalCount != 1 {
+		t.Fatalf("closed orders: got %d (total %d), want order-1 only", len(page.Orders), page.TotalCount)
+	}
+}
+
+func testUpdateOrderUpdaterError(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	errBoom := errors.New("boom")
+	removed := "order-1-sig1"
+
+	saved, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+		o.Status = order.StatusCancelled
+		o.Signatories = o.Signatories[1:]
+		o.MaxSignatories = 99
+		return fmt.Errorf("checking the order: %w", errBoom)
+	})
+	mustIs(t, "update", err, errBoom)
+	if saved != nil {
+		t.Errorf("update returned an order with its error")
+	}
+	mustEqual(t, "stored order", getOrder(t, s, "order-1"), NewOrder("app-1", "order-1", base))
+	id, err := s.FindOrderID(ctx, store.IndexSignatory, removed)
+	mustNil(t, "index after failed update", err)
+	mustEqual(t, "index after failed update", id, "order-1")
+
+	// A coded error type stays reachable with errors.As.
+	_, err = s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+		return fmt.Errorf("wrapped: %w", &codedError{code: "NOPE"})
+	})
+	var ce *codedError
+	if !errors.As(err, &ce) || ce.code != "NOPE" {
+		t.Fatalf("update: got %v, want the updater's *codedError", err)
+	}
+}
+
+type codedError struct{ code string }
+
+func (e *codedError) Error() string { return e.code }
+
+func testUpdateOrderNotFound(t *testing.T, s store.Store) {
+	called := false
+	_, err := s.UpdateOrder(context.Background(), "order-x", func(o *order.SignatureOrder) error {
+		called = true
+		return nil
+	})
+	mustIs(t, "update", err, store.ErrNotFound)
+	if called {
+		t.Fatal("updater called for a missing order")
+	}
+}
+
+func testUpdateOrderKeepsKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	for _, tc := range []struct {
+		name   string
+		change func(o *order.SignatureOrder)
+	}{
+		{"id", func(o *order.SignatureOrder) { o.ID = "order-2" }},
+		{"application", func(o *order.SignatureOrder) { o.ApplicationID = "app-2" }},
+		{"creation time", func(o *order.SignatureOrder) { o.CreatedAt = o.CreatedAt.Add(time.Second) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+				tc.change(o)
+				o.Title = ptr("changed")
+				return nil
+			})
+			if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
+				t.Fatalf("update: got %v, want an error saying the updater changed the %s", err, tc.name)
+			}
+			mustEqual(t, "stored order", getOrder(t, s, "order-1"), NewOrder("app-1", "order-1", base))
+			_, err = s.GetOrder(ctx, "order-2")
+			mustIs(t, "get order-2", err, store.ErrNotFound)
+		})
+	}
+}
+
+func testIndex(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := NewOrder("app-1", "order-1", base)
+	o.Signatories = append(o.Signatories, order.Signatory{ID: "order-1-sig-notoken", SignatoryRole: order.RoleViewer,
+		Status: order.SignatoryOpen, SpanID: "s"})
+	createOrder(t, s, o)
+	createOrder(t, s, NewOrder("app-2", "order-2", base))
+
+	find := func(t *testing.T, kind store.IndexKind, key, want string) {
+		t.Helper()
+		id, err := s.FindOrderID(ctx, kind, key)
+		if want == "" {
+			mustIs(t, fmt.Sprintf("find %s %q", kind, key), err, store.ErrNotFound)
+			return
+		}
+		mustNil(t, fmt.Sprintf("find %s %q", kind, key), err)
+		mustEqual(t, fmt.Sprintf("find %s %q", kind, key), id, want)
+	}
+	for _, tc := range []struct {
+		kind      store.IndexKind
+		key, want string
+	}{
+		{store.IndexSignatory, "order-1-sig1", "order-1"},
+		{store.IndexSignatory, "order-1-sig2", "order-1"},
+		{store.IndexSignatory, "order-1-sig-notoken", "order-1"},
+		{store.IndexSignatory, "order-2-sig1", "order-2"},
+		{store.IndexDocument, "order-1-doc1", "order-1"},
+		{store.IndexDocument, "order-1-doc2", "order-1"},
+		{store.IndexDocument, "order-2-doc2", "order-2"},
+		{store.IndexSignatoryToken, TokenHash("order-1-sig1"), "order-1"},
+		{store.IndexSignatoryToken, TokenHash("order-2-sig2"), "order-2"},
+		// Not found: unknown keys, a key under another kind, the empty token hash, the order id itself.
+		{store.IndexSignatory, "order-1-sig9", ""},
+		{store.IndexDocument, "order-1-sig1", ""},
+		{store.IndexSignatory, "order-1-doc1", ""},
+		{store.IndexSignatoryToken, "order-1-sig1", ""},
+		{store.IndexSignatoryToken, "", ""},
+		{store.IndexSignatory, "order-1", ""},
+	} {
+		t.Run(fmt.Sprintf("%s %.16s", tc.kind, tc.key), func(t *testing.T) { find(t, tc.kind, tc.key, tc.want) })
+	}
+
+	// Remove a signatory and a document, add a signatory: the index follows.
+	_, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+		o.Signatories = slices.DeleteFunc(o.Signatories, func(sig order.Signatory) bool { return sig.ID == "order-1-sig1" })
+		o.Signatories = append(o.Signatories, NewSignatory("order-1-sig3"))
+		o.Documents = o.Documents[1:]
+		return nil
+	})
+	mustNil(t, "update", err)
+	t.Run("after update", func(t *testing.T) {
+		find(t, store.IndexSignatory, "order-1-sig1", "")
+		find(t, store.IndexSignatoryToken, TokenHash("order-1-sig1"), "")
+		find(t, store.IndexDocument, "order-1-doc1", "")
+		find(t, store.IndexSignatory, "order-1-sig3", "order-1")
+		find(t, store.IndexSignatoryToken, TokenHash("order-1-sig3"), "order-1")
+		find(t, store.IndexSignatory, "order-1-sig2", "order-1")
+		find(t, store.IndexSignatoryToken, TokenHash("order-1-sig2"), "order-1")
+		find(t, store.IndexDocument, "order-1-doc2", "order-1")
+		find(t, store.IndexSignatory, "order-2-sig1", "order-2")
+	})
+
+	// A removed key is free again for another order.
+	reuse := NewOrder("app-1", "order-3", base)
+	reuse.Signatories[0] = NewSignatory("order-1-sig1")
+	createOrder(t, s, reuse)
+	find(t, store.IndexSignatory, "order-1-sig1", "order-3")
+}
+
+func testIndexConflictOnUpdate(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	createOrder(t, s, NewOrder("app-1", "order-2", base))
+	_, err := s.UpdateOrder(ctx, "order-2", func(o *order.SignatureOrder) error {
+		o.Title = ptr("changed")
+		o.Signatories = append(o.Signatories, NewSignatory("order-1-sig1"))
+		return nil
+	})
+	mustIs(t, "update", err, store.ErrConflict)
+	mustEqual(t, "order-2 after conflict", getOrder(t, s, "order-2"), NewOrder("app-1", "order-2", base))
+	id, err := s.FindOrderID(ctx, store.IndexSignatory, "order-2-sig1")
+	mustNil(t, "index of order-2 after conflict", err)
+	mustEqual(t, "index of order-2 after conflict", id, "order-2")
+	id, err = s.FindOrderID(ctx, store.IndexSignatory, "order-1-sig1")
+	mustNil(t, "index of order-1 after conflict", err)
+	mustEqual(t, "index of order-1 after conflict", id, "order-1")
+}
+
+// createMany creates n orders of an application whose creation times come in threes (so ties are
+// broken by id) and whose ids do not follow creation order. closed says which become CLOSED. It
+// returns them newest first, as ListOrders must.
+func createMany(t *testing.T, s store.Store, app string, n int, offset time.Duration, closed func(i int) bool) []*order.SignatureOrder {
+	t.Helper()
+	var all []*order.SignatureOrder
+	for i := range n {
+		o := NewOrder(app, fmt.Sprintf("%s-order-%02d", app, (i*7)%n), base.Add(offset+time.Duration(i/3)*time.Second))
+		if closed(i) {
+			o.Status = order.StatusClosed
+		}
+		createOrder(t, s, o)
+		all = append(all, o)
+	}
+	slices.SortFunc(all, func(a, b *order.SignatureOrder) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	return all
+}
+
+// listAll pages through a query and checks every page's TotalCount and HasNext.
+func listAll(t *testing.T, s store.Store, q store.ListOrdersQuery, wantTotal int) (orders []*order.SignatureOrder, pages int) {
+	t.Helper()
+	for {
+		page, err := s.ListOrders(context.Background(), q)
+		mustNil(t, "list", err)
+		pages++
+		if page.TotalCount != wantTotal {
+			t.Fatalf("page %d: TotalCount %d, want %d", pages, page.TotalCount, wantTotal)
+		}
+		if len(page.Orders) > q.Limit {
+			t.Fatalf("page %d: %d orders, more than the limit %d", pages, len(page.Orders), q.Limit)
+		}
+		orders = append(orders, page.Orders...)
+		if wantNext := len(orders) < wantTotal; page.HasNext != wantNext {
+			t.Fatalf("page %d: HasNext %v after %d of %d orders", pages, page.HasNext, len(orders), wantTotal)
+		}
+		if !page.HasNext {
+			return orders, pages
+		}
+		if len(page.Orders) != q.Limit {
+			t.Fatalf("page %d: %d orders and HasNext, want a full page of %d", pages, len(page.Orders), q.Limit)
+		}
+		last := page.Orders[len(page.Orders)-1]
+		q.After = &store.OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		if pages > wantTotal+1 {
+			t.Fatal("pagination does not end")
+		}
+	}
+}
+
+func ids(orders []*order.SignatureOrder) []string {
+	out := make([]string, len(orders))
+	for i, o := range orders {
+		out[i] = o.ID
+	}
+	return out
+}
+
+func testListOrders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	all := createMany(t, s, "app-1", 25, 0, func(int) bool { return false })
+
+	got, pages := listAll(t, s, store.ListOrdersQuery{ApplicationID: "app-1", Limit: 10}, 25)
+	if pages != 3 {
+		t.Errorf("got %d pages, want 3", pages)
+	}
+	mustEqual(t, "ids newest first", ids(got), ids(all))
+	mustEqual(t, "orders", got, all) // whole aggregates, not just ids
+
+	for _, tc := range []struct {
+		name      string
+		after     *store.OrderCursor
+		limit     int
+		wantIDs   []string
+		wantNext  bool
+		wantTotal int
+	}{
+		{"exact fit", nil, 25, ids(all), false, 25},
+		{"one short", nil, 24, ids(all[:24]), true, 25},
+		{"cursor is exclusive", &store.OrderCursor{CreatedAt: all[4].CreatedAt, ID: all[4].ID}, 3, ids(all[5:8]), true, 25},
+		{"cursor between ties", &store.OrderCursor{CreatedAt: all[1].CreatedAt, ID: all[1].ID}, 1, ids(all[2:3]), true, 25},
+		{"cursor at the end", &store.OrderCursor{CreatedAt: all[24].CreatedAt, ID: all[24].ID}, 10, nil, false, 25},
+		{"cursor of a missing order", &store.OrderCursor{CreatedAt: all[10].CreatedAt, ID: all[10].ID + "x"}, 2,
+			ids(all[10:12]), true, 25},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page, err := s.ListOrders(ctx, store.ListOrdersQuery{ApplicationID: "app-1", After: tc.after, Limit: tc.limit})
+			mustNil(t, "list", err)
+			if len(page.Orders) != 0 || len(tc.wantIDs) != 0 {
+				mustEqual(t, "ids", ids(page.Orders), tc.wantIDs)
+			}
+			mustEqual(t, "HasNext", page.HasNext, tc.wantNext)
+			mustEqual(t, "TotalCount", page.TotalCount, tc.wantTotal)
+		})
+	}
+}
+
+func testListOrdersStatus(t *testing.T, s store.Store) {
+	closed := func(i int) bool { return i%4 == 1 } // 1, 5, 9, 13, 17, 21: six of 25
+	all := createMany(t, s, "app-1", 25, 0, closed)
+	byStatus := map[order.Status][]*order.SignatureOrder{}
+	for _, o := range all {
+		byStatus[o.Status] = append(byStatus[o.Status], o)
+	}
+	for _, tc := range []struct {
+		status order.Status
+		limit  int
+		want   []*order.SignatureOrder
+		pages  int
+	}{
+		{order.StatusClosed, 4, byStatus[order.StatusClosed], 2},
+		{order.StatusOpen, 10, byStatus[order.StatusOpen], 2},
+		{order.StatusCancelled, 10, nil, 1},
+	} {
+		t.Run(string(tc.status), func(t *testing.T) {
+			got, pages := listAll(t, s, store.ListOrdersQuery{ApplicationID: "app-1", Status: &tc.status, Limit: tc.limit}, len(tc.want))
+			mustEqual(t, "ids", ids(got), ids(tc.want))
+			mustEqual(t, "pages", pages, tc.pages)
+		})
+	}
+}
+
+func testListOrdersIsolation(t *testing.T, s store.Store) {
+	a := createMany(t, s, "app-a", 12, 0, func(int) bool { return false })
+	// b's orders interleave a's in time, and one has a's newest timestamp.
+	b := createMany(t, s, "app-b", 5, 1500*time.Millisecond, func(int) bool { return false })
+	newest := NewOrder("app-b", "app-b-order-zz", a[0].CreatedAt)
+	createOrder(t, s, newest)
+	b = append([]*order.SignatureOrder{newest}, b...)
+
+	for _, tc := range []struct {
+		app  string
+		want []*order.SignatureOrder
+	}{
+		{"app-a", a},
+		{"app-b", b},
+		{"app-c", nil},
+	} {
+		t.Run(tc.app, func(t *testing.T) {
+			got, _ := listAll(t, s, store.ListOrdersQuery{ApplicationID: tc.app, Limit: 5}, len(tc.want))
+			mustEqual(t, "ids", ids(got), ids(tc.want))
+			for _, o := range got {
+				if o.ApplicationID != tc.app {
+					t.Fatalf("order %s of %s listed for %s", o.ID, o.ApplicationID, tc.app)
+				}
+			}
+		})
+	}
+}
+
+func testConcurrentUpdates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := NewOrder("app-1", "order-1", base)
+	o.MaxSignatories = 0
+	createOrder(t, s, o)
+
+	const n = 20
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seen = map[int]bool{}
+		errs []error
+	)
+	for range n {
+		wg.Go(func() {
+			saved, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error {
+				o.MaxSignatories++
+				return nil
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			seen[saved.MaxSignatories] = true
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("concurrent updates: %v", err)
+	}
+	mustEqual(t, "final counter", getOrder(t, s, "order-1").MaxSignatories, n)
+	// Each update saw the one before it: the saved values are exactly 1..n.
+	for i := 1; i <= n; i++ {
+		if !seen[i] {
+			t.Fatalf("no update saved the value %d (saw %v): updates overlapped", i, seen)
+		}
+	}
+}
+
+func testPing(t *testing.T, s store.Store) {
+	mustNil(t, "ping", s.Ping(context.Background()))
+}
+
+// BenchmarkCreateGet measures creating a full order and reading it back.
+func BenchmarkCreateGet(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		id := fmt.Sprintf("bench-%d", i)
+		if err := s.CreateOrder(ctx, NewOrder("app-1", id, base)); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.GetOrder(ctx, id); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

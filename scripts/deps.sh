@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Makes sure every real dependency the tests run against is installed: Debian packages (PostgreSQL,
+# SoftHSM2, Chromium, poppler's pdfsig, qpdf, NSS tools) and the npm packages in tools/ (the official
+# SDK, Azurite, GraphiQL). As root with apt-get it installs what is missing; otherwise it says exactly
+# what to install and fails. Safe to run again: it only acts on what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+[ -n "$(pg_bin)" ] && [ -x "$(pg_bin)/initdb" ] || need_pkgs+=(postgresql)
+have softhsm2-util && [ -f /usr/lib/softhsm/libsofthsm2.so ] || need_pkgs+=(softhsm2)
+have chromium || need_pkgs+=(chromium)
+have pdfsig || need_pkgs+=(poppler-utils)
+have qpdf || need_pkgs+=(qpdf)
+have certutil || need_pkgs+=(libnss3-tools)
+have node || need_pkgs+=(nodejs)
+have npm || need_pkgs+=(npm)
+have gcc || need_pkgs+=(gcc)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && have apt-get; then
+    echo "deps: installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "deps: missing Debian packages. Install them with:" >&2
+    echo "  sudo apt-get install ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm packages, pinned by tools/package-lock.json; reinstalled only when the lock file changed.
+stamp=tools/node_modules/.installed-lock
+if [ ! -f "$stamp" ] || ! cmp -s tools/package-lock.json "$stamp"; then
+  echo "deps: npm ci in tools/"
+  (cd tools && npm ci --no-audit --no-fund --loglevel=error)
+  cp tools/package-lock.json "$stamp"
+fi

@@ -1,0 +1,403 @@
+// Command esign is a self-hostable e-signature service that speaks the Criipto (Idura) Signatures
+// GraphQL API. Subcommands: serve (the default), apikey create, keys init. Configuration comes from
+// environment variables, parsed once here into a config struct (see README.md for the table).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"esign/graph"
+	"esign/internal/blob"
+	"esign/internal/blob/azure"
+	blobfs "esign/internal/blob/fs"
+	"esign/internal/envelope"
+	"esign/internal/graphiql"
+	"esign/internal/order"
+	"esign/internal/pdf"
+	"esign/internal/signing"
+	"esign/internal/store"
+	"esign/internal/store/postgres"
+	"esign/internal/store/sqlite"
+	"esign/internal/telemetry"
+	"esign/schema"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "esign:", err)
+		os.Exit(1)
+	}
+}
+
+// config is every setting, parsed once from the environment.
+type config struct {
+	Addr             string
+	DataDir          string
+	PublicURL        string
+	DatabaseURL      string
+	AzureConnection  string
+	AzureContainer   string
+	MaxDocumentBytes int
+	MaxRequestBytes  int64
+	InnerKeyFile     string
+	PKCS11           envelope.PKCS11Config
+	OuterKeyFile     string
+	TokenKeyFile     string
+	LogLevel         slog.Level
+	ShutdownTimeout  time.Duration
+	MaxComplexity    int
+	MaxDepth         int
+	MaxParserTokens  int
+}
+
+// embedded reports whether the service runs on its embedded default (no external database); only
+// then may it create missing keys by itself: replicas sharing a database must share keys.
+func (c config) embedded() bool { return c.DatabaseURL == "" }
+
+func parseConfig(getenv func(string) string) (config, error) {
+	var errs []error
+	str := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	num := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be a positive whole number, got %q", name, v))
+		}
+		return n
+	}
+	c := config{
+		Addr:             str("ADDR", ":8080"),
+		DataDir:          str("DATA_DIR", "./data"),
+		PublicURL:        strings.TrimRight(str("PUBLIC_URL", "http://localhost:8080"), "/"),
+		DatabaseURL:      getenv("DATABASE_URL"),
+		AzureConnection:  getenv("AZURE_STORAGE_CONNECTION_STRING"),
+		AzureContainer:   str("AZURE_STORAGE_CONTAINER", "esign-documents"),
+		MaxDocumentBytes: num("MAX_DOCUMENT_BYTES", 20<<20),
+		MaxComplexity:    num("GRAPHQL_MAX_COMPLEXITY", 2000),
+		MaxDepth:         num("GRAPHQL_MAX_DEPTH", 15),
+		MaxParserTokens:  num("GRAPHQL_MAX_TOKENS", 15000),
+		PKCS11: envelope.PKCS11Config{
+			ModulePath: getenv("PKCS11_MODULE"),
+			TokenLabel: getenv("PKCS11_TOKEN_LABEL"),
+			PIN:        getenv("PKCS11_PIN"),
+			KeyLabel:   str("PKCS11_KEY_LABEL", "esign-inner-kek"),
+		},
+	}
+	// Room for two maximum-size documents in base64 plus the rest of the request.
+	c.MaxRequestBytes = int64(num("MAX_REQUEST_BYTES", 2*(c.MaxDocumentBytes/3+1)*4+1<<20))
+	c.InnerKeyFile = str("INNER_KEY_FILE", filepath.Join(c.DataDir, "keys", "inner-kek.json"))
+	c.OuterKeyFile = str("OUTER_KEY_FILE", filepath.Join(c.DataDir, "keys", "outer-kek.json"))
+	c.TokenKeyFile = str("TOKEN_KEY_FILE", filepath.Join(c.DataDir, "keys", "token.key"))
+	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+	}
+	timeout, err := time.ParseDuration(str("SHUTDOWN_TIMEOUT", "30s"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT: %w", err))
+	}
+	c.ShutdownTimeout = timeout
+	if c.PKCS11.ModulePath != "" && (c.PKCS11.TokenLabel == "" || c.PKCS11.PIN == "") {
+		errs = append(errs, errors.New("PKCS11_MODULE is set: PKCS11_TOKEN_LABEL and PKCS11_PIN are required too"))
+	}
+	if c.AzureConnection == "" && getenv("AZURE_STORAGE_CONTAINER") != "" {
+		errs = append(errs, errors.New("AZURE_STORAGE_CONTAINER is set without AZURE_STORAGE_CONNECTION_STRING"))
+	}
+	return c, errors.Join(errs...)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := telemetry.NewLogger(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, cfg, log, stdout)
+	case "apikey":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New("usage: esign apikey create --application NAME [--mode READ_WRITE|READ_ONLY] [--environment TEST|PRODUCTION] [--note TEXT]")
+		}
+		return createAPIKey(ctx, cfg, log, args[1:], stdout)
+	case "keys":
+		if len(args) == 0 || args[0] != "init" {
+			return errors.New("usage: esign keys init")
+		}
+		return initKeys(ctx, cfg)
+	default:
+		return fmt.Errorf("unknown command %q (serve, apikey create, keys init)", cmd)
+	}
+}
+
+// app is the wired service and what must be closed after it.
+type app struct {
+	service *signing.Service
+	store   store.Store
+	closers []func()
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Observer) (*app, error) {
+	a := &app{}
+	fail := func(err error) (*app, error) { a.close(); return nil, err }
+	if cfg.embedded() {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data folder: %w", err)
+		}
+	}
+	var st store.Store
+	var err error
+	if cfg.DatabaseURL != "" {
+		st, err = postgres.Open(ctx, cfg.DatabaseURL)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "esign.db"))
+	}
+	if err != nil {
+		return fail(fmt.Errorf("open store: %w", err))
+	}
+	a.store = st
+	a.closers = append(a.closers, func() { _ = st.Close() })
+
+	var blobs blob.Store
+	if cfg.AzureConnection != "" {
+		blobs, err = azure.New(ctx, cfg.AzureConnection, cfg.AzureContainer)
+	} else {
+		blobs, err = blobfs.New(filepath.Join(cfg.DataDir, "blobs"))
+	}
+	if err != nil {
+		return fail(fmt.Errorf("open blob store: %w", err))
+	}
+
+	sealer, closeKeys, err := openKeys(cfg, cfg.embedded())
+	if err != nil {
+		return fail(err)
+	}
+	a.closers = append(a.closers, closeKeys)
+	tokenKey, err := loadTokenKey(cfg.TokenKeyFile, cfg.embedded())
+	if err != nil {
+		return fail(err)
+	}
+	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
+		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
+	}, log)
+	return a, nil
+}
+
+// openKeys builds the two envelope layers: the inner key in the HSM (PKCS#11) when configured, else a
+// key file; the outer key in a second, separate key file.
+func openKeys(cfg config, create bool) (*envelope.Envelope, func(), error) {
+	var inner envelope.KeyWrapper
+	closeInner := func() {}
+	if cfg.PKCS11.ModulePath != "" {
+		p11cfg := cfg.PKCS11
+		p11cfg.CreateKey = true // the key is generated inside the HSM and never leaves it
+		hsm, err := envelope.NewPKCS11KeyWrapper(p11cfg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open HSM inner key: %w", err)
+		}
+		inner, closeInner = hsm, func() { _ = hsm.Close() }
+	} else {
+		fileKey, err := envelope.NewFileKeyWrapper(cfg.InnerKeyFile, create)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open inner key file: %w", err)
+		}
+		inner = fileKey
+	}
+	outer, err := envelope.NewFileKeyWrapper(cfg.OuterKeyFile, create)
+	if err != nil {
+		closeInner()
+		return nil, nil, fmt.Errorf("open outer key file: %w", err)
+	}
+	return envelope.New(inner, outer), closeInner, nil
+}
+
+// loadTokenKey reads the key signatory tokens are derived from, creating it (0600) when allowed.
+func loadTokenKey(path string, create bool) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("generate token key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create key folder: %w", err)
+		}
+		if err := os.WriteFile(path, key, 0o600); err != nil {
+			return nil, fmt.Errorf("write token key: %w", err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read token key %s (create keys with `esign keys init`): %w", path, err)
+	}
+	if len(key) < 32 {
+		return nil, fmt.Errorf("token key %s is %d bytes; it must be at least 32", path, len(key))
+	}
+	return key, nil
+}
+
+func initKeys(ctx context.Context, cfg config) error {
+	_, closeKeys, err := openKeys(cfg, true)
+	if err != nil {
+		return err
+	}
+	closeKeys()
+	_, err = loadTokenKey(cfg.TokenKeyFile, true)
+	return err
+}
+
+func createAPIKey(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
+	flags := flag.NewFlagSet("apikey create", flag.ContinueOnError)
+	name := flags.String("application", "", "application name (created if missing)")
+	mode := flags.String("mode", "READ_WRITE", "READ_WRITE or READ_ONLY")
+	env := flags.String("environment", "TEST", "TEST or PRODUCTION (for a new application)")
+	note := flags.String("note", "", "a note to remember the key by")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return errors.New("--application is required")
+	}
+	a, err := open(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var notePtr *string
+	if *note != "" {
+		notePtr = note
+	}
+	creds, err := a.service.CreateAPIKey(ctx, *name, store.Environment(*env), store.KeyMode(*mode), notePtr)
+	if err != nil {
+		if de, ok := order.AsError(err); ok {
+			return errors.New(de.Message)
+		}
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(creds)
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	metrics := telemetry.NewMetrics()
+	a, err := open(ctx, cfg, log, metrics)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if cfg.embedded() {
+		log.Info("embedded mode: SQLite and local blob folder", "data_dir", cfg.DataDir)
+	}
+	handler, err := newHTTPHandler(cfg, a, log, metrics)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	fmt.Fprintf(stdout, "esign listening on http://%s\n  GraphiQL: %s/graphiql/\n  create an API key: esign apikey create --application NAME\n",
+		ln.Addr(), cfg.PublicURL)
+	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newHTTPHandler is every route of the service.
+func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Metrics) (http.Handler, error) {
+	timezones, err := order.Timezones()
+	if err != nil {
+		return nil, err
+	}
+	sdl, err := schema.SDL()
+	if err != nil {
+		return nil, err
+	}
+	gql := graph.NewHandler(&graph.Resolver{Service: a.service, Timezones: timezones, Log: log}, graph.Limits{
+		MaxBodyBytes: cfg.MaxRequestBytes, MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
+		MaxParserTokens: cfg.MaxParserTokens,
+	}, metrics)
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/graphql", gql)
+	mux.HandleFunc("GET /v1/graphql", func(w http.ResponseWriter, r *http.Request) {
+		// The SDL for code generators; operations are POST only.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, sdl)
+	})
+	mux.Handle("/graphiql/", graphiql.Handler("/v1/graphql"))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/graphiql/", http.StatusFound)
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := a.service.Ready(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", metrics.Handler())
+	route := func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		if pattern == "" {
+			return "unmatched"
+		}
+		return pattern
+	}
+	return telemetry.Middleware(log, metrics, route, mux), nil
+}
