@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -298,5 +299,65 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Errorf("shutdown: %v", err)
+	}
+}
+
+// TestInternalErrorsAreOpaqueAndLogged breaks the blob store under a stored order: the API answers
+// with an error reference only, and the log has that reference with the cause. Logs never carry the
+// API secret, signatory tokens or document bytes.
+func TestInternalErrorsAreOpaqueAndLogged(t *testing.T) {
+	s := startServer(t, embedded, map[string]string{"LOG_LEVEL": "info"})
+	doc := pdftest.Make(t, 1, 0)
+	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
+	  createSignatureOrder(input: $input) { signatureOrder { id documents { id } signatories { token href } } } }`,
+		map[string]any{"input": map[string]any{"documents": []any{pdfDoc("Doc", doc)}, "signatories": []any{map[string]any{}}}})
+	if resp.firstError() != "" {
+		t.Fatal(resp.firstError())
+	}
+	var created struct {
+		CreateSignatureOrder struct {
+			SignatureOrder struct {
+				ID          string
+				Documents   []struct{ ID string }
+				Signatories []struct{ Token, Href string }
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &created); err != nil {
+		t.Fatal(err)
+	}
+	o := created.CreateSignatureOrder.SignatureOrder
+	if err := os.RemoveAll(filepath.Join(s.env["DATA_DIR"], "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ = s.graphql(t, s.writeKey.basic(), `query($id: ID!) { document(id: $id) { ... on PdfDocument { blob } } }`, map[string]any{"id": o.Documents[0].ID})
+	msg := resp.firstError()
+	ref, ok := strings.CutPrefix(msg, "internal error (reference ")
+	if !ok || strings.ContainsAny(msg, "/\\") || strings.Contains(msg, "blob") {
+		t.Fatalf("errors[0] = %q, want an opaque internal error reference", msg)
+	}
+	ref = strings.TrimSuffix(ref, ")")
+	// Let the access log line be written, then stop the server to read complete logs.
+	time.Sleep(50 * time.Millisecond)
+	logs := s.logs.String()
+	if !strings.Contains(logs, ref) || !strings.Contains(logs, "no such file") && !strings.Contains(logs, "not found") {
+		t.Errorf("the log does not hold reference %s with its cause:\n%s", ref, lastLines(logs, 5))
+	}
+	if !strings.Contains(logs, `"request_id"`) {
+		t.Error("log lines carry no request_id")
+	}
+	for name, secret := range map[string]string{"API secret": s.writeKey.ClientSecret, "signatory token": o.Signatories[0].Token,
+		"document (base64)": base64.StdEncoding.EncodeToString(doc)[:40]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log contains the %s", name)
+		}
+	}
+	// The signing link's path is logged redacted.
+	if resp, err := http.Get(o.Signatories[0].Href); err == nil {
+		resp.Body.Close()
+	}
+	time.Sleep(50 * time.Millisecond)
+	if strings.Contains(s.logs.String(), o.Signatories[0].Token) {
+		t.Error("the access log contains a signatory token")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"esign/internal/blob/azure"
 )
 
@@ -81,6 +83,9 @@ func assertNoPlaintext(t *testing.T, s *testServer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if url := s.env["DATABASE_URL"]; url != "" {
+		assertNoPlaintextInPostgres(t, url)
+	}
 	if conn := s.env["AZURE_STORAGE_CONNECTION_STRING"]; conn != "" {
 		ctx := context.Background()
 		blobs, err := azure.New(ctx, conn, s.env["AZURE_STORAGE_CONTAINER"])
@@ -104,4 +109,36 @@ func assertNoPlaintext(t *testing.T, s *testServer) {
 		return
 	}
 	t.Logf("scanned %d files: no plaintext", files)
+}
+
+// assertNoPlaintextInPostgres reads every stored row as text.
+func assertNoPlaintextInPostgres(t *testing.T, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT data::text FROM signature_orders`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if containsPlaintext([]byte(data)) {
+			t.Errorf("plaintext PDF bytes in a signature_orders row")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Error("no orders in PostgreSQL: the scan checked nothing")
+	}
 }

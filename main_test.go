@@ -37,6 +37,7 @@ type testServer struct {
 	done     chan error
 	readKey  credentials
 	writeKey credentials
+	logs     *syncBuffer
 }
 
 type credentials struct {
@@ -124,6 +125,7 @@ func startServer(t testing.TB, m mode, extra map[string]string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	logs := &syncBuffer{}
+	s.logs = logs
 	go func() { s.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {

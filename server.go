@@ -363,7 +363,7 @@ func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Met
 	if err != nil {
 		return nil, err
 	}
-	gql := graph.NewHandler(&graph.Resolver{Service: a.service, Timezones: timezones, Log: log}, graph.Limits{
+	gql := graph.NewHandler(&graph.Resolver{Service: a.service, TimezoneNames: timezones, Log: log}, graph.Limits{
 		MaxBodyBytes: cfg.MaxRequestBytes, MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
 		MaxParserTokens: cfg.MaxParserTokens,
 	}, metrics)

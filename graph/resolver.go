@@ -11,7 +11,7 @@ import (
 
 // Resolver holds the resolvers' dependencies and nothing else.
 type Resolver struct {
-	Service   *signing.Service
-	Timezones []string
-	Log       *slog.Logger
+	Service       *signing.Service
+	TimezoneNames []string
+	Log           *slog.Logger
 }

@@ -366,7 +366,7 @@ func (r *queryResolver) Tenant(ctx context.Context, id string) (*model.Tenant, e
 }
 
 func (r *queryResolver) Timezones(ctx context.Context) ([]string, error) {
-	return r.Timezones, nil
+	return r.TimezoneNames, nil
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (model.Viewer, error) {

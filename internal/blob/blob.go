@@ -12,11 +12,12 @@ import (
 var ErrNotFound = errors.New("blob not found")
 
 // Store keeps blobs. Keys are slash-separated paths of [A-Za-z0-9._-] segments (no "..", no leading
-// slash); implementations reject others.
+// slash, at most 1024 bytes, segments at most 200 bytes); implementations reject others with an error
+// wrapping ErrInvalidKey. Errors wrap the sentinels: test them with errors.Is.
 type Store interface {
 	// Put writes the blob, replacing any blob with the same key. A reader never sees a partial blob.
 	Put(ctx context.Context, key string, data []byte) error
-	// Get returns the blob, or ErrNotFound.
+	// Get returns the blob, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
 	// Delete removes the blob; deleting a missing blob is not an error.
 	Delete(ctx context.Context, key string) error

@@ -1,6 +1,7 @@
 package graphiql
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -231,6 +233,17 @@ func TestGraphiQLInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Record the page's CSP violations from a script that runs before the page's own (the CSP does
+	// not apply to it), so that a blocked inline style or eval is seen even when it fails quietly.
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.cspViolations = [];
+			document.addEventListener('securitypolicyviolation', (e) =>
+				window.cspViolations.push(e.effectiveDirective + ' blocked ' + e.blockedURI + ' ' + (e.sample || '')));`,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	if err := graphiqltest.Open(ctx, pageURL); err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +297,33 @@ func TestGraphiQLInChromium(t *testing.T) {
 		t.Errorf("API got operation %q %q, want the default query", ops[0].OperationName, ops[0].Query)
 	}
 
+	checkCSP(t, ctx)
+
+	// Keep a picture of what a person sees first: the default query, the placeholder, the answer.
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(t.ArtifactDir(), "graphiql.png")
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", shot)
+
+	// GraphiQL's dialogs (here the settings) inject a <style> element when they open, which is why
+	// the CSP allows inline styles. The settings must not offer to persist headers.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Open settings dialog"]`))); err != nil {
+		t.Fatal(err)
+	}
+	dialog, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".graphiql-dialog")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(dialog, "Persist headers") {
+		t.Errorf("settings offer to persist headers:\n%s", dialog)
+	}
+	checkCSP(t, ctx)
+
 	// The helper for end-to-end tests: a real-looking key and another query.
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("client-id:client-secret"))
 	result, err = graphiqltest.RunQuery(ctx, pageURL, auth, "{ viewer { __typename } }")
@@ -292,7 +332,9 @@ func TestGraphiQLInChromium(t *testing.T) {
 	}
 	var answer struct {
 		Data struct {
-			Viewer struct{ Typename string `json:"__typename"` } `json:"viewer"`
+			Viewer struct {
+				Typename string `json:"__typename"`
+			} `json:"viewer"`
 		} `json:"data"`
 	}
 	if err := json.Unmarshal([]byte(result), &answer); err != nil || answer.Data.Viewer.Typename != "Application" {
@@ -305,19 +347,10 @@ func TestGraphiQLInChromium(t *testing.T) {
 	if last := ops[1]; last.Authorization != auth || last.Query != "{ viewer { __typename } }" {
 		t.Errorf("API got %+v, want Authorization %q and the query set by RunQuery", last, auth)
 	}
+	checkCSP(t, ctx)
 	if api.introspections() == 0 {
 		t.Error("GraphiQL never introspected the schema")
 	}
-
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot := filepath.Join(t.ArtifactDir(), "graphiql.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", shot)
 
 	plog.mu.Lock()
 	defer plog.mu.Unlock()
@@ -337,6 +370,18 @@ func TestGraphiQLInChromium(t *testing.T) {
 		if !isLoopback(u) {
 			t.Errorf("page asked for a non-loopback URL: %.100s", u)
 		}
+	}
+}
+
+// checkCSP fails the test for each CSP violation recorded on the current page.
+func checkCSP(t *testing.T, ctx context.Context) {
+	t.Helper()
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.cspViolations`))
+	if err != nil {
+		t.Fatalf("read CSP violations: %v", err)
+	}
+	for _, v := range violations {
+		t.Errorf("CSP violation: %s", v)
 	}
 }
 

@@ -160,10 +160,12 @@ func renderPage(endpoint string, assets map[string]*asset) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// contentSecurityPolicy allows scripts and styles from the page's origin only. style-src also
-// allows inline styles because GraphiQL's components (emotion, Radix) inject <style> elements;
-// scripts get no such exception and no 'unsafe-eval'. Fonts and icons in graphiql.min.css are data:
-// URLs. connect-src adds the endpoint's origin when it is not this one.
+// contentSecurityPolicy allows scripts and styles from the page's origin only. GraphiQL 3.8.3 runs
+// without 'unsafe-eval' (the browser test loads it, runs queries and opens a dialog under this
+// policy). style-src also allows inline styles because GraphiQL's dialogs (Radix, through
+// react-remove-scroll) inject a <style> element with no way to give it a nonce; scripts get no such
+// exception. Fonts and icons in graphiql.min.css are data: URLs. connect-src adds the endpoint's
+// origin when it is not this one.
 func contentSecurityPolicy(endpoint string) string {
 	connect := "'self'"
 	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" && u.Host != "" {

@@ -276,6 +276,8 @@ type Signatory struct {
 	CooldownExpiresAt *time.Time      `json:"cooldownExpiresAt,omitempty"`
 	SigningSequence   int             `json:"signingSequence"`
 	SpanID            string          `json:"spanId"`
+	// TokenHash is the hex SHA-256 of the signatory's token; the token itself is never stored.
+	TokenHash string `json:"tokenHash,omitempty"`
 	// Documents nil means every document of the order; otherwise the non-empty subset.
 	Documents []SignatoryDocument `json:"documents,omitempty"`
 	// EvidenceProviders nil means the order's providers that are enabled by default.

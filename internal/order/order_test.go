@@ -81,7 +81,9 @@ func TestBuildRules(t *testing.T) {
 			d.EvidenceProviders = []EvidenceProvider{{OIDC: &OIDCProvider{Name: "n", ClientID: "c", Audience: "a"}}}
 		}, false, "evidenceProviders[0].oidc.domain: must not be empty"},
 		{"allOf empty", func(d *Draft) { d.EvidenceProviders = []EvidenceProvider{{AllOf: []EvidenceProvider{}}} }, false, "allOf.providers: must not be empty"},
-		{"drawable min width", func(d *Draft) { d.EvidenceProviders = []EvidenceProvider{{Drawable: &DrawableProvider{MinimumWidth: ptr(0)}}} }, false, "minimumWidth"},
+		{"drawable min width", func(d *Draft) {
+			d.EvidenceProviders = []EvidenceProvider{{Drawable: &DrawableProvider{MinimumWidth: ptr(0)}}}
+		}, false, "minimumWidth"},
 		{"bad stage", func(d *Draft) { d.EvidenceValidationStages = []string{"LATER"} }, false, "evidenceValidationStages[0]"},
 		{"bad timezone", func(d *Draft) { d.Timezone = ptr("Nowhere/Else") }, false, "timezone:"},
 		{"good timezone", func(d *Draft) { d.Timezone = ptr("America/New_York") }, false, ""},

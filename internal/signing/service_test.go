@@ -3,6 +3,7 @@ package signing_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -442,5 +443,33 @@ func TestAuthenticate(t *testing.T) {
 	})
 	if de, ok := order.AsError(err); !ok || !strings.Contains(de.Message, "only available to TEST applications") {
 		t.Errorf("noop for production: %v", err)
+	}
+}
+
+// After deletion the wrapped keys are gone from the database file itself, not only from the rows
+// the store returns (SQLite runs with secure_delete, and closing checkpoints the WAL).
+func TestShreddedKeysLeaveTheDatabaseFile(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.principal(t, "app", store.KeyReadWrite)
+	o := e.create(t, p, pdftest.Make(t, 1, 0))
+	keys := o.Documents[0].Versions[0].Keys
+	if _, err := e.svc.CancelOrder(ctx, p, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := os.ReadFile(e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, wrapped := range map[string][]byte{"inner": keys.Inner, "outer": keys.Outer} {
+		if len(wrapped) < 16 {
+			t.Fatalf("%s wrapped key is only %d bytes", name, len(wrapped))
+		}
+		if bytes.Contains(db, []byte(base64.StdEncoding.EncodeToString(wrapped)[:24])) || bytes.Contains(db, wrapped[:16]) {
+			t.Errorf("the %s wrapped key is still in the database file after deletion", name)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func Open(ctx context.Context, pageURL string) error {
 		if (document.readyState === 'complete' && (!root || root.dataset.state === 'failed')) return 'failed';
 		return '';
 	})()`, jsString(queryEditor), jsString(".graphiql-editor-tool .graphiql-editor .CodeMirror"), jsString(responseEditor))
-	got, err := chromedp.Run(ctx, chromedp.Poll[string](state, pollOptions()...))
+	got, err := waitFor[string](ctx, state)
 	if err == nil && got != "ready" {
 		err = errors.New("GraphiQL is not on the page")
 	}
@@ -92,19 +92,20 @@ func SetHeaders(ctx context.Context, headers string) error {
 // SetQuery replaces the query editor's content with query, and waits until GraphiQL has parsed it:
 // it reads the operation name to send from its parse, which runs 100 ms after a change.
 func SetQuery(ctx context.Context, query string) error {
-	// GraphiQL's change handler sets the instance's operations (to an array or null); the marker
-	// tells when it ran for this change.
+	// GraphiQL's change handler replaces the instance's operations (with a new array or null): a
+	// marker array put there first tells when the handler ran for this change.
 	set := fmt.Sprintf(`(() => {
 		const cm = document.querySelector(%s).CodeMirror;
 		if (cm.getValue() === %[2]s) return;
-		cm.operations = 'graphiqltest-pending';
+		window.graphiqltestMarker = [];
+		cm.operations = window.graphiqltestMarker;
 		cm.setValue(%[2]s);
 	})()`, jsString(queryEditor), jsString(query))
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](set)); err != nil {
 		return fmt.Errorf("set query: %w", err)
 	}
-	parsed := fmt.Sprintf(`document.querySelector(%s).CodeMirror.operations !== 'graphiqltest-pending'`, jsString(queryEditor))
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](parsed, pollOptions()...)); err != nil {
+	parsed := fmt.Sprintf(`document.querySelector(%s).CodeMirror.operations !== window.graphiqltestMarker`, jsString(queryEditor))
+	if _, err := waitFor[bool](ctx, parsed); err != nil {
 		return fmt.Errorf("wait for GraphiQL to parse the query: %w", err)
 	}
 	return nil
@@ -126,7 +127,7 @@ func Run(ctx context.Context) (string, error) {
 		if (!pane || pane.querySelector('.graphiql-spinner')) return '';
 		return pane.querySelector(%s).CodeMirror.getValue();
 	})()`, jsString(responseEditor))
-	result, err := chromedp.Run(ctx, chromedp.Poll[string](answered, pollOptions()...))
+	result, err := waitFor[string](ctx, answered)
 	if err != nil {
 		return "", fmt.Errorf("wait for the result: %w", err)
 	}
@@ -155,7 +156,7 @@ func showHeaders(ctx context.Context) error {
 		return fmt.Errorf("open the Headers tab: %w", err)
 	}
 	visible := fmt.Sprintf(`!!document.querySelector(%s)`, jsString(visibleTool))
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](visible, pollOptions()...)); err != nil {
+	if _, err := waitFor[bool](ctx, visible); err != nil {
 		return fmt.Errorf("wait for the headers editor: %w", err)
 	}
 	return nil
@@ -177,9 +178,29 @@ func jsString(s string) string {
 	return string(b)
 }
 
-func pollOptions() []chromedp.PollOption {
-	return []chromedp.PollOption{
-		chromedp.WithPollingTimeout(Timeout),
-		chromedp.WithPollingInterval(50 * time.Millisecond),
+// waitFor evaluates the JavaScript expression every 50 ms until it gives a value other than T's zero
+// value, and returns that value. It gives up after Timeout with the last error, if any: an
+// evaluation can fail while the page loads.
+func waitFor[T comparable](ctx context.Context, expression string) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	var zero T
+	var lastErr error
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expression))
+		if err == nil && v != zero {
+			return v, nil
+		}
+		if err != nil && ctx.Err() == nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr != nil {
+				return zero, fmt.Errorf("not within %s: %w", Timeout, lastErr)
+			}
+			return zero, fmt.Errorf("not within %s", Timeout)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 }

@@ -17,8 +17,8 @@
     { Authorization: 'Basic <base64 of clientId:clientSecret>' }, null, 2);
 
   var defaultQuery = [
-    '# Who am I? Authenticate with an API key in the Headers tab below,',
-    '# then run this with the \u25B6 button or Ctrl-Enter.',
+    '# Who am I? Put your API key in the Headers tab below,',
+    '# then run this with \u25B6 or Ctrl-Enter.',
     'query Viewer {',
     '  viewer {',
     '    __typename',

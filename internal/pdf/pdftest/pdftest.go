@@ -70,7 +70,7 @@ func Build(t testing.TB, s Spec) []byte {
 	return out
 }
 
-// Encrypted returns a one-page PDF that pdfcpu encrypted with AES-256, an empty user password (any
+// Encrypted returns a one-page PDF that pdfcpu encrypted with AES-256 (R 5), an empty user password (any
 // reader opens it without asking) and the owner password "owner". Unlike the other builders its
 // bytes differ on every call: the encryption salts are random.
 func Encrypted(t testing.TB) []byte {

@@ -55,6 +55,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	wq.Set("_foreign_keys", "1")
 	wq.Set("_journal_mode", "WAL")
 	wq.Set("_txlock", "immediate")
+	// Deleted content (shredded wrapped keys) is overwritten with zeros instead of lingering in
+	// free pages of the file.
+	wq.Add("_pragma", "secure_delete(1)")
 	w, err := sql.Open("sqlite", base+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
