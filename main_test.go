@@ -80,6 +80,7 @@ func serverEnv(t testing.TB, m mode, extra map[string]string) map[string]string 
 			"PKCS11_MODULE":                   hsm.ModulePath,
 			"PKCS11_TOKEN_LABEL":              hsm.TokenLabel,
 			"PKCS11_PIN":                      hsm.PIN,
+			"PKCS11_KEY_LABEL":                hsm.KeyLabel,
 			"OUTER_KEY_FILE":                  filepath.Join(keys, "outer.json"),
 			"TOKEN_KEY_FILE":                  filepath.Join(keys, "token.key"),
 		} {
