@@ -266,7 +266,7 @@ func TestHTTPHardening(t *testing.T) {
 // request completes and the server then exits cleanly.
 func TestGracefulShutdown(t *testing.T) {
 	s := startServer(t, embedded, nil)
-	input := map[string]any{"input": map[string]any{"documents": []any{pdfDoc("Slow", pdftest.Make(t, 2, 0))}}}
+	input := map[string]any{"input": map[string]any{"documents": []any{pdfDoc("Slow", pdftest.Make(t, 2, 400_000))}}}
 	body := mustJSON(t, map[string]any{"query": createMutation, "variables": input})
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", pr)
@@ -287,6 +287,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if _, err := pw.Write(body[:half]); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(200 * time.Millisecond) // the server is now reading the body
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.stop() }()
 	time.Sleep(300 * time.Millisecond) // the server is now draining

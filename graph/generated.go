@@ -2919,42 +2919,94 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/schema.graphqls", Input: `type Query {
+	{Name: "../schema/schema.graphqls", Input: `"""
+Read access. Application requests authenticate with HTTP Basic credentials (clientId:clientSecret); the
+signing page with a Signatory-Token header.
+"""
+type Query {
+  """
+  An application, by id or by its Verify application. Null when it does not exist or the caller may not see
+  it.
+  """
   application(id: ID, verifyApplication: VerifyApplicationQueryInput): Application
+  """A batch signatory of the calling application; null for an unknown id."""
   batchSignatory(id: ID!): BatchSignatory
+  """A document of one of the calling application's signature orders; null for an unknown id."""
   document(id: ID!): Document
+  """A signatory of one of the calling application's signature orders; null for an unknown id."""
   signatory(id: ID!): Signatory
+  """A signature order of the calling application; null for an unknown id."""
   signatureOrder(id: ID!): SignatureOrder
+  """A tenant, by id."""
   tenant(id: ID!): Tenant
+  """The IANA time zone names accepted by CreateSignatureOrderInput.timezone."""
   timezones: [String!]!
+  """Who is calling: an Application (API key), a SignatoryViewer (signatory token) or an AnonymousViewer."""
   viewer: Viewer!
 }
 
+"""
+Changes. Application mutations need a READ_WRITE API key; the signatory mutations (sign, reject, ...) a
+signatory token.
+"""
 type Mutation {
+  """Adds several signatories to an open signature order at once."""
   addSignatories(input: AddSignatoriesInput!): AddSignatoriesOutput
+  """Adds a signatory to an open signature order."""
   addSignatory(input: AddSignatoryInput!): AddSignatoryOutput
+  """Cancels an open signature order; its documents are deleted."""
   cancelSignatureOrder(input: CancelSignatureOrderInput!): CancelSignatureOrderOutput
+  """Changes a signatory that has not signed yet; fields left out (or null) keep their values."""
   changeSignatory(input: ChangeSignatoryInput!): ChangeSignatoryOutput
+  """Changes the webhook, or maxSignatories before the first signature."""
   changeSignatureOrder(input: ChangeSignatureOrderInput!): ChangeSignatureOrderOutput
+  """Deletes the documents an order closed with retainDocumentsForDays still keeps. Idempotent."""
   cleanupSignatureOrder(input: CleanupSignatureOrderInput!): CleanupSignatureOrderOutput
+  """
+  Closes an order: seals every signed PDF with a document timestamp and returns the documents. Without
+  retainDocumentsForDays (1..7) this response is the last chance to read them.
+  """
   closeSignatureOrder(input: CloseSignatureOrderInput!): CloseSignatureOrderOutput
+  """
+  Signing page: finishes a VIEW-stage login (code and state from the provider) and returns the evidence JWT.
+  """
   completeCriiptoVerifyEvidenceProvider(input: CompleteCriiptoVerifyEvidenceProviderInput!): CompleteCriiptoVerifyEvidenceProviderOutput
+  """Creates an application in a tenant, with its first API key."""
   createApplication(input: CreateApplicationInput!): CreateApplicationOutput
+  """Creates an API key for an application; the secret is returned only now."""
   createApplicationApiKey(input: CreateApplicationApiKeyInput!): CreateApplicationApiKeyOutput
+  """Groups signatories of several orders so one person signs them all in one session."""
   createBatchSignatory(input: CreateBatchSignatoryInput!): CreateBatchSignatoryOutput
+  """
+  Creates a signature order from PDF documents, optional signatories, evidence providers, UI and webhook
+  settings.
+  """
   createSignatureOrder(input: CreateSignatureOrderInput!): CreateSignatureOrderOutput
+  """Deletes an API key of an application."""
   deleteApplicationApiKey(input: DeleteApplicationApiKeyInput!): DeleteApplicationApiKeyOutput
+  """Removes a signatory that has not signed from an open signature order."""
   deleteSignatory(input: DeleteSignatoryInput!): DeleteSignatoryOutput
+  """Moves expiresAt of an open order forward by exactly additionalExpirationInDays (1..30) days."""
   extendSignatureOrder(input: ExtendSignatureOrderInput!): ExtendSignatureOrderOutput
+  """Replaces the secret of an API key; the new secret is returned only now."""
   refreshApplicationApiKey(input: RefreshApplicationApiKeyInput!): RefreshApplicationApiKeyOutput
+  """Signing page: the signatory declines to sign, with an optional reason."""
   rejectSignatureOrder(input: RejectSignatureOrderInput!): RejectSignatureOrderOutput
+  """Sends a logged webhook invocation again, from its retryPayload."""
   retrySignatureOrderWebhook(input: RetrySignatureOrderWebhookInput!): RetrySignatureOrderWebhookOutput
+  """Signing page: signs the signatory's documents with the given evidence."""
   sign(input: SignInput!): SignOutput
+  """Signs on behalf of a signatory whose documents are all preapproved."""
   signActingAs(input: SignActingAsInput!): SignActingAsOutput
+  """Signing page: reports that the signatory is still active."""
   signatoryBeacon(input: SignatoryBeaconInput!): SignatoryBeaconOutput
+  """Signing page: starts an OpenID Connect login at the eID broker; returns where to redirect."""
   startCriiptoVerifyEvidenceProvider(input: StartCriiptoVerifyEvidenceProviderInput!): StartCriiptoVerifyEvidenceProviderOutput
+  """Signing page: records that the sign or download link was opened (sends the matching webhook)."""
   trackSignatory(input: TrackSignatoryInput!): TrackSignatoryOutput
+  """Signing page: approves or rejects one document before signing."""
   updateSignatoryDocumentStatus(input: UpdateSignatoryDocumentStatusInput!): UpdateSignatoryDocumentStatusOutput
+  """Checks whether a document would be accepted by createSignatureOrder."""
   validateDocument(input: ValidateDocumentInput!): ValidateDocumentOutput
 }
 
@@ -2968,26 +3020,33 @@ type AddSignatoryOutput {
   signatureOrder: SignatureOrder!
 }
 
+"""Signing with all of the listed providers, in order."""
 type AllOfSignatureEvidenceProvider implements SignatureEvidenceProvider {
   id: ID!
   providers: [SingleSignatureEvidenceProvider!]!
 }
 
+"""The viewer without credentials."""
 type AnonymousViewer implements Viewer {
   authenticated: Boolean!
   id: ID!
 }
 
+"""An integrator's application; API keys belong to it and it owns its signature orders."""
 type Application implements Viewer {
   apiKeys: [ApplicationApiKey!]!
   id: ID!
   name: String!
+  """The application's signature orders, newest first, a page at a time."""
   signatureOrders(first: Int, after: String, status: SignatureOrderStatus): SignatureOrderConnection!
   tenant: Tenant
   verifyApplication: VerifyApplication!
   webhookLogs(from: String!, to: String!, succeeded: Boolean): [WebhookInvocation!]!
 }
 
+"""
+Credentials for HTTP Basic authentication. clientSecret is only returned when the key is created or refreshed.
+"""
 type ApplicationApiKey {
   clientId: String!
   clientSecret: String
@@ -2996,6 +3055,7 @@ type ApplicationApiKey {
   note: String
 }
 
+"""One signer for signatories of several signature orders, with its own token and signing link."""
 type BatchSignatory {
   href: String!
   id: ID!
@@ -3010,6 +3070,7 @@ type BatchSignatoryItem {
   signatureOrder: SignatureOrder!
 }
 
+"""The viewer of the signing page for a batch signatory token."""
 type BatchSignatoryViewer implements Viewer {
   authenticated: Boolean!
   batchSignatoryId: ID!
@@ -3026,6 +3087,7 @@ type CancelSignatureOrderOutput {
   signatureOrder: SignatureOrder!
 }
 
+"""An X.509 certificate; raw is its DER encoding."""
 type Certificate {
   issuer: String!
   raw: Blob!
@@ -3053,6 +3115,7 @@ type CompleteCriiptoVerifyEvidenceProviderOutput {
   jwt: String!
 }
 
+"""A signature backed by several pieces of evidence (allOf provider)."""
 type CompositeSignature implements Signature {
   signingCertificate: Certificate!
   signatory: Signatory
@@ -3085,6 +3148,7 @@ type CriiptoVerifyEvidenceProviderRedirect {
   state: String!
 }
 
+"""Signing with an eID through an OpenID Connect broker (authorization-code flow against domain)."""
 type CriiptoVerifySignatureEvidenceProvider implements SignatureEvidenceProvider & SingleSignatureEvidenceProvider {
   acrValues: [String!]!
   alwaysRedirect: Boolean! @deprecated
@@ -3109,6 +3173,7 @@ type DeleteSignatoryOutput {
   signatureOrder: SignatureOrder!
 }
 
+"""A signature backed by a hand-drawn image."""
 type DrawableSignature implements Signature & SingleSignature {
   signingCertificate: Certificate!
   image: Blob!
@@ -3117,6 +3182,7 @@ type DrawableSignature implements Signature & SingleSignature {
   timestampToken: TimestampToken
 }
 
+"""Signing with a hand-drawn image."""
 type DrawableSignatureEvidenceProvider implements SignatureEvidenceProvider & SingleSignatureEvidenceProvider {
   id: ID!
   minimumHeight: Int
@@ -3124,6 +3190,7 @@ type DrawableSignatureEvidenceProvider implements SignatureEvidenceProvider & Si
   requireName: Boolean!
 }
 
+"""A signature without evidence (noop provider)."""
 type EmptySignature implements Signature & SingleSignature {
   signingCertificate: Certificate!
   signatory: Signatory
@@ -3139,6 +3206,7 @@ type JWTClaim {
   value: String!
 }
 
+"""A signature backed by an eID login: the JWT, its claims and the keys to verify it."""
 type JWTSignature implements Signature & SingleSignature {
   signingCertificate: Certificate!
   claims: [JWTClaim!]!
@@ -3148,11 +3216,13 @@ type JWTSignature implements Signature & SingleSignature {
   timestampToken: TimestampToken
 }
 
+"""Signing without evidence: test mode only."""
 type NoopSignatureEvidenceProvider implements SignatureEvidenceProvider & SingleSignatureEvidenceProvider {
   id: ID!
   name: String!
 }
 
+"""A signature made with Norwegian BankID."""
 type NorwegianBankIdSignature implements Signature & SingleSignature {
   claims: [JWTClaim!]!
   signatory: Signatory
@@ -3160,6 +3230,7 @@ type NorwegianBankIdSignature implements Signature & SingleSignature {
   timestampToken: TimestampToken
 }
 
+"""Deprecated: signing with a JWT from an OpenID Connect provider."""
 type OidcJWTSignatureEvidenceProvider implements SignatureEvidenceProvider & SingleSignatureEvidenceProvider {
   acrValues: [String!]!
   alwaysRedirect: Boolean! @deprecated
@@ -3169,6 +3240,7 @@ type OidcJWTSignatureEvidenceProvider implements SignatureEvidenceProvider & Sin
   name: String!
 }
 
+"""Relay-style paging information."""
 type PageInfo {
   endCursor: String
   hasNextPage: Boolean!
@@ -3176,6 +3248,7 @@ type PageInfo {
   startCursor: String
 }
 
+"""A PDF document. blob is the current (signed) PDF as base64; null once the documents are deleted."""
 type PdfDocument implements Document {
   blob: Blob
   documentID: String!
@@ -3220,11 +3293,13 @@ type SignOutput {
   viewer: Viewer!
 }
 
+"""A person who approves, signs or views the order's documents through href (authenticated by token)."""
 type Signatory {
   cooldownExpiresAt: DateTime
   documents: SignatoryDocumentConnection!
   downloadHref: String
   evidenceProviders: [SignatureEvidenceProvider!]!
+  """The signing link for this signatory."""
   href: String!
   id: ID!
   reference: String
@@ -3236,6 +3311,7 @@ type Signatory {
   spanId: String!
   status: SignatoryStatus!
   statusReason: String
+  """Authenticates the signing page for this signatory (header Signatory-Token)."""
   token: String!
   traceId: String!
   ui: SignatureOrderUI!
@@ -3245,19 +3321,23 @@ type SignatoryBeaconOutput {
   viewer: Viewer!
 }
 
+"""The documents a signatory sees, each with the signatory's status for it."""
 type SignatoryDocumentConnection {
   edges: [SignatoryDocumentEdge!]!
 }
 
+"""A document and the signatory's status for it (null until opened)."""
 type SignatoryDocumentEdge {
   node: Document!
   status: SignatoryDocumentStatus
 }
 
+"""Order of signing: lower numbers sign first, equal numbers in parallel."""
 type SignatorySigningSequence {
   initialNumber: Int!
 }
 
+"""The viewer of the signing page for a signatory token."""
 type SignatoryViewer implements Viewer {
   cooldownExpiresAt: DateTime
   authenticated: Boolean!
@@ -3281,10 +3361,14 @@ type SignatoryViewerDownload {
   verificationRequired: Boolean!
 }
 
+"""A set of documents to be signed by its signatories. Status OPEN until closed, cancelled or expired."""
 type SignatureOrder {
   application: Application
   closedAt: DateTime
   createdAt: DateTime!
+  """
+  The documents; their blobs are null once deleted (cancelled, expired, closed without retention, cleaned up).
+  """
   documents: [Document!]!
   evidenceProviders: [SignatureEvidenceProvider!]!
   expiresAt: DateTime!
@@ -3300,17 +3384,21 @@ type SignatureOrder {
   webhook: SignatureOrderWebhook
 }
 
+"""A page of signature orders; pass pageInfo.endCursor as ` + "`" + `after` + "`" + ` for the next page."""
 type SignatureOrderConnection {
   edges: [SignatureOrderEdge!]!
   pageInfo: PageInfo!
+  """How many orders match, over all pages."""
   totalCount: Int
 }
 
+"""A signature order with its cursor."""
 type SignatureOrderEdge {
   cursor: String!
   node: SignatureOrder!
 }
 
+"""Settings of the signing page for an order or signatory."""
 type SignatureOrderUI {
   disableRejection: Boolean!
   enableCancel: Boolean!
@@ -3326,17 +3414,20 @@ type SignatureOrderUILogo {
   src: String!
 }
 
+"""Where the order's events are posted, and the log of every invocation."""
 type SignatureOrderWebhook {
   logs(from: String!, to: String!, succeeded: Boolean): [WebhookInvocation!]!
   url: String!
 }
 
+"""The organisation applications belong to."""
 type Tenant {
   applications(domain: String): [Application!]!
   id: ID!
   webhookLogs(from: String!, to: String!, succeeded: Boolean): [WebhookInvocation!]!
 }
 
+"""An RFC 3161 timestamp over a signature."""
 type TimestampToken {
   certificate: Certificate!
   timestamp: Date!
@@ -3346,6 +3437,7 @@ type TrackSignatoryOutput {
   viewer: Viewer!
 }
 
+"""The viewer for a signatory token that still needs the VIEW-stage login (evidenceValidationStages)."""
 type UnvalidatedSignatoryViewer implements Viewer {
   authenticated: Boolean!
   download(verification: DownloadVerificationInput): SignatoryViewerDownload
@@ -3360,12 +3452,14 @@ type UpdateSignatoryDocumentStatusOutput {
   viewer: Viewer!
 }
 
+"""The viewer of a signed-in dashboard user."""
 type UserViewer implements Viewer {
   authenticated: Boolean!
   id: ID!
   tenants: [Tenant!]!
 }
 
+"""Whether a document is accepted, and why not."""
 type ValidateDocumentOutput {
   errors: [String!]
   fixable: Boolean
@@ -3380,6 +3474,7 @@ type VerifyApplication {
   realm: String!
 }
 
+"""A webhook call that failed before an answer (connection, DNS, TLS); it is retried."""
 type WebhookExceptionInvocation implements WebhookInvocation {
   correlationId: String!
   event: WebhookInvocationEvent
@@ -3393,6 +3488,7 @@ type WebhookExceptionInvocation implements WebhookInvocation {
   url: String!
 }
 
+"""A webhook call answered with another status; it is retried."""
 type WebhookHttpErrorInvocation implements WebhookInvocation {
   correlationId: String!
   event: WebhookInvocationEvent
@@ -3406,6 +3502,7 @@ type WebhookHttpErrorInvocation implements WebhookInvocation {
   url: String!
 }
 
+"""A webhook call answered with HTTP 200."""
 type WebhookSuccessfulInvocation implements WebhookInvocation {
   correlationId: String!
   event: WebhookInvocationEvent
@@ -3417,6 +3514,7 @@ type WebhookSuccessfulInvocation implements WebhookInvocation {
   url: String!
 }
 
+"""A webhook call that got no answer in time; it is retried."""
 type WebhookTimeoutInvocation implements WebhookInvocation {
   correlationId: String!
   event: WebhookInvocationEvent
@@ -3430,6 +3528,7 @@ type WebhookTimeoutInvocation implements WebhookInvocation {
   url: String!
 }
 
+"""An XML document (XAdES)."""
 type XmlDocument implements Document {
   blob: Blob
   id: ID!
@@ -3440,6 +3539,7 @@ type XmlDocument implements Document {
   title: String!
 }
 
+"""A document of a signature order."""
 interface Document {
   id: ID!
   title: String!
@@ -3450,28 +3550,34 @@ interface Document {
   signatoryViewerStatus: SignatoryDocumentStatus
 }
 
+"""One signature on a document: the seal certificate, the signatory and the timestamp."""
 interface Signature {
   signingCertificate: Certificate!
   signatory: Signatory
   timestampToken: TimestampToken
 }
 
+"""A way for signatories to prove who they are when they sign."""
 interface SignatureEvidenceProvider {
   id: ID!
 }
 
+"""A signature backed by one piece of evidence."""
 interface SingleSignature {
   signatory: Signatory
 }
 
+"""An evidence provider that is not a composite."""
 interface SingleSignatureEvidenceProvider {
   id: ID!
 }
 
+"""Who is calling: see Query.viewer."""
 interface Viewer {
   id: ID!
 }
 
+"""One logged webhook call."""
 interface WebhookInvocation {
   timestamp: String!
   correlationId: String!
@@ -3531,6 +3637,7 @@ input ChangeSignatoryInput {
 
 input ChangeSignatureOrderInput {
   signatureOrderId: ID!
+  """Only before the first signature."""
   maxSignatories: Int
   webhook: CreateSignatureOrderWebhookInput
 }
@@ -3541,6 +3648,7 @@ input CleanupSignatureOrderInput {
 
 input CloseSignatureOrderInput {
   signatureOrderId: ID!
+  """Keep the documents readable for 1..7 days after closing (until then, or cleanupSignatureOrder)."""
   retainDocumentsForDays: Int
 }
 
@@ -3569,12 +3677,18 @@ input CreateBatchSignatoryInput {
   ui: SignatoryUIInput
 }
 
+"""A new signature order. Give expiresInDays or expiresAt, not both (default: 90 days)."""
 input CreateSignatureOrderInput {
   title: String
   disableVerifyEvidenceProvider: Boolean
   fixDocumentFormattingErrors: Boolean
+  """At most this many signatories (default 14); sizes the seals page."""
   maxSignatories: Int = 14
+  """Days until the order expires (default 90). Not together with expiresAt."""
   expiresInDays: Int
+  """
+  When the order expires: yyyy-MM-ddTHH:mm:ss[.fff] with Z or an offset. Not together with expiresInDays.
+  """
   expiresAt: String
   timezone: String
   signatories: [CreateSignatureOrderSignatoryInput!]
@@ -3586,6 +3700,10 @@ input CreateSignatureOrderInput {
   signatureAppearance: SignatureAppearanceInput
 }
 
+"""
+A signatory. documents null means all documents; evidenceProviders limits them to some of the order's
+providers by id.
+"""
 input CreateSignatureOrderSignatoryInput {
   cooldownExpiresAt: String
   signatoryRole: SignatoryRole
@@ -3597,6 +3715,7 @@ input CreateSignatureOrderSignatoryInput {
   evidenceValidation: [SignatoryEvidenceValidationInput!]
   signatureAppearance: SignatureAppearanceInput
   ui: SignatoryUIInput
+  """Positive; lower numbers sign first, equal numbers in parallel (default 2147483647)."""
   signingSequence: Int
 }
 
@@ -3610,6 +3729,7 @@ input CreateSignatureOrderUIInput {
   renderPdfAnnotationLayer: Boolean
 }
 
+"""Where to post events. secret (256..512 bits) signs each body with HMAC-SHA256 in X-Criipto-Signature."""
 input CreateSignatureOrderWebhookInput {
   url: String!
   validateConnectivity: Boolean
@@ -3641,6 +3761,7 @@ input DeviceInput {
   os: DeviceOperatingSystem
 }
 
+"""A document: pdf (PAdES) or xml (XAdES)."""
 input DocumentInput {
   fixDocumentFormattingErrors: Boolean
   preserveOriginalStructure: Boolean
@@ -3669,6 +3790,7 @@ input DrawableEvidenceProviderInput {
   minimumHeight: Int
 }
 
+"""Exactly one evidence provider; enabledByDefault false offers it only to signatories that name it."""
 input EvidenceProviderInput {
   oidc: OidcEvidenceProviderInput
   criiptoVerify: CriiptoVerifyProviderInput
@@ -3680,6 +3802,7 @@ input EvidenceProviderInput {
 
 input ExtendSignatureOrderInput {
   signatureOrderId: ID!
+  """1..30 days added to expiresAt."""
   additionalExpirationInDays: Int!
 }
 
@@ -3701,6 +3824,7 @@ input PadesDocumentFormInput {
   enabled: Boolean!
 }
 
+"""A PDF to sign. blob is standard base64 with padding; storageMode must be Temporary."""
 input PadesDocumentInput {
   title: String!
   reference: String
@@ -3789,6 +3913,7 @@ input SignDrawableInput {
   image: Blob!
 }
 
+"""The evidence for signing: exactly one of the provider fields, matching a provider of the signatory."""
 input SignInput {
   id: ID!
   oidc: SignOidcInput
@@ -3906,6 +4031,7 @@ input XadesDocumentInput {
   storageMode: DocumentStorageMode!
 }
 
+"""READ_ONLY keys may not run mutations."""
 enum ApplicationApiKeyMode {
   READ_WRITE
   READ_ONLY
@@ -3937,6 +4063,7 @@ enum EvidenceValidationStage {
   SIGN
 }
 
+"""Language of the signing page."""
 enum Language {
   DA_DK
   EN_US
@@ -3945,6 +4072,7 @@ enum Language {
   FI_FI
 }
 
+"""A signatory's status for one document."""
 enum SignatoryDocumentStatus {
   OPENED
   APPROVED
@@ -3958,12 +4086,14 @@ enum SignatoryFrontendEvent {
   DOWNLOAD_LINK_OPENED
 }
 
+"""SIGNER approves and signs, APPROVER must approve, VIEWER only reads."""
 enum SignatoryRole {
   SIGNER
   APPROVER
   VIEWER
 }
 
+"""Where a signatory is in the signing process."""
 enum SignatoryStatus {
   OPEN
   SIGNED
@@ -3973,6 +4103,7 @@ enum SignatoryStatus {
   DELETED
 }
 
+"""OPEN until closed, cancelled or expired."""
 enum SignatureOrderStatus {
   OPEN
   CLOSED
@@ -3990,6 +4121,7 @@ enum VerifyApplicationEnvironment {
   TEST
 }
 
+"""The events posted to an order's webhook."""
 enum WebhookInvocationEvent {
   SIGNATORY_REJECTED
   SIGNATORY_SIGNED
@@ -4004,12 +4136,16 @@ enum WebhookInvocationEvent {
 
 union StartCriiptoVerifyEvidenceProviderOutput = CriiptoVerifyEvidenceProviderRedirect
 
+"""Binary data as standard base64 with padding."""
 scalar Blob
 
+"""An ISO-8601 date and time (used for timestamps)."""
 scalar Date
 
+"""An ISO-8601 date and time."""
 scalar DateTime
 
+"""A URI."""
 scalar URI
 `, BuiltIn: false},
 }

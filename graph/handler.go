@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -108,7 +109,7 @@ func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	if de, ok := order.AsError(cause); ok {
 		msg := de.Message
-		if de.Code == order.CodeInvalid && de.Field == "" && len(path) > 0 {
+		if de.FieldFromPath && len(path) > 0 {
 			msg = path.String() + ": " + msg
 		}
 		return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": string(de.Code)}}
@@ -248,6 +249,9 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		return
 	}
 	body = nil // the decoded variables hold what is needed; let the raw body be collected
+	// gqlgen expects numbers as json.Number (a json.Decoder with UseNumber would copy the whole body
+	// once more, and bodies carry documents).
+	numbersAsJSONNumber(params.Variables)
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	rc, opErr := exec.CreateOperationContext(ctx, &params)
@@ -257,6 +261,22 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, responses(ctx))
+}
+
+func numbersAsJSONNumber(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbersAsJSONNumber(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbersAsJSONNumber(e)
+		}
+	}
+	return v
 }
 
 // readBody reads the whole body into one allocation when the length is known.

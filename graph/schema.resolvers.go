@@ -7,11 +7,10 @@ package graph
 
 import (
 	"context"
-	"fmt"
-
 	"esign/graph/model"
 	"esign/internal/order"
 	"esign/internal/store"
+	"fmt"
 )
 
 func (r *applicationResolver) APIKeys(ctx context.Context, obj *model.Application) ([]*model.ApplicationAPIKey, error) {

@@ -10,22 +10,27 @@ import (
 	"time"
 )
 
+// A document of a signature order.
 type Document interface {
 	IsDocument()
 }
 
+// One signature on a document: the seal certificate, the signatory and the timestamp.
 type Signature interface {
 	IsSignature()
 }
 
+// A way for signatories to prove who they are when they sign.
 type SignatureEvidenceProvider interface {
 	IsSignatureEvidenceProvider()
 }
 
+// A signature backed by one piece of evidence.
 type SingleSignature interface {
 	IsSingleSignature()
 }
 
+// An evidence provider that is not a composite.
 type SingleSignatureEvidenceProvider interface {
 	IsSingleSignatureEvidenceProvider()
 }
@@ -34,10 +39,12 @@ type StartCriiptoVerifyEvidenceProviderOutput interface {
 	IsStartCriiptoVerifyEvidenceProviderOutput()
 }
 
+// Who is calling: see Query.viewer.
 type Viewer interface {
 	IsViewer()
 }
 
+// One logged webhook call.
 type WebhookInvocation interface {
 	IsWebhookInvocation()
 }
@@ -76,6 +83,7 @@ type AllOfEvidenceProviderInput struct {
 	Providers []*SingleEvidenceProviderInput `json:"providers"`
 }
 
+// Signing with all of the listed providers, in order.
 type AllOfSignatureEvidenceProvider struct {
 	ID        string                            `json:"id"`
 	Providers []SingleSignatureEvidenceProvider `json:"providers"`
@@ -83,6 +91,7 @@ type AllOfSignatureEvidenceProvider struct {
 
 func (AllOfSignatureEvidenceProvider) IsSignatureEvidenceProvider() {}
 
+// The viewer without credentials.
 type AnonymousViewer struct {
 	Authenticated bool   `json:"authenticated"`
 	ID            string `json:"id"`
@@ -90,10 +99,12 @@ type AnonymousViewer struct {
 
 func (AnonymousViewer) IsViewer() {}
 
+// An integrator's application; API keys belong to it and it owns its signature orders.
 type Application struct {
-	APIKeys           []*ApplicationAPIKey      `json:"apiKeys"`
-	ID                string                    `json:"id"`
-	Name              string                    `json:"name"`
+	APIKeys []*ApplicationAPIKey `json:"apiKeys"`
+	ID      string               `json:"id"`
+	Name    string               `json:"name"`
+	// The application's signature orders, newest first, a page at a time.
 	SignatureOrders   *SignatureOrderConnection `json:"signatureOrders"`
 	Tenant            *Tenant                   `json:"tenant,omitempty"`
 	VerifyApplication *VerifyApplication        `json:"verifyApplication"`
@@ -102,6 +113,7 @@ type Application struct {
 
 func (Application) IsViewer() {}
 
+// Credentials for HTTP Basic authentication. clientSecret is only returned when the key is created or refreshed.
 type ApplicationAPIKey struct {
 	ClientID     string                `json:"clientId"`
 	ClientSecret *string               `json:"clientSecret,omitempty"`
@@ -110,6 +122,7 @@ type ApplicationAPIKey struct {
 	Note         *string               `json:"note,omitempty"`
 }
 
+// One signer for signatories of several signature orders, with its own token and signing link.
 type BatchSignatory struct {
 	Href    string                `json:"href"`
 	ID      string                `json:"id"`
@@ -129,6 +142,7 @@ type BatchSignatoryItemInput struct {
 	SignatureOrderID string `json:"signatureOrderId"`
 }
 
+// The viewer of the signing page for a batch signatory token.
 type BatchSignatoryViewer struct {
 	Authenticated     bool                         `json:"authenticated"`
 	BatchSignatoryID  string                       `json:"batchSignatoryId"`
@@ -151,6 +165,7 @@ type CancelSignatureOrderOutput struct {
 	SignatureOrder *SignatureOrder `json:"signatureOrder"`
 }
 
+// An X.509 certificate; raw is its DER encoding.
 type Certificate struct {
 	Issuer  string `json:"issuer"`
 	Raw     Blob   `json:"raw"`
@@ -177,9 +192,10 @@ type ChangeSignatoryOutput struct {
 }
 
 type ChangeSignatureOrderInput struct {
-	SignatureOrderID string                            `json:"signatureOrderId"`
-	MaxSignatories   *int                              `json:"maxSignatories,omitempty"`
-	Webhook          *CreateSignatureOrderWebhookInput `json:"webhook,omitempty"`
+	SignatureOrderID string `json:"signatureOrderId"`
+	// Only before the first signature.
+	MaxSignatories *int                              `json:"maxSignatories,omitempty"`
+	Webhook        *CreateSignatureOrderWebhookInput `json:"webhook,omitempty"`
 }
 
 type ChangeSignatureOrderOutput struct {
@@ -195,8 +211,9 @@ type CleanupSignatureOrderOutput struct {
 }
 
 type CloseSignatureOrderInput struct {
-	SignatureOrderID       string `json:"signatureOrderId"`
-	RetainDocumentsForDays *int   `json:"retainDocumentsForDays,omitempty"`
+	SignatureOrderID string `json:"signatureOrderId"`
+	// Keep the documents readable for 1..7 days after closing (until then, or cleanupSignatureOrder).
+	RetainDocumentsForDays *int `json:"retainDocumentsForDays,omitempty"`
 }
 
 type CloseSignatureOrderOutput struct {
@@ -212,6 +229,7 @@ type CompleteCriiptoVerifyEvidenceProviderOutput struct {
 	Jwt string `json:"jwt"`
 }
 
+// A signature backed by several pieces of evidence (allOf provider).
 type CompositeSignature struct {
 	SigningCertificate *Certificate      `json:"signingCertificate"`
 	Signatory          *Signatory        `json:"signatory,omitempty"`
@@ -256,21 +274,25 @@ type CreateBatchSignatoryOutput struct {
 	BatchSignatory *BatchSignatory `json:"batchSignatory"`
 }
 
+// A new signature order. Give expiresInDays or expiresAt, not both (default: 90 days).
 type CreateSignatureOrderInput struct {
-	Title                         *string                               `json:"title,omitempty"`
-	DisableVerifyEvidenceProvider *bool                                 `json:"disableVerifyEvidenceProvider,omitempty"`
-	FixDocumentFormattingErrors   *bool                                 `json:"fixDocumentFormattingErrors,omitempty"`
-	MaxSignatories                *int                                  `json:"maxSignatories,omitempty"`
-	ExpiresInDays                 *int                                  `json:"expiresInDays,omitempty"`
-	ExpiresAt                     *string                               `json:"expiresAt,omitempty"`
-	Timezone                      *string                               `json:"timezone,omitempty"`
-	Signatories                   []*CreateSignatureOrderSignatoryInput `json:"signatories,omitempty"`
-	Documents                     []*DocumentInput                      `json:"documents"`
-	EvidenceProviders             []*EvidenceProviderInput              `json:"evidenceProviders,omitempty"`
-	EvidenceValidationStages      []EvidenceValidationStage             `json:"evidenceValidationStages,omitempty"`
-	UI                            *CreateSignatureOrderUIInput          `json:"ui,omitempty"`
-	Webhook                       *CreateSignatureOrderWebhookInput     `json:"webhook,omitempty"`
-	SignatureAppearance           *SignatureAppearanceInput             `json:"signatureAppearance,omitempty"`
+	Title                         *string `json:"title,omitempty"`
+	DisableVerifyEvidenceProvider *bool   `json:"disableVerifyEvidenceProvider,omitempty"`
+	FixDocumentFormattingErrors   *bool   `json:"fixDocumentFormattingErrors,omitempty"`
+	// At most this many signatories (default 14); sizes the seals page.
+	MaxSignatories *int `json:"maxSignatories,omitempty"`
+	// Days until the order expires (default 90). Not together with expiresAt.
+	ExpiresInDays *int `json:"expiresInDays,omitempty"`
+	// When the order expires: yyyy-MM-ddTHH:mm:ss[.fff] with Z or an offset. Not together with expiresInDays.
+	ExpiresAt                *string                               `json:"expiresAt,omitempty"`
+	Timezone                 *string                               `json:"timezone,omitempty"`
+	Signatories              []*CreateSignatureOrderSignatoryInput `json:"signatories,omitempty"`
+	Documents                []*DocumentInput                      `json:"documents"`
+	EvidenceProviders        []*EvidenceProviderInput              `json:"evidenceProviders,omitempty"`
+	EvidenceValidationStages []EvidenceValidationStage             `json:"evidenceValidationStages,omitempty"`
+	UI                       *CreateSignatureOrderUIInput          `json:"ui,omitempty"`
+	Webhook                  *CreateSignatureOrderWebhookInput     `json:"webhook,omitempty"`
+	SignatureAppearance      *SignatureAppearanceInput             `json:"signatureAppearance,omitempty"`
 }
 
 type CreateSignatureOrderOutput struct {
@@ -278,6 +300,8 @@ type CreateSignatureOrderOutput struct {
 	SignatureOrder *SignatureOrder `json:"signatureOrder"`
 }
 
+// A signatory. documents null means all documents; evidenceProviders limits them to some of the order's
+// providers by id.
 type CreateSignatureOrderSignatoryInput struct {
 	CooldownExpiresAt   *string                             `json:"cooldownExpiresAt,omitempty"`
 	SignatoryRole       *SignatoryRole                      `json:"signatoryRole,omitempty"`
@@ -289,7 +313,8 @@ type CreateSignatureOrderSignatoryInput struct {
 	EvidenceValidation  []*SignatoryEvidenceValidationInput `json:"evidenceValidation,omitempty"`
 	SignatureAppearance *SignatureAppearanceInput           `json:"signatureAppearance,omitempty"`
 	UI                  *SignatoryUIInput                   `json:"ui,omitempty"`
-	SigningSequence     *int                                `json:"signingSequence,omitempty"`
+	// Positive; lower numbers sign first, equal numbers in parallel (default 2147483647).
+	SigningSequence *int `json:"signingSequence,omitempty"`
 }
 
 type CreateSignatureOrderUIInput struct {
@@ -302,6 +327,7 @@ type CreateSignatureOrderUIInput struct {
 	RenderPDFAnnotationLayer *bool                      `json:"renderPdfAnnotationLayer,omitempty"`
 }
 
+// Where to post events. secret (256..512 bits) signs each body with HMAC-SHA256 in X-Criipto-Signature.
 type CreateSignatureOrderWebhookInput struct {
 	URL                  string `json:"url"`
 	ValidateConnectivity *bool  `json:"validateConnectivity,omitempty"`
@@ -326,6 +352,7 @@ type CriiptoVerifyProviderInput struct {
 	Version           *CriiptoVerifyEvidenceProviderVersion `json:"version,omitempty"`
 }
 
+// Signing with an eID through an OpenID Connect broker (authorization-code flow against domain).
 type CriiptoVerifySignatureEvidenceProvider struct {
 	AcrValues      []string                             `json:"acrValues"`
 	AlwaysRedirect bool                                 `json:"alwaysRedirect"`
@@ -368,6 +395,7 @@ type DeviceInput struct {
 	Os *DeviceOperatingSystem `json:"os,omitempty"`
 }
 
+// A document: pdf (PAdES) or xml (XAdES).
 type DocumentInput struct {
 	FixDocumentFormattingErrors *bool               `json:"fixDocumentFormattingErrors,omitempty"`
 	PreserveOriginalStructure   *bool               `json:"preserveOriginalStructure,omitempty"`
@@ -396,6 +424,7 @@ type DrawableEvidenceProviderInput struct {
 	MinimumHeight *int  `json:"minimumHeight,omitempty"`
 }
 
+// A signature backed by a hand-drawn image.
 type DrawableSignature struct {
 	SigningCertificate *Certificate    `json:"signingCertificate"`
 	Image              Blob            `json:"image"`
@@ -408,6 +437,7 @@ func (DrawableSignature) IsSignature() {}
 
 func (DrawableSignature) IsSingleSignature() {}
 
+// Signing with a hand-drawn image.
 type DrawableSignatureEvidenceProvider struct {
 	ID            string `json:"id"`
 	MinimumHeight *int   `json:"minimumHeight,omitempty"`
@@ -419,6 +449,7 @@ func (DrawableSignatureEvidenceProvider) IsSignatureEvidenceProvider() {}
 
 func (DrawableSignatureEvidenceProvider) IsSingleSignatureEvidenceProvider() {}
 
+// A signature without evidence (noop provider).
 type EmptySignature struct {
 	SigningCertificate *Certificate    `json:"signingCertificate"`
 	Signatory          *Signatory      `json:"signatory,omitempty"`
@@ -429,6 +460,7 @@ func (EmptySignature) IsSignature() {}
 
 func (EmptySignature) IsSingleSignature() {}
 
+// Exactly one evidence provider; enabledByDefault false offers it only to signatories that name it.
 type EvidenceProviderInput struct {
 	Oidc             *OidcEvidenceProviderInput     `json:"oidc,omitempty"`
 	CriiptoVerify    *CriiptoVerifyProviderInput    `json:"criiptoVerify,omitempty"`
@@ -439,8 +471,9 @@ type EvidenceProviderInput struct {
 }
 
 type ExtendSignatureOrderInput struct {
-	SignatureOrderID           string `json:"signatureOrderId"`
-	AdditionalExpirationInDays int    `json:"additionalExpirationInDays"`
+	SignatureOrderID string `json:"signatureOrderId"`
+	// 1..30 days added to expiresAt.
+	AdditionalExpirationInDays int `json:"additionalExpirationInDays"`
 }
 
 type ExtendSignatureOrderOutput struct {
@@ -452,6 +485,7 @@ type JWTClaim struct {
 	Value string `json:"value"`
 }
 
+// A signature backed by an eID login: the JWT, its claims and the keys to verify it.
 type JWTSignature struct {
 	SigningCertificate *Certificate    `json:"signingCertificate"`
 	Claims             []*JWTClaim     `json:"claims"`
@@ -465,6 +499,8 @@ func (JWTSignature) IsSignature() {}
 
 func (JWTSignature) IsSingleSignature() {}
 
+// Changes. Application mutations need a READ_WRITE API key; the signatory mutations (sign, reject, ...) a
+// signatory token.
 type Mutation struct {
 }
 
@@ -472,6 +508,7 @@ type NoopEvidenceProviderInput struct {
 	Name string `json:"name"`
 }
 
+// Signing without evidence: test mode only.
 type NoopSignatureEvidenceProvider struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -481,6 +518,7 @@ func (NoopSignatureEvidenceProvider) IsSignatureEvidenceProvider() {}
 
 func (NoopSignatureEvidenceProvider) IsSingleSignatureEvidenceProvider() {}
 
+// A signature made with Norwegian BankID.
 type NorwegianBankIDSignature struct {
 	Claims             []*JWTClaim     `json:"claims"`
 	Signatory          *Signatory      `json:"signatory,omitempty"`
@@ -502,6 +540,7 @@ type OidcEvidenceProviderInput struct {
 	UniqueEvidenceKey *string  `json:"uniqueEvidenceKey,omitempty"`
 }
 
+// Deprecated: signing with a JWT from an OpenID Connect provider.
 type OidcJWTSignatureEvidenceProvider struct {
 	AcrValues      []string `json:"acrValues"`
 	AlwaysRedirect bool     `json:"alwaysRedirect"`
@@ -519,6 +558,7 @@ type PadesDocumentFormInput struct {
 	Enabled bool `json:"enabled"`
 }
 
+// A PDF to sign. blob is standard base64 with padding; storageMode must be Temporary.
 type PadesDocumentInput struct {
 	Title             string                               `json:"title"`
 	Reference         *string                              `json:"reference,omitempty"`
@@ -537,6 +577,7 @@ type PadesDocumentSealsPageTemplateInput struct {
 	ExpectedRows    *int                 `json:"expectedRows,omitempty"`
 }
 
+// Relay-style paging information.
 type PageInfo struct {
 	EndCursor       *string `json:"endCursor,omitempty"`
 	HasNextPage     bool    `json:"hasNextPage"`
@@ -551,6 +592,7 @@ type PDFBoundingBoxInput struct {
 	Y2 float64 `json:"y2"`
 }
 
+// A PDF document. blob is the current (signed) PDF as base64; null once the documents are deleted.
 type PDFDocument struct {
 	Blob                  Blob                     `json:"blob,omitempty"`
 	DocumentID            string                   `json:"documentID"`
@@ -584,6 +626,8 @@ type PDFSealPosition struct {
 	Scale *float64 `json:"scale,omitempty"`
 }
 
+// Read access. Application requests authenticate with HTTP Basic credentials (clientId:clientSecret); the
+// signing page with a Signatory-Token header.
 type Query struct {
 }
 
@@ -661,6 +705,7 @@ type SignDrawableInput struct {
 	Image Blob    `json:"image"`
 }
 
+// The evidence for signing: exactly one of the provider fields, matching a provider of the signatory.
 type SignInput struct {
 	ID              string                    `json:"id"`
 	Oidc            *SignOidcInput            `json:"oidc,omitempty"`
@@ -680,25 +725,28 @@ type SignOutput struct {
 	Viewer Viewer `json:"viewer"`
 }
 
+// A person who approves, signs or views the order's documents through href (authenticated by token).
 type Signatory struct {
 	CooldownExpiresAt *time.Time                   `json:"cooldownExpiresAt,omitempty"`
 	Documents         *SignatoryDocumentConnection `json:"documents"`
 	DownloadHref      *string                      `json:"downloadHref,omitempty"`
 	EvidenceProviders []SignatureEvidenceProvider  `json:"evidenceProviders"`
-	Href              string                       `json:"href"`
-	ID                string                       `json:"id"`
-	Reference         *string                      `json:"reference,omitempty"`
-	Role              *string                      `json:"role,omitempty"`
-	SignatoryRole     SignatoryRole                `json:"signatoryRole"`
-	SignatureOrder    *SignatureOrder              `json:"signatureOrder"`
-	SigningAs         *string                      `json:"signingAs,omitempty"`
-	SigningSequence   *SignatorySigningSequence    `json:"signingSequence"`
-	SpanID            string                       `json:"spanId"`
-	Status            SignatoryStatus              `json:"status"`
-	StatusReason      *string                      `json:"statusReason,omitempty"`
-	Token             string                       `json:"token"`
-	TraceID           string                       `json:"traceId"`
-	UI                *SignatureOrderUI            `json:"ui"`
+	// The signing link for this signatory.
+	Href            string                    `json:"href"`
+	ID              string                    `json:"id"`
+	Reference       *string                   `json:"reference,omitempty"`
+	Role            *string                   `json:"role,omitempty"`
+	SignatoryRole   SignatoryRole             `json:"signatoryRole"`
+	SignatureOrder  *SignatureOrder           `json:"signatureOrder"`
+	SigningAs       *string                   `json:"signingAs,omitempty"`
+	SigningSequence *SignatorySigningSequence `json:"signingSequence"`
+	SpanID          string                    `json:"spanId"`
+	Status          SignatoryStatus           `json:"status"`
+	StatusReason    *string                   `json:"statusReason,omitempty"`
+	// Authenticates the signing page for this signatory (header Signatory-Token).
+	Token   string            `json:"token"`
+	TraceID string            `json:"traceId"`
+	UI      *SignatureOrderUI `json:"ui"`
 	// the order the signatory belongs to, for the signatureOrder resolver
 	OrderID string `json:"-"`
 }
@@ -712,10 +760,12 @@ type SignatoryBeaconOutput struct {
 	Viewer Viewer `json:"viewer"`
 }
 
+// The documents a signatory sees, each with the signatory's status for it.
 type SignatoryDocumentConnection struct {
 	Edges []*SignatoryDocumentEdge `json:"edges"`
 }
 
+// A document and the signatory's status for it (null until opened).
 type SignatoryDocumentEdge struct {
 	Node   Document                 `json:"node"`
 	Status *SignatoryDocumentStatus `json:"status,omitempty"`
@@ -743,6 +793,7 @@ type SignatoryEvidenceValidationInput struct {
 	Boolean *bool   `json:"boolean,omitempty"`
 }
 
+// Order of signing: lower numbers sign first, equal numbers in parallel.
 type SignatorySigningSequence struct {
 	InitialNumber int `json:"initialNumber"`
 }
@@ -757,6 +808,7 @@ type SignatoryUIInput struct {
 	RenderPDFAnnotationLayer *bool                      `json:"renderPdfAnnotationLayer,omitempty"`
 }
 
+// The viewer of the signing page for a signatory token.
 type SignatoryViewer struct {
 	CooldownExpiresAt    *time.Time                   `json:"cooldownExpiresAt,omitempty"`
 	Authenticated        bool                         `json:"authenticated"`
@@ -799,10 +851,12 @@ type SignatureAppearanceTemplateReplacementInput struct {
 	FromEvidence []string `json:"fromEvidence"`
 }
 
+// A set of documents to be signed by its signatories. Status OPEN until closed, cancelled or expired.
 type SignatureOrder struct {
-	Application       *Application                `json:"application,omitempty"`
-	ClosedAt          *time.Time                  `json:"closedAt,omitempty"`
-	CreatedAt         time.Time                   `json:"createdAt"`
+	Application *Application `json:"application,omitempty"`
+	ClosedAt    *time.Time   `json:"closedAt,omitempty"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	// The documents; their blobs are null once deleted (cancelled, expired, closed without retention, cleaned up).
 	Documents         []Document                  `json:"documents"`
 	EvidenceProviders []SignatureEvidenceProvider `json:"evidenceProviders"`
 	ExpiresAt         time.Time                   `json:"expiresAt"`
@@ -820,17 +874,21 @@ type SignatureOrder struct {
 	ApplicationID string `json:"-"`
 }
 
+// A page of signature orders; pass pageInfo.endCursor as `after` for the next page.
 type SignatureOrderConnection struct {
-	Edges      []*SignatureOrderEdge `json:"edges"`
-	PageInfo   *PageInfo             `json:"pageInfo"`
-	TotalCount *int                  `json:"totalCount,omitempty"`
+	Edges    []*SignatureOrderEdge `json:"edges"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+	// How many orders match, over all pages.
+	TotalCount *int `json:"totalCount,omitempty"`
 }
 
+// A signature order with its cursor.
 type SignatureOrderEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *SignatureOrder `json:"node"`
 }
 
+// Settings of the signing page for an order or signatory.
 type SignatureOrderUI struct {
 	DisableRejection         bool                  `json:"disableRejection"`
 	EnableCancel             bool                  `json:"enableCancel"`
@@ -851,6 +909,7 @@ type SignatureOrderUILogoInput struct {
 	Href *string `json:"href,omitempty"`
 }
 
+// Where the order's events are posted, and the log of every invocation.
 type SignatureOrderWebhook struct {
 	Logs []WebhookInvocation `json:"logs"`
 	URL  string              `json:"url"`
@@ -872,12 +931,14 @@ type StartCriiptoVerifyEvidenceProviderInput struct {
 	IDTokenHint *string                 `json:"idTokenHint,omitempty"`
 }
 
+// The organisation applications belong to.
 type Tenant struct {
 	Applications []*Application      `json:"applications"`
 	ID           string              `json:"id"`
 	WebhookLogs  []WebhookInvocation `json:"webhookLogs"`
 }
 
+// An RFC 3161 timestamp over a signature.
 type TimestampToken struct {
 	Certificate *Certificate `json:"certificate"`
 	Timestamp   time.Time    `json:"timestamp"`
@@ -891,6 +952,7 @@ type TrackSignatoryOutput struct {
 	Viewer Viewer `json:"viewer"`
 }
 
+// The viewer for a signatory token that still needs the VIEW-stage login (evidenceValidationStages).
 type UnvalidatedSignatoryViewer struct {
 	Authenticated     bool                        `json:"authenticated"`
 	Download          *SignatoryViewerDownload    `json:"download,omitempty"`
@@ -912,6 +974,7 @@ type UpdateSignatoryDocumentStatusOutput struct {
 	Viewer       Viewer                 `json:"viewer"`
 }
 
+// The viewer of a signed-in dashboard user.
 type UserViewer struct {
 	Authenticated bool      `json:"authenticated"`
 	ID            string    `json:"id"`
@@ -925,6 +988,7 @@ type ValidateDocumentInput struct {
 	XML Blob `json:"xml,omitempty"`
 }
 
+// Whether a document is accepted, and why not.
 type ValidateDocumentOutput struct {
 	Errors           []string `json:"errors,omitempty"`
 	Fixable          *bool    `json:"fixable,omitempty"`
@@ -945,6 +1009,7 @@ type VerifyApplicationQueryInput struct {
 	Realm    string `json:"realm"`
 }
 
+// A webhook call that failed before an answer (connection, DNS, TLS); it is retried.
 type WebhookExceptionInvocation struct {
 	CorrelationID    string                  `json:"correlationId"`
 	Event            *WebhookInvocationEvent `json:"event,omitempty"`
@@ -960,6 +1025,7 @@ type WebhookExceptionInvocation struct {
 
 func (WebhookExceptionInvocation) IsWebhookInvocation() {}
 
+// A webhook call answered with another status; it is retried.
 type WebhookHTTPErrorInvocation struct {
 	CorrelationID      string                  `json:"correlationId"`
 	Event              *WebhookInvocationEvent `json:"event,omitempty"`
@@ -975,6 +1041,7 @@ type WebhookHTTPErrorInvocation struct {
 
 func (WebhookHTTPErrorInvocation) IsWebhookInvocation() {}
 
+// A webhook call answered with HTTP 200.
 type WebhookSuccessfulInvocation struct {
 	CorrelationID      string                  `json:"correlationId"`
 	Event              *WebhookInvocationEvent `json:"event,omitempty"`
@@ -988,6 +1055,7 @@ type WebhookSuccessfulInvocation struct {
 
 func (WebhookSuccessfulInvocation) IsWebhookInvocation() {}
 
+// A webhook call that got no answer in time; it is retried.
 type WebhookTimeoutInvocation struct {
 	CorrelationID    string                  `json:"correlationId"`
 	Event            *WebhookInvocationEvent `json:"event,omitempty"`
@@ -1010,6 +1078,7 @@ type XadesDocumentInput struct {
 	StorageMode DocumentStorageMode `json:"storageMode"`
 }
 
+// An XML document (XAdES).
 type XMLDocument struct {
 	Blob                  Blob                     `json:"blob,omitempty"`
 	ID                    string                   `json:"id"`
@@ -1024,6 +1093,7 @@ type XMLDocument struct {
 
 func (XMLDocument) IsDocument() {}
 
+// READ_ONLY keys may not run mutations.
 type ApplicationAPIKeyMode string
 
 const (
@@ -1356,6 +1426,7 @@ func (e EvidenceValidationStage) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Language of the signing page.
 type Language string
 
 const (
@@ -1417,6 +1488,7 @@ func (e Language) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A signatory's status for one document.
 type SignatoryDocumentStatus string
 
 const (
@@ -1533,6 +1605,7 @@ func (e SignatoryFrontendEvent) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// SIGNER approves and signs, APPROVER must approve, VIEWER only reads.
 type SignatoryRole string
 
 const (
@@ -1590,6 +1663,7 @@ func (e SignatoryRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a signatory is in the signing process.
 type SignatoryStatus string
 
 const (
@@ -1653,6 +1727,7 @@ func (e SignatoryStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// OPEN until closed, cancelled or expired.
 type SignatureOrderStatus string
 
 const (
@@ -1822,6 +1897,7 @@ func (e VerifyApplicationEnvironment) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The events posted to an order's webhook.
 type WebhookInvocationEvent string
 
 const (

@@ -22,9 +22,11 @@ const (
 type Error struct {
 	Code    Code
 	Message string
-	// Field is the input path an invalid-input error is about; empty when the caller did not know it
-	// (a scalar's coercion), and then the edge prefixes the path it has.
+	// Field is the input path an invalid-input error is about, when known.
 	Field string
+	// FieldFromPath asks the edge to name the field by the path it has (a scalar's coercion does not
+	// know which field it is decoding).
+	FieldFromPath bool
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -36,6 +38,11 @@ func Invalid(field, format string, args ...any) *Error {
 		msg = field + ": " + msg
 	}
 	return &Error{Code: CodeInvalid, Message: msg, Field: field}
+}
+
+// InvalidValue reports a value a scalar cannot decode; the edge prefixes the field's path.
+func InvalidValue(format string, args ...any) *Error {
+	return &Error{Code: CodeInvalid, Message: fmt.Sprintf(format, args...), FieldFromPath: true}
 }
 
 // Conflictf reports a change the current state does not allow.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"esign/internal/blob"
 	"esign/internal/blob/fs"
 	"esign/internal/envelope"
 	"esign/internal/order"
@@ -25,10 +26,10 @@ import (
 
 // env is a service on real parts: SQLite, a blob folder and file key wrappers in a temp dir.
 type env struct {
-	svc     *signing.Service
-	store   store.Store
-	blobDir string
-	dbPath  string
+	svc    *signing.Service
+	store  store.Store
+	blobs  blob.Store
+	dbPath string
 }
 
 func newEnv(t *testing.T) *env {
@@ -55,7 +56,7 @@ func newEnv(t *testing.T) *env {
 	svc := signing.New(st, blobs, envelope.New(inner, outer), pdf.Inspect, signing.Config{
 		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32),
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &env{svc: svc, store: st, blobDir: filepath.Join(dir, "blobs"), dbPath: filepath.Join(dir, "esign.db")}
+	return &env{svc: svc, store: st, blobs: blobs, dbPath: filepath.Join(dir, "esign.db")}
 }
 
 func (e *env) principal(t *testing.T, app string, mode store.KeyMode) signing.Principal {
@@ -178,13 +179,11 @@ func TestBlobMovedToAnotherDocumentFailsToDecrypt(t *testing.T) {
 	ctx := context.Background()
 	p := e.principal(t, "app", store.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0), pdftest.Make(t, 2, 0))
-	src := filepath.Join(e.blobDir, filepath.FromSlash(o.Documents[0].Versions[0].BlobKey))
-	dst := filepath.Join(e.blobDir, filepath.FromSlash(o.Documents[1].Versions[0].BlobKey))
-	moved, err := os.ReadFile(src)
+	moved, err := e.blobs.Get(ctx, o.Documents[0].Versions[0].BlobKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(dst, moved, 0o600); err != nil {
+	if err := e.blobs.Put(ctx, o.Documents[1].Versions[0].BlobKey, moved); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := e.svc.DocumentBytes(ctx, p, o.ID, o.Documents[1].ID); err == nil {
@@ -202,7 +201,7 @@ func TestCloseWithoutRetentionAnswersThenShreds(t *testing.T) {
 	p := e.principal(t, "app", store.KeyReadWrite)
 	doc := pdftest.Make(t, 2, 0)
 	o := e.create(t, p, doc)
-	blobPath := filepath.Join(e.blobDir, filepath.FromSlash(o.Documents[0].Versions[0].BlobKey))
+	blobPath := o.Documents[0].Versions[0].BlobKey
 	closed, err := e.svc.CloseOrder(ctx, p, o.ID, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -225,11 +224,11 @@ func TestCloseWithoutRetentionAnswersThenShreds(t *testing.T) {
 }
 
 // assertShredded: blob gone, no version (so no wrapped key) left in the stored order, bytes unreadable.
-func assertShredded(t *testing.T, e *env, p signing.Principal, orderID, blobPath string) {
+func assertShredded(t *testing.T, e *env, p signing.Principal, orderID, blobKey string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := os.Stat(blobPath); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("blob %s still exists (%v)", blobPath, err)
+	if _, err := e.blobs.Get(ctx, blobKey); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("blob %s still exists (%v)", blobKey, err)
 	}
 	stored, err := e.store.GetOrder(ctx, orderID)
 	if err != nil {
@@ -252,7 +251,7 @@ func TestCloseWithRetentionKeepsUntilCleanup(t *testing.T) {
 	p := e.principal(t, "app", store.KeyReadWrite)
 	doc := pdftest.Make(t, 1, 0)
 	o := e.create(t, p, doc)
-	blobPath := filepath.Join(e.blobDir, filepath.FromSlash(o.Documents[0].Versions[0].BlobKey))
+	blobPath := o.Documents[0].Versions[0].BlobKey
 	for _, bad := range []int{0, 8, -1} {
 		_, err := e.svc.CloseOrder(ctx, p, o.ID, &bad)
 		wantCode(t, err, order.CodeInvalid)
@@ -295,7 +294,7 @@ func TestCancelDeletesDocumentsAtOnce(t *testing.T) {
 	ctx := context.Background()
 	p := e.principal(t, "app", store.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
-	blobPath := filepath.Join(e.blobDir, filepath.FromSlash(o.Documents[0].Versions[0].BlobKey))
+	blobPath := o.Documents[0].Versions[0].BlobKey
 	got, err := e.svc.CancelOrder(ctx, p, o.ID)
 	if err != nil {
 		t.Fatal(err)
