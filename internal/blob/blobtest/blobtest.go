@@ -350,11 +350,11 @@ func testNoPartialReads(t *testing.T, s blob.Store) {
 			for range rounds {
 				got, err := s.Get(ctx, key)
 				if err != nil {
-					errs <- fmt.Errorf("Get during Put: %w", err)
+					errs <- fmt.Errorf("get during put: %w", err)
 					continue
 				}
 				if !slices.ContainsFunc(versions, func(v []byte) bool { return bytes.Equal(v, got) }) {
-					errs <- fmt.Errorf("Get during Put returned %d bytes %s, not a version that was put", len(got), head(got))
+					errs <- fmt.Errorf("get during put returned %d bytes %s, not a version that was put", len(got), head(got))
 				}
 			}
 		})
