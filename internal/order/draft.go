@@ -363,8 +363,8 @@ func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 			return nil, Invalid(field+".pdf.storageMode", "must be Temporary")
 		}
 		if env.MaxDocumentSize > 0 && len(d.Data) > env.MaxDocumentSize {
-			return nil, Invalid(field+".pdf.blob", "Document %s is %s, more than the limit of %s",
-				d.Title, humanBytes(len(d.Data)), humanBytes(env.MaxDocumentSize))
+			return nil, Invalid(field+".pdf.blob", "Document %s is %d bytes, more than the limit of %d bytes (%s)",
+				d.Title, len(d.Data), env.MaxDocumentSize, humanBytes(env.MaxDocumentSize))
 		}
 		if d.Reference != nil {
 			if refs[*d.Reference] {

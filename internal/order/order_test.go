@@ -71,7 +71,7 @@ func TestBuildRules(t *testing.T) {
 		{"expiresAt without zone", func(d *Draft) { d.ExpiresAt = ptr("2027-01-01T00:00:00") }, false, "expiresAt: must be ISO-8601"},
 		{"max 0", func(d *Draft) { d.MaxSignatories = ptr(0) }, false, "maxSignatories: must be between 1"},
 		{"too many", func(d *Draft) { d.MaxSignatories = ptr(1); d.Signatories = make([]SignatoryDraft, 2) }, false, "too many signatories"},
-		{"document too big", func(d *Draft) { d.Documents[0].Data = make([]byte, 101) }, false, "documents[0].pdf.blob: Document A is 101 bytes, more than the limit of 100 bytes"},
+		{"document too big", func(d *Draft) { d.Documents[0].Data = make([]byte, 101) }, false, "documents[0].pdf.blob: Document A is 101 bytes, more than the limit of 100 bytes (100 bytes)"},
 		{"no title", func(d *Draft) { d.Documents[0].Title = " " }, false, "documents[0].pdf.title: must not be empty"},
 		{"duplicate reference", func(d *Draft) { d.Documents = append(d.Documents, d.Documents[0]) }, false, "documents[1].pdf.reference"},
 		{"xml", func(d *Draft) { d.Documents[0].Kind = DocumentXML }, false, "documents[0].xml"},
