@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -45,6 +46,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// The database holds key hashes and wrapped data keys: owner-only, like the key files. SQLite
+	// gives its -wal and -shm files the main file's mode.
+	if f, err := os.OpenFile(abs, os.O_RDONLY|os.O_CREATE, 0o600); err == nil {
+		f.Close()
 	}
 	// A file: URI with an escaped path, so that '?' or '#' in a folder name cannot be taken for
 	// the start of the driver's parameters.

@@ -65,3 +65,19 @@ func TestReopen(t *testing.T) {
 func BenchmarkCreateGet(b *testing.B) {
 	storetest.BenchmarkCreateGet(b, open(b))
 }
+
+func TestDatabaseFileIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "esign.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("database file mode %v, want 0600", info.Mode().Perm())
+	}
+}
