@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,7 +36,7 @@ type testServer struct {
 	done     chan error
 	readKey  credentials
 	writeKey credentials
-	logs     *syncBuffer
+	logs     *testenv.SyncBuffer
 }
 
 type credentials struct {
@@ -125,7 +124,7 @@ func startServer(t testing.TB, m mode, extra map[string]string) *testServer {
 		writeKey: createKey(t, env, "e2e", "READ_WRITE"), readKey: createKey(t, env, "e2e", "READ_ONLY")}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	s.logs = logs
 	go func() { s.done <- run(ctx, nil, func(k string) string { return env[k] }, io.Discard, logs) }()
 	deadline := time.Now().Add(20 * time.Second)
@@ -165,23 +164,6 @@ func (s *testServer) stop() error {
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("server did not stop within 30 s")
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // gqlResponse is a GraphQL answer.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"esign/internal/order"
@@ -19,4 +20,22 @@ func CheckKeysUnchanged(before, after *order.SignatureOrder) error {
 		return fmt.Errorf("updater changed the creation time of order %s", before.ID)
 	}
 	return nil
+}
+
+// EncodeOrder is how every backend serializes the aggregate.
+func EncodeOrder(o *order.SignatureOrder) ([]byte, error) {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return nil, fmt.Errorf("encode order %s: %w", o.ID, err)
+	}
+	return data, nil
+}
+
+// DecodeOrder reverses EncodeOrder.
+func DecodeOrder(data []byte) (*order.SignatureOrder, error) {
+	o := new(order.SignatureOrder)
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("decode order: %w", err)
+	}
+	return o, nil
 }

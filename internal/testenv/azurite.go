@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -51,7 +50,7 @@ func AzuriteConnectionString(t testing.TB) string {
 }
 
 func startAzurite() (string, error) {
-	root, err := azuriteModuleRoot()
+	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
@@ -62,7 +61,7 @@ func startAzurite() (string, error) {
 	if _, err := exec.LookPath("node"); err != nil {
 		return "", errors.New("node not found in PATH; install Node.js 20 (Debian package nodejs), then run: make tools (npm install in tools/)")
 	}
-	port, err := azuriteFreePort()
+	port, err := freePort()
 	if err != nil {
 		return "", err
 	}
@@ -72,7 +71,7 @@ func startAzurite() (string, error) {
 		"--inMemoryPersistence", "--disableTelemetry", "--silent",
 		// azblob v1.8.3 sends an API version newer than Azurite 3.35 knows.
 		"--skipApiVersionCheck")
-	var out azuriteOutput
+	var out SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	// Its own process group, so stopping it also stops anything node spawned.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -110,51 +109,4 @@ func startAzurite() (string, error) {
 	}
 	Cleanup(stop)
 	return fmt.Sprintf(azuriteConnectionFormat, addr), nil
-}
-
-// azuriteModuleRoot walks up from the working folder (a test runs in its package's folder) to go.mod.
-func azuriteModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working folder")
-		}
-		dir = parent
-	}
-}
-
-// azuriteFreePort asks the kernel for an unused loopback port. Another process could take it before the
-// service binds; the service then fails to start and says so.
-func azuriteFreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// azuriteOutput collects a child's output, which its copying goroutine writes while a failure reads it.
-type azuriteOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *azuriteOutput) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *azuriteOutput) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

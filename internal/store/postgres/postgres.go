@@ -4,7 +4,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -196,7 +195,7 @@ func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.API
 
 // CreateOrder implements store.Store.
 func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
-	data, err := json.Marshal(o)
+	data, err := store.EncodeOrder(o)
 	if err != nil {
 		return fmt.Errorf("create order %s: encode: %w", o.ID, err)
 	}
@@ -236,21 +235,13 @@ func insertIndex(ctx context.Context, tx pgx.Tx, o *order.SignatureOrder) error 
 	return nil
 }
 
-func decodeOrder(data []byte) (*order.SignatureOrder, error) {
-	o := new(order.SignatureOrder)
-	if err := json.Unmarshal(data, o); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	return o, nil
-}
-
 // GetOrder implements store.Store.
 func (d *DB) GetOrder(ctx context.Context, id string) (*order.SignatureOrder, error) {
 	var data []byte
 	if err := d.pool.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, classify(err))
 	}
-	o, err := decodeOrder(data)
+	o, err := store.DecodeOrder(data)
 	if err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, err)
 	}
@@ -269,7 +260,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		if err := tx.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1 FOR UPDATE`, id).Scan(&data); err != nil {
 			return classify(err)
 		}
-		o, err := decodeOrder(data)
+		o, err := store.DecodeOrder(data)
 		if err != nil {
 			return err
 		}
@@ -280,7 +271,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		if err := store.CheckKeysUnchanged(&before, o); err != nil {
 			return err
 		}
-		if data, err = json.Marshal(o); err != nil {
+		if data, err = store.EncodeOrder(o); err != nil {
 			return fmt.Errorf("encode: %w", err)
 		}
 		_, err = tx.Exec(ctx,
@@ -351,7 +342,7 @@ func (d *DB) ListOrders(ctx context.Context, q store.ListOrdersQuery) (store.Ord
 				if err := row.Scan(&data); err != nil {
 					return nil, err
 				}
-				return decodeOrder(data)
+				return store.DecodeOrder(data)
 			})
 			if err != nil {
 				return err

@@ -5,7 +5,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -260,7 +259,7 @@ func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.API
 
 // CreateOrder implements store.Store.
 func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
-	data, err := json.Marshal(o)
+	data, err := store.EncodeOrder(o)
 	if err != nil {
 		return fmt.Errorf("create order %s: encode: %w", o.ID, err)
 	}
@@ -307,21 +306,13 @@ func insertIndex(ctx context.Context, tx *sql.Tx, o *order.SignatureOrder) error
 	return nil
 }
 
-func decodeOrder(data []byte) (*order.SignatureOrder, error) {
-	o := new(order.SignatureOrder)
-	if err := json.Unmarshal(data, o); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	return o, nil
-}
-
 // GetOrder implements store.Store.
 func (d *DB) GetOrder(ctx context.Context, id string) (*order.SignatureOrder, error) {
 	var data []byte
 	if err := d.r.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, classify(err))
 	}
-	o, err := decodeOrder(data)
+	o, err := store.DecodeOrder(data)
 	if err != nil {
 		return nil, fmt.Errorf("get order %s: %w", id, err)
 	}
@@ -341,7 +332,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 	if err := tx.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
 	}
-	o, err := decodeOrder(data)
+	o, err := store.DecodeOrder(data)
 	if err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
 	}
@@ -352,7 +343,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 	if err := store.CheckKeysUnchanged(&before, o); err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
 	}
-	if data, err = json.Marshal(o); err != nil {
+	if data, err = store.EncodeOrder(o); err != nil {
 		return nil, fmt.Errorf("update order %s: encode: %w", id, err)
 	}
 	_, err = tx.ExecContext(ctx,
@@ -420,7 +411,7 @@ func (d *DB) ListOrders(ctx context.Context, q store.ListOrdersQuery) (store.Ord
 		if err := rows.Scan(&data); err != nil {
 			return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
 		}
-		o, err := decodeOrder(data)
+		o, err := store.DecodeOrder(data)
 		if err != nil {
 			return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
 		}
