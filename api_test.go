@@ -362,3 +362,63 @@ func TestInternalErrorsAreOpaqueAndLogged(t *testing.T) {
 		t.Error("the access log contains a signatory token")
 	}
 }
+
+// TestExplicitNullMeansAbsent sends what the Python and .NET SDKs send: null for every unset optional
+// input field. The order is created with the contract's defaults.
+func TestExplicitNullMeansAbsent(t *testing.T) {
+	s := startServer(t, embedded, nil)
+	doc := base64.StdEncoding.EncodeToString(pdftest.Make(t, 1, 0))
+	input := map[string]any{
+		"title": nil, "disableVerifyEvidenceProvider": nil, "fixDocumentFormattingErrors": nil, "maxSignatories": nil,
+		"expiresInDays": nil, "expiresAt": nil, "timezone": nil, "evidenceProviders": nil, "evidenceValidationStages": nil,
+		"webhook": nil, "signatureAppearance": nil,
+		"ui": map[string]any{"signatoryRedirectUri": nil, "language": nil, "logo": nil, "stylesheet": nil,
+			"disableRejection": nil, "enableCancel": nil, "renderPdfAnnotationLayer": nil},
+		"documents": []any{map[string]any{"fixDocumentFormattingErrors": nil, "preserveOriginalStructure": nil, "xml": nil,
+			"removePreviousSignatures": nil, "keepPreviousSignatures": nil,
+			"pdf": map[string]any{"title": "Doc", "reference": nil, "blob": doc, "storageMode": "Temporary",
+				"displayDocumentID": nil, "form": nil, "sealsPageTemplate": nil, "removeBookmarks": nil}}},
+		"signatories": []any{map[string]any{"cooldownExpiresAt": nil, "signatoryRole": nil, "reference": nil, "role": nil,
+			"signingAs": nil, "documents": nil, "evidenceProviders": nil, "evidenceValidation": nil,
+			"signatureAppearance": nil, "ui": nil, "signingSequence": nil}},
+	}
+	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
+	  createSignatureOrder(input: $input) { signatureOrder {
+	    title maxSignatories createdAt expiresAt timezone ui { language disableRejection }
+	    evidenceProviders { __typename }
+	    signatories { signatoryRole signingSequence { initialNumber } documents { edges { node { id } } } }
+	  } } }`, map[string]any{"input": input})
+	if resp.firstError() != "" {
+		t.Fatalf("explicit nulls refused: %s", resp.firstError())
+	}
+	var out struct {
+		CreateSignatureOrder struct {
+			SignatureOrder struct {
+				Title             *string
+				MaxSignatories    int
+				CreatedAt         time.Time
+				ExpiresAt         time.Time
+				Timezone          string
+				UI                struct{ Language string }
+				EvidenceProviders []struct {
+					Typename string `json:"__typename"`
+				}
+				Signatories []struct {
+					SignatoryRole   string
+					SigningSequence struct{ InitialNumber int }
+					Documents       struct{ Edges []any }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &out); err != nil {
+		t.Fatal(err)
+	}
+	o := out.CreateSignatureOrder.SignatureOrder
+	sig := o.Signatories[0]
+	if o.Title != nil || o.MaxSignatories != 14 || o.UI.Language != "EN_US" || o.ExpiresAt.Sub(o.CreatedAt) != 90*24*time.Hour ||
+		len(o.EvidenceProviders) != 1 || sig.SignatoryRole != "SIGNER" || sig.SigningSequence.InitialNumber != 2147483647 ||
+		len(sig.Documents.Edges) != 1 {
+		t.Errorf("defaults not applied: %s", resp.Data)
+	}
+}
