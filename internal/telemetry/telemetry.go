@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,7 @@ func Middleware(log *slog.Logger, m *Metrics, route func(*http.Request) string, 
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		start := time.Now()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		m.httpRequests.WithLabelValues(route(r), http.StatusText(rec.status)).Inc()
+		m.httpRequests.WithLabelValues(route(r), strconv.Itoa(rec.status)).Inc()
 		log.InfoContext(ctx, "http request", "method", r.Method, "path", RedactPath(r.URL.Path),
 			"status", rec.status, "bytes", rec.bytes, "duration_ms", time.Since(start).Milliseconds())
 	})
