@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -244,7 +245,10 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		return
 	}
 	var params graphql.RawParams
-	if err := json.Unmarshal(body, &params); err != nil {
+	// json v2 (the Go team's experiment, the future encoding/json/v2) parses in one pass; v1 validates
+	// the whole body first and decodes large strings rune by rune, which was half the time of a
+	// 20 MB upload.
+	if err := jsonv2.Unmarshal(body, &params); err != nil {
 		fail(http.StatusBadRequest, "the request body is not a JSON object {query, variables, operationName}")
 		return
 	}
