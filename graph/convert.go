@@ -100,17 +100,14 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 		Documents:         &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
 		EvidenceProviders: []model.SignatureEvidenceProvider{},
 	}
-	for _, sd := range signatoryDocuments(o, s) {
-		d := o.Document(sd.ID)
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		d := o.Document(id)
 		if d == nil {
 			continue
 		}
 		edge := &model.SignatoryDocumentEdge{Node: documentModel(o, d)}
-		if st, ok := s.DocumentStatus[d.ID]; ok {
-			status := model.SignatoryDocumentStatus(st)
-			edge.Status = &status
-		} else if sd.Preapproved {
-			status := model.SignatoryDocumentStatusPreapproved
+		if st := s.SignatoryDocumentStatus(id); st != nil {
+			status := model.SignatoryDocumentStatus(*st)
 			edge.Status = &status
 		}
 		m.Documents.Edges = append(m.Documents.Edges, edge)
@@ -119,18 +116,6 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 		m.EvidenceProviders = append(m.EvidenceProviders, providerModel(p))
 	}
 	return m
-}
-
-// signatoryDocuments is the signatory's subset, or every document when none was given.
-func signatoryDocuments(o *order.SignatureOrder, s *order.Signatory) []order.SignatoryDocument {
-	if s.Documents != nil {
-		return s.Documents
-	}
-	all := make([]order.SignatoryDocument, len(o.Documents))
-	for i, d := range o.Documents {
-		all[i] = order.SignatoryDocument{ID: d.ID}
-	}
-	return all
 }
 
 // signatoryProviders are the signatory's chosen providers, or the order's enabled-by-default ones.

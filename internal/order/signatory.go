@@ -1,0 +1,197 @@
+package order
+
+import "time"
+
+// What a signatory may do, and how their statuses move. Pure rules; the signing service applies them
+// to the aggregate inside the store's transaction.
+
+// SignatoryDocumentIDs returns the ids of the documents the signatory is given (their subset, or all).
+func (o *SignatureOrder) SignatoryDocumentIDs(s *Signatory) []string {
+	if s.Documents != nil {
+		ids := make([]string, len(s.Documents))
+		for i, sd := range s.Documents {
+			ids[i] = sd.ID
+		}
+		return ids
+	}
+	ids := make([]string, len(o.Documents))
+	for i, d := range o.Documents {
+		ids[i] = d.ID
+	}
+	return ids
+}
+
+// SignatoryDocumentStatus is the signatory's status for a document: what they did, else PREAPPROVED
+// when the document was preapproved for them, else none (nil).
+func (s *Signatory) SignatoryDocumentStatus(documentID string) *DocumentStatus {
+	if st, ok := s.DocumentStatus[documentID]; ok {
+		return &st
+	}
+	for _, sd := range s.Documents {
+		if sd.ID == documentID && sd.Preapproved {
+			st := DocumentPreapproved
+			return &st
+		}
+	}
+	return nil
+}
+
+func (o *SignatureOrder) hasDocument(s *Signatory, documentID string) bool {
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		if id == documentID {
+			return true
+		}
+	}
+	return false
+}
+
+// finished reports whether the signatory is done (their turn no longer blocks later ones).
+func (s *Signatory) finished() bool {
+	switch s.Status {
+	case SignatorySigned, SignatoryApproved, SignatoryRejected, SignatoryDeleted:
+		return true
+	}
+	return s.SignatoryRole == RoleViewer
+}
+
+// IsTurn reports whether every signatory with a lower signingSequence has finished: lower numbers go
+// first, equal numbers in parallel.
+func (o *SignatureOrder) IsTurn(s *Signatory) bool {
+	for i := range o.Signatories {
+		other := &o.Signatories[i]
+		if other.ID != s.ID && other.SigningSequence < s.SigningSequence && !other.finished() {
+			return false
+		}
+	}
+	return true
+}
+
+// requireActive checks the order is open and the signatory may still act now.
+func (o *SignatureOrder) requireActive(s *Signatory, now time.Time) error {
+	if o.Status != StatusOpen {
+		return Conflictf("signature order is %s", o.Status)
+	}
+	if !now.Before(o.ExpiresAt) {
+		return Conflictf("signature order has expired")
+	}
+	if s.Status != SignatoryOpen {
+		return Conflictf("signatory is %s and cannot act again", s.Status)
+	}
+	if !o.IsTurn(s) {
+		return Conflictf("it is not this signatory's turn yet: signatories with a lower signingSequence go first")
+	}
+	return nil
+}
+
+// SetDocumentStatus records a signatory's OPENED, APPROVED or REJECTED for one of their documents.
+// An APPROVER who has approved every document becomes APPROVED.
+func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, status DocumentStatus, now time.Time) error {
+	s := o.Signatory(signatoryID)
+	if s == nil {
+		return NotFoundf("signatureOrder does not contain the defined signatory")
+	}
+	if err := o.requireActive(s, now); err != nil {
+		return err
+	}
+	if !o.hasDocument(s, documentID) {
+		return Invalid("documentId", "%q is not one of this signatory's documents", documentID)
+	}
+	switch status {
+	case DocumentOpened, DocumentApproved, DocumentRejected:
+	default:
+		return Invalid("status", "must be OPENED, APPROVED or REJECTED")
+	}
+	if s.SignatoryRole == RoleViewer && status != DocumentOpened {
+		return Conflictf("a VIEWER can only open documents")
+	}
+	if status == DocumentRejected && o.effectiveUI(s).DisableRejection {
+		return Conflictf("rejection is disabled for this signature order")
+	}
+	if current := s.SignatoryDocumentStatus(documentID); status == DocumentOpened && current != nil {
+		return nil // opening again does not undo an approval
+	}
+	if s.DocumentStatus == nil {
+		s.DocumentStatus = map[string]DocumentStatus{}
+	}
+	s.DocumentStatus[documentID] = status
+	if s.SignatoryRole == RoleApprover && o.allApproved(s) {
+		s.Status = SignatoryApproved
+	}
+	return nil
+}
+
+func (o *SignatureOrder) allApproved(s *Signatory) bool {
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		st := s.SignatoryDocumentStatus(id)
+		if st == nil || (*st != DocumentApproved && *st != DocumentPreapproved) {
+			return false
+		}
+	}
+	return true
+}
+
+func (o *SignatureOrder) effectiveUI(s *Signatory) UI {
+	if s.UI != nil {
+		return *s.UI
+	}
+	return o.UI
+}
+
+// Reject records that the signatory rejects the whole order, with an optional reason.
+func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Time) error {
+	s := o.Signatory(signatoryID)
+	if s == nil {
+		return NotFoundf("signatureOrder does not contain the defined signatory")
+	}
+	if err := o.requireActive(s, now); err != nil {
+		return err
+	}
+	if o.effectiveUI(s).DisableRejection {
+		return Conflictf("rejection is disabled for this signature order")
+	}
+	s.Status = SignatoryRejected
+	s.StatusReason = reason
+	return nil
+}
+
+// CheckCanSign reports whether the signatory may sign now: a SIGNER whose turn it is, with every
+// document approved (or preapproved) and none rejected.
+func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signatory, error) {
+	s := o.Signatory(signatoryID)
+	if s == nil {
+		return nil, NotFoundf("signatureOrder does not contain the defined signatory")
+	}
+	if err := o.requireActive(s, now); err != nil {
+		return nil, err
+	}
+	if s.SignatoryRole != RoleSigner {
+		return nil, Conflictf("a %s does not sign", s.SignatoryRole)
+	}
+	if !o.allApproved(s) {
+		return nil, Conflictf("every document must be approved before signing")
+	}
+	return s, nil
+}
+
+// MarkSigned records a completed signature: each of the signatory's documents SIGNED.
+func (o *SignatureOrder) MarkSigned(signatoryID string) {
+	s := o.Signatory(signatoryID)
+	if s.DocumentStatus == nil {
+		s.DocumentStatus = map[string]DocumentStatus{}
+	}
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		s.DocumentStatus[id] = DocumentSigned
+	}
+	s.Status = SignatorySigned
+	s.StatusReason = nil
+}
+
+// AllCurrentSignatoriesSigned reports whether no signatory is still expected to act.
+func (o *SignatureOrder) AllCurrentSignatoriesSigned() bool {
+	for i := range o.Signatories {
+		if !o.Signatories[i].finished() {
+			return false
+		}
+	}
+	return len(o.Signatories) > 0
+}
