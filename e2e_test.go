@@ -27,7 +27,7 @@ func TestSDKEndToEnd(t *testing.T) {
 			s := startServer(t, m, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "e2e/sdk-e2e.mjs")
+			cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "e2e/sdk-e2e.mjs", "e2e/signatory-e2e.mjs")
 			cmd.Env = append(os.Environ(),
 				"ESIGN_ENDPOINT="+s.URL+"/v1/graphql",
 				"ESIGN_CLIENT_ID="+s.writeKey.ClientID, "ESIGN_CLIENT_SECRET="+s.writeKey.ClientSecret,

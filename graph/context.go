@@ -10,24 +10,29 @@ import (
 
 type ctxKey int
 
-const (
-	principalKey ctxKey = iota
-	requestStateKey
-)
+const requestStateKey ctxKey = 0
 
-// requestState is per HTTP request: who is calling (or why not) and document bytes already in hand.
+// Caller is who sent the request, as the HTTP edge found out: an application (HTTP Basic), a
+// signatory (Signatory-Token), or why neither.
+type Caller struct {
+	App     *signing.Principal
+	AuthErr error // the answer for resolvers that need an application when App is nil
+	// Signatory is set for a valid Signatory-Token; SignatoryTokenGiven also for an invalid one.
+	Signatory           *signing.SignatoryPrincipal
+	SignatoryTokenGiven bool
+}
+
+// requestState is per HTTP request: the caller and document bytes already in hand.
 type requestState struct {
-	principal *signing.Principal
-	authErr   error
+	Caller
 
 	mu    sync.Mutex
 	bytes map[string]signing.DocumentBytes // by document id
 }
 
-// WithCaller attaches the outcome of authenticating the request: a principal, or the error to answer
-// any resolver that needs one (introspection needs none).
-func WithCaller(ctx context.Context, p *signing.Principal, authErr error) context.Context {
-	return context.WithValue(ctx, requestStateKey, &requestState{principal: p, authErr: authErr, bytes: map[string]signing.DocumentBytes{}})
+// WithCaller attaches the caller to the request's context (introspection needs no caller at all).
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, requestStateKey, &requestState{Caller: c, bytes: map[string]signing.DocumentBytes{}})
 }
 
 func state(ctx context.Context) *requestState {
@@ -40,13 +45,22 @@ var errUnauthorized = &order.Error{Code: order.CodeUnauthorized, Message: "Unaut
 // caller returns the authenticated application or "Unauthorized access".
 func caller(ctx context.Context) (signing.Principal, error) {
 	st := state(ctx)
-	if st == nil || st.principal == nil {
-		if st != nil && st.authErr != nil {
-			return signing.Principal{}, st.authErr
+	if st == nil || st.App == nil {
+		if st != nil && st.AuthErr != nil {
+			return signing.Principal{}, st.AuthErr
 		}
 		return signing.Principal{}, errUnauthorized
 	}
-	return *st.principal, nil
+	return *st.App, nil
+}
+
+// signatoryCaller returns the signatory of a valid Signatory-Token, or "Unauthorized access".
+func signatoryCaller(ctx context.Context) (signing.SignatoryPrincipal, error) {
+	st := state(ctx)
+	if st == nil || st.Signatory == nil {
+		return signing.SignatoryPrincipal{}, errUnauthorized
+	}
+	return *st.Signatory, nil
 }
 
 // rememberBytes keeps document bytes read for this request (closeSignatureOrder answers with documents

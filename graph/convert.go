@@ -428,14 +428,72 @@ func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, orig
 	if b, ok := rememberedBytes(ctx, ref.DocumentID); ok {
 		return bytesModel(b, original), nil
 	}
-	p, err := caller(ctx)
-	if err != nil {
-		return nil, err
+	var b signing.DocumentBytes
+	var err error
+	if st := state(ctx); st != nil && st.App == nil && st.Signatory != nil {
+		b, err = r.Service.SignatoryDocumentBytes(ctx, *st.Signatory, ref.DocumentID)
+	} else {
+		var p signing.Principal
+		if p, err = caller(ctx); err != nil {
+			return nil, err
+		}
+		b, err = r.Service.DocumentBytes(ctx, p, ref.OrderID, ref.DocumentID)
 	}
-	b, err := r.Service.DocumentBytes(ctx, p, ref.OrderID, ref.DocumentID)
 	if err != nil {
 		return nil, err
 	}
 	rememberBytes(ctx, map[string]signing.DocumentBytes{ref.DocumentID: b})
 	return bytesModel(b, original), nil
+}
+
+// signatoryViewer is what a signatory's own token shows: their documents (with their statuses), their
+// evidence providers and UI. Before a required VIEW-stage login only the unvalidated viewer shows.
+func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory) model.Viewer {
+	ui := o.UI
+	if s.UI != nil {
+		ui = *s.UI
+	}
+	providers := []model.SignatureEvidenceProvider{}
+	for _, p := range signatoryProviders(o, s) {
+		providers = append(providers, providerModel(p))
+	}
+	for _, stage := range o.EvidenceValidationStages {
+		if stage == order.EvidenceStageView {
+			return &model.UnvalidatedSignatoryViewer{ID: s.ID, SignatoryID: s.ID, Authenticated: false,
+				EvidenceProviders: providers, UI: uiModel(ui)}
+		}
+	}
+	v := &model.SignatoryViewer{
+		ID: s.ID, SignatoryID: s.ID, Authenticated: true, CooldownExpiresAt: s.CooldownExpiresAt,
+		Role: model.SignatoryRole(s.SignatoryRole), Signer: s.SignatoryRole == order.RoleSigner,
+		Status: model.SignatoryStatus(s.Status), SignatureOrderStatus: model.SignatureOrderStatus(o.Status),
+		TraceID: o.TraceID, UI: uiModel(ui), EvidenceProviders: providers,
+		Documents: &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
+	}
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		if d := o.Document(id); d != nil {
+			v.Documents.Edges = append(v.Documents.Edges, signatoryEdge(o, s, d))
+		}
+	}
+	return v
+}
+
+// signatoryEdge is one of a signatory's documents with their status, also on the node.
+func signatoryEdge(o *order.SignatureOrder, s *order.Signatory, d *order.Document) *model.SignatoryDocumentEdge {
+	node := documentModel(o, d).(*model.PDFDocument)
+	edge := &model.SignatoryDocumentEdge{Node: node}
+	if st := s.SignatoryDocumentStatus(d.ID); st != nil {
+		status := model.SignatoryDocumentStatus(*st)
+		edge.Status, node.SignatoryViewerStatus = &status, &status
+	}
+	return edge
+}
+
+// viewerOfSignatory loads the signatory's current view.
+func (r *Resolver) viewerOfSignatory(ctx context.Context, sp signing.SignatoryPrincipal) (model.Viewer, error) {
+	o, s, err := r.Service.SignatoryView(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	return r.signatoryViewer(o, s), nil
 }

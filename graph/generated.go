@@ -34,9 +34,11 @@ type ResolverRoot interface {
 	PdfDocument() PdfDocumentResolver
 	Query() QueryResolver
 	Signatory() SignatoryResolver
+	SignatoryViewer() SignatoryViewerResolver
 	SignatureOrder() SignatureOrderResolver
 	SignatureOrderWebhook() SignatureOrderWebhookResolver
 	Tenant() TenantResolver
+	UnvalidatedSignatoryViewer() UnvalidatedSignatoryViewerResolver
 	XmlDocument() XmlDocumentResolver
 }
 
@@ -623,6 +625,9 @@ type QueryResolver interface {
 type SignatoryResolver interface {
 	SignatureOrder(ctx context.Context, obj *model.Signatory) (*model.SignatureOrder, error)
 }
+type SignatoryViewerResolver interface {
+	Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error)
+}
 type SignatureOrderResolver interface {
 	Application(ctx context.Context, obj *model.SignatureOrder) (*model.Application, error)
 
@@ -635,6 +640,9 @@ type TenantResolver interface {
 	Applications(ctx context.Context, obj *model.Tenant, domain *string) ([]*model.Application, error)
 
 	WebhookLogs(ctx context.Context, obj *model.Tenant, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error)
+}
+type UnvalidatedSignatoryViewerResolver interface {
+	Download(ctx context.Context, obj *model.UnvalidatedSignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error)
 }
 type XmlDocumentResolver interface {
 	Blob(ctx context.Context, obj *model.XMLDocument) (model.Blob, error)
@@ -11343,7 +11351,8 @@ func (ec *executionContext) _SignatoryViewer_download(ctx context.Context, field
 			return ec.fieldContext_SignatoryViewer_download(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Download, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SignatoryViewer().Download(ctx, obj, fc.Args["verification"].(*model.DownloadVerificationInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SignatoryViewerDownload) graphql.Marshaler {
@@ -11357,8 +11366,8 @@ func (ec *executionContext) fieldContext_SignatoryViewer_download(ctx context.Co
 	fc = &graphql.FieldContext{
 		Object:     "SignatoryViewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SignatoryViewerDownload(ctx, field)
 		},
@@ -12798,7 +12807,8 @@ func (ec *executionContext) _UnvalidatedSignatoryViewer_download(ctx context.Con
 			return ec.fieldContext_UnvalidatedSignatoryViewer_download(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Download, nil
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.UnvalidatedSignatoryViewer().Download(ctx, obj, fc.Args["verification"].(*model.DownloadVerificationInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SignatoryViewerDownload) graphql.Marshaler {
@@ -12812,8 +12822,8 @@ func (ec *executionContext) fieldContext_UnvalidatedSignatoryViewer_download(ctx
 	fc = &graphql.FieldContext{
 		Object:     "UnvalidatedSignatoryViewer",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SignatoryViewerDownload(ctx, field)
 		},
@@ -22045,67 +22055,68 @@ func (ec *executionContext) _SignatoryViewer(ctx context.Context, sel ast.Select
 		case "cooldownExpiresAt":
 			out.Values[i] = ec._SignatoryViewer_cooldownExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "authenticated":
 			out.Values[i] = ec._SignatoryViewer_authenticated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "documents":
 			out.Values[i] = ec._SignatoryViewer_documents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "download":
-			out.Values[i] = ec._SignatoryViewer_download(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SignatoryViewer_download(ctx, field, obj)
+				})
 		case "evidenceProviders":
 			out.Values[i] = ec._SignatoryViewer_evidenceProviders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._SignatoryViewer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "role":
 			out.Values[i] = ec._SignatoryViewer_role(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatoryId":
 			out.Values[i] = ec._SignatoryViewer_signatoryId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatureOrderStatus":
 			out.Values[i] = ec._SignatoryViewer_signatureOrderStatus(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signer":
 			out.Values[i] = ec._SignatoryViewer_signer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._SignatoryViewer_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "traceId":
 			out.Values[i] = ec._SignatoryViewer_traceId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ui":
 			out.Values[i] = ec._SignatoryViewer_ui(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22633,32 +22644,33 @@ func (ec *executionContext) _UnvalidatedSignatoryViewer(ctx context.Context, sel
 		case "authenticated":
 			out.Values[i] = ec._UnvalidatedSignatoryViewer_authenticated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "download":
-			out.Values[i] = ec._UnvalidatedSignatoryViewer_download(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UnvalidatedSignatoryViewer_download(ctx, field, obj)
+				})
 		case "evidenceProviders":
 			out.Values[i] = ec._UnvalidatedSignatoryViewer_evidenceProviders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._UnvalidatedSignatoryViewer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatoryId":
 			out.Values[i] = ec._UnvalidatedSignatoryViewer_signatoryId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ui":
 			out.Values[i] = ec._UnvalidatedSignatoryViewer_ui(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
+	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -71,20 +71,30 @@ func NewHandler(r *Resolver, limits Limits, observer OperationObserver) *Handler
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var p *signing.Principal
-	var authErr error
+	var c Caller
+	ctx := r.Context()
 	if id, secret, ok := r.BasicAuth(); ok {
-		principal, err := h.service.Authenticate(r.Context(), id, secret)
+		principal, err := h.service.Authenticate(ctx, id, secret)
 		switch {
 		case err == nil:
-			p = &principal
+			c.App = &principal
 		case isDomainError(err):
-			authErr = err
+			c.AuthErr = err
 		default:
-			authErr = h.internal(r.Context(), "authenticate", err)
+			c.AuthErr = h.internal(ctx, "authenticate", err)
 		}
 	}
-	h.exec.ServeHTTP(w, r.WithContext(WithCaller(r.Context(), p, authErr)))
+	if token := r.Header.Get("Signatory-Token"); token != "" {
+		c.SignatoryTokenGiven = true
+		sp, ok, err := h.service.AuthenticateSignatory(ctx, token)
+		switch {
+		case err != nil:
+			c.AuthErr = h.internal(ctx, "authenticate signatory", err)
+		case ok:
+			c.Signatory = &sp
+		}
+	}
+	h.exec.ServeHTTP(w, r.WithContext(WithCaller(ctx, c)))
 }
 
 func isDomainError(err error) bool {

@@ -242,7 +242,15 @@ func (r *mutationResolver) RefreshApplicationAPIKey(ctx context.Context, input m
 }
 
 func (r *mutationResolver) RejectSignatureOrder(ctx context.Context, input model.RejectSignatureOrderInput) (*model.RejectSignatureOrderOutput, error) {
-	return nil, order.NotImplemented("rejectSignatureOrder")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, sig, err := r.Service.RejectOrder(ctx, sp, input.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RejectSignatureOrderOutput{Viewer: r.signatoryViewer(o, sig)}, nil
 }
 
 func (r *mutationResolver) RetrySignatureOrderWebhook(ctx context.Context, input model.RetrySignatureOrderWebhookInput) (*model.RetrySignatureOrderWebhookOutput, error) {
@@ -270,7 +278,16 @@ func (r *mutationResolver) TrackSignatory(ctx context.Context, input model.Track
 }
 
 func (r *mutationResolver) UpdateSignatoryDocumentStatus(ctx context.Context, input model.UpdateSignatoryDocumentStatusInput) (*model.UpdateSignatoryDocumentStatusOutput, error) {
-	return nil, order.NotImplemented("updateSignatoryDocumentStatus")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, sig, err := r.Service.SetDocumentStatus(ctx, sp, input.DocumentID, order.DocumentStatus(input.Status))
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpdateSignatoryDocumentStatusOutput{DocumentEdge: signatoryEdge(o, sig, o.Document(input.DocumentID)),
+		Viewer: r.signatoryViewer(o, sig)}, nil
 }
 
 func (r *mutationResolver) ValidateDocument(ctx context.Context, input model.ValidateDocumentInput) (*model.ValidateDocumentOutput, error) {
@@ -369,6 +386,15 @@ func (r *queryResolver) Timezones(ctx context.Context) ([]string, error) {
 }
 
 func (r *queryResolver) Viewer(ctx context.Context) (model.Viewer, error) {
+	if st := state(ctx); st != nil && st.App == nil && st.SignatoryTokenGiven {
+		if st.Signatory == nil {
+			if st.AuthErr != nil {
+				return nil, st.AuthErr
+			}
+			return &model.AnonymousViewer{ID: "anonymous", Authenticated: false}, nil
+		}
+		return r.viewerOfSignatory(ctx, *st.Signatory)
+	}
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -389,6 +415,10 @@ func (r *signatoryResolver) SignatureOrder(ctx context.Context, obj *model.Signa
 		return nil, fmt.Errorf("order %s of signatory %s vanished", obj.OrderID, obj.ID)
 	}
 	return r.orderModel(o), nil
+}
+
+func (r *signatoryViewerResolver) Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
+	return nil, order.NotImplemented("SignatoryViewer.download")
 }
 
 func (r *signatureOrderResolver) Application(ctx context.Context, obj *model.SignatureOrder) (*model.Application, error) {
@@ -418,6 +448,10 @@ func (r *tenantResolver) WebhookLogs(ctx context.Context, obj *model.Tenant, fro
 	return nil, order.NotImplemented("Tenant.webhookLogs")
 }
 
+func (r *unvalidatedSignatoryViewerResolver) Download(ctx context.Context, obj *model.UnvalidatedSignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
+	return nil, order.NotImplemented("UnvalidatedSignatoryViewer.download")
+}
+
 func (r *xmlDocumentResolver) Blob(ctx context.Context, obj *model.XMLDocument) (model.Blob, error) {
 	return nil, nil // XML documents are never accepted, so none exists
 }
@@ -436,6 +470,8 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Signatory() SignatoryResolver { return &signatoryResolver{r} }
 
+func (r *Resolver) SignatoryViewer() SignatoryViewerResolver { return &signatoryViewerResolver{r} }
+
 func (r *Resolver) SignatureOrder() SignatureOrderResolver { return &signatureOrderResolver{r} }
 
 func (r *Resolver) SignatureOrderWebhook() SignatureOrderWebhookResolver {
@@ -444,16 +480,22 @@ func (r *Resolver) SignatureOrderWebhook() SignatureOrderWebhookResolver {
 
 func (r *Resolver) Tenant() TenantResolver { return &tenantResolver{r} }
 
+func (r *Resolver) UnvalidatedSignatoryViewer() UnvalidatedSignatoryViewerResolver {
+	return &unvalidatedSignatoryViewerResolver{r}
+}
+
 func (r *Resolver) XmlDocument() XmlDocumentResolver { return &xmlDocumentResolver{r} }
 
 type (
-	applicationResolver           struct{ *Resolver }
-	mutationResolver              struct{ *Resolver }
-	pdfDocumentResolver           struct{ *Resolver }
-	queryResolver                 struct{ *Resolver }
-	signatoryResolver             struct{ *Resolver }
-	signatureOrderResolver        struct{ *Resolver }
-	signatureOrderWebhookResolver struct{ *Resolver }
-	tenantResolver                struct{ *Resolver }
-	xmlDocumentResolver           struct{ *Resolver }
+	applicationResolver                struct{ *Resolver }
+	mutationResolver                   struct{ *Resolver }
+	pdfDocumentResolver                struct{ *Resolver }
+	queryResolver                      struct{ *Resolver }
+	signatoryResolver                  struct{ *Resolver }
+	signatoryViewerResolver            struct{ *Resolver }
+	signatureOrderResolver             struct{ *Resolver }
+	signatureOrderWebhookResolver      struct{ *Resolver }
+	tenantResolver                     struct{ *Resolver }
+	unvalidatedSignatoryViewerResolver struct{ *Resolver }
+	xmlDocumentResolver                struct{ *Resolver }
 )

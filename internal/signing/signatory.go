@@ -1,0 +1,119 @@
+package signing
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// SignatoryPrincipal is a signatory authenticated by the token of their signing link.
+type SignatoryPrincipal struct {
+	OrderID     string
+	SignatoryID string
+}
+
+// AuthenticateSignatory resolves a signing-link token. ok is false for a token that names no current
+// signatory (unknown, or the signatory was deleted).
+func (s *Service) AuthenticateSignatory(ctx context.Context, token string) (SignatoryPrincipal, bool, error) {
+	if token == "" {
+		return SignatoryPrincipal{}, false, nil
+	}
+	hash := TokenHash(token)
+	orderID, err := s.store.FindOrderID(ctx, store.IndexSignatoryToken, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return SignatoryPrincipal{}, false, nil
+	}
+	if err != nil {
+		return SignatoryPrincipal{}, false, fmt.Errorf("find order of token: %w", err)
+	}
+	o, err := s.store.GetOrder(ctx, orderID)
+	if errors.Is(err, store.ErrNotFound) {
+		return SignatoryPrincipal{}, false, nil
+	}
+	if err != nil {
+		return SignatoryPrincipal{}, false, fmt.Errorf("load order %s: %w", orderID, err)
+	}
+	for _, sig := range o.Signatories {
+		// The token must also be the one derived for this signatory now (a changed token key revokes
+		// every link).
+		if sig.TokenHash == hash && subtle.ConstantTimeCompare([]byte(s.SignatoryToken(sig.ID)), []byte(token)) == 1 {
+			return SignatoryPrincipal{OrderID: o.ID, SignatoryID: sig.ID}, true, nil
+		}
+	}
+	return SignatoryPrincipal{}, false, nil
+}
+
+// SignatoryView returns the signatory's order (every signatory query starts here).
+func (s *Service) SignatoryView(ctx context.Context, sp SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error) {
+	o, err := s.store.GetOrder(ctx, sp.OrderID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load order %s: %w", sp.OrderID, err)
+	}
+	sig := o.Signatory(sp.SignatoryID)
+	if sig == nil {
+		return nil, nil, &order.Error{Code: order.CodeUnauthorized, Message: "Unauthorized access"}
+	}
+	return o, sig, nil
+}
+
+// requireViewAccess refuses signatories who owe a VIEW-stage login: the Signatory-Validation header
+// that proves it comes with the OIDC evidence providers.
+func requireViewAccess(o *order.SignatureOrder) error {
+	for _, stage := range o.EvidenceValidationStages {
+		if stage == order.EvidenceStageView {
+			return order.NotImplemented("evidence validation at the VIEW stage (Signatory-Validation)")
+		}
+	}
+	return nil
+}
+
+func (s *Service) updateAsSignatory(ctx context.Context, sp SignatoryPrincipal, fn func(o *order.SignatureOrder) error) (*order.SignatureOrder, *order.Signatory, error) {
+	o, err := s.store.UpdateOrder(ctx, sp.OrderID, func(o *order.SignatureOrder) error {
+		if err := requireViewAccess(o); err != nil {
+			return err
+		}
+		return fn(o)
+	})
+	if err != nil {
+		if _, ok := order.AsError(err); ok {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("update order %s as signatory %s: %w", sp.OrderID, sp.SignatoryID, err)
+	}
+	return o, o.Signatory(sp.SignatoryID), nil
+}
+
+// SetDocumentStatus records that the signatory opened, approved or rejected one of their documents.
+func (s *Service) SetDocumentStatus(ctx context.Context, sp SignatoryPrincipal, documentID string, status order.DocumentStatus) (*order.SignatureOrder, *order.Signatory, error) {
+	return s.updateAsSignatory(ctx, sp, func(o *order.SignatureOrder) error {
+		return o.SetDocumentStatus(sp.SignatoryID, documentID, status, s.Now())
+	})
+}
+
+// RejectOrder records that the signatory rejects the order.
+func (s *Service) RejectOrder(ctx context.Context, sp SignatoryPrincipal, reason *string) (*order.SignatureOrder, *order.Signatory, error) {
+	return s.updateAsSignatory(ctx, sp, func(o *order.SignatureOrder) error {
+		return o.Reject(sp.SignatoryID, reason, s.Now())
+	})
+}
+
+// SignatoryDocumentBytes returns one of the signatory's documents; empty for any other document.
+func (s *Service) SignatoryDocumentBytes(ctx context.Context, sp SignatoryPrincipal, documentID string) (DocumentBytes, error) {
+	o, sig, err := s.SignatoryView(ctx, sp)
+	if err != nil {
+		return DocumentBytes{}, err
+	}
+	if err := requireViewAccess(o); err != nil {
+		return DocumentBytes{}, err
+	}
+	for _, id := range o.SignatoryDocumentIDs(sig) {
+		if id == documentID {
+			return s.readDocument(ctx, o, o.Document(id))
+		}
+	}
+	return DocumentBytes{}, nil
+}
