@@ -1,0 +1,160 @@
+// Package evidence turns what a signatory presented (a drawn signature, an ID token, nothing for the
+// test-only provider) into checked evidence, and into the JSON that goes into the signature's
+// /ContactInfo as the contract describes.
+package evidence
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"strings"
+
+	"esign/internal/order"
+)
+
+// Types of evidence, as written into /ContactInfo.
+const (
+	TypeJWT       = "criipto.signature.jwt.v1"
+	TypeDrawable  = "criipto.signature.drawable.v1"
+	TypeComposite = "criipto.signature.composite.v1"
+)
+
+// Limits on a drawn signature.
+const (
+	MaxImageBytes  = 512 << 10
+	MaxImageSide   = 4000
+	MaxNameLength  = 200
+	defaultMinSide = 1
+)
+
+// Evidence is one checked piece of evidence. Noop evidence is the zero value (Type "").
+type Evidence struct {
+	Type  string `json:"type"`
+	Value string `json:"value"` // JSON text, as the contract nests it
+	// Name is the signatory's name as the evidence gives it (for the visible seal); not serialized.
+	Name string `json:"-"`
+	// Image is a drawn signature (PNG), for the visible seal; not serialized.
+	Image []byte `json:"-"`
+	// Claims are the identity claims, checked against evidenceValidation; not serialized.
+	Claims map[string]any `json:"-"`
+}
+
+// ContactInfo is the /ContactInfo text of a signature carrying e; empty for noop evidence.
+func (e Evidence) ContactInfo() (string, error) {
+	if e.Type == "" {
+		return "", nil
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return "", fmt.Errorf("encode evidence: %w", err)
+	}
+	return string(b), nil
+}
+
+// Drawable checks a hand-drawn signature against the provider's rules: a PNG no larger than the
+// limits and at least the provider's minimum size, and a name when the provider requires one.
+func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, error) {
+	if len(image) == 0 {
+		return Evidence{}, order.Invalid("drawable.image", "is required")
+	}
+	if len(image) > MaxImageBytes {
+		return Evidence{}, order.Invalid("drawable.image", "must be at most %d bytes", MaxImageBytes)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(image))
+	if err != nil {
+		return Evidence{}, order.Invalid("drawable.image", "must be a PNG image")
+	}
+	if _, err := png.Decode(bytes.NewReader(image)); err != nil {
+		return Evidence{}, order.Invalid("drawable.image", "is not a readable PNG image")
+	}
+	minW, minH := defaultMinSide, defaultMinSide
+	if p.MinimumWidth != nil {
+		minW = *p.MinimumWidth
+	}
+	if p.MinimumHeight != nil {
+		minH = *p.MinimumHeight
+	}
+	if cfg.Width < minW || cfg.Height < minH {
+		return Evidence{}, order.Invalid("drawable.image", "is %d×%d pixels; it must be at least %d×%d", cfg.Width, cfg.Height, minW, minH)
+	}
+	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return Evidence{}, order.Invalid("drawable.image", "must be at most %d pixels on each side", MaxImageSide)
+	}
+	var n string
+	if name != nil {
+		n = strings.TrimSpace(*name)
+	}
+	if p.RequireName && n == "" {
+		return Evidence{}, order.Invalid("drawable.name", "is required by this evidence provider")
+	}
+	if len(n) > MaxNameLength {
+		return Evidence{}, order.Invalid("drawable.name", "must be at most %d characters", MaxNameLength)
+	}
+	value, err := json.Marshal(struct {
+		Image string  `json:"image"`
+		Name  *string `json:"name"`
+	}{base64.StdEncoding.EncodeToString(image), nonEmpty(n)})
+	if err != nil {
+		return Evidence{}, fmt.Errorf("encode drawable evidence: %w", err)
+	}
+	return Evidence{Type: TypeDrawable, Value: string(value), Name: n, Image: image}, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Composite joins the evidence of an allOf provider, in the provider's order.
+func Composite(parts []Evidence) (Evidence, error) {
+	type part struct {
+		Type  string `json:"type"`
+		Value string `json:"value"`
+	}
+	list := make([]part, 0, len(parts))
+	out := Evidence{Type: TypeComposite, Claims: map[string]any{}}
+	for _, p := range parts {
+		if p.Type == "" {
+			continue // noop contributes nothing
+		}
+		list = append(list, part{p.Type, p.Value})
+		if out.Name == "" {
+			out.Name = p.Name
+		}
+		if out.Image == nil {
+			out.Image = p.Image
+		}
+		for k, v := range p.Claims {
+			out.Claims[k] = v
+		}
+	}
+	value, err := json.Marshal(list)
+	if err != nil {
+		return Evidence{}, fmt.Errorf("encode composite evidence: %w", err)
+	}
+	out.Value = string(value)
+	return out, nil
+}
+
+// CheckValidation checks the signatory's evidenceValidation pairs against the evidence's claims.
+func CheckValidation(rules []order.EvidenceValidation, e Evidence) error {
+	for _, r := range rules {
+		got, ok := e.Claims[r.Key]
+		switch {
+		case !ok:
+			return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence lacks the required claim %q", r.Key)}
+		case r.Value != nil && fmt.Sprint(got) != *r.Value:
+			return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence's %q does not match what this signature order requires", r.Key)}
+		case r.Boolean != nil:
+			b, isBool := got.(bool)
+			if !isBool || b != *r.Boolean {
+				return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence's %q does not match what this signature order requires", r.Key)}
+			}
+		}
+	}
+	return nil
+}
