@@ -112,28 +112,10 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 		}
 		m.Documents.Edges = append(m.Documents.Edges, edge)
 	}
-	for _, p := range signatoryProviders(o, s) {
+	for _, p := range o.SignatoryProviders(s) {
 		m.EvidenceProviders = append(m.EvidenceProviders, providerModel(p))
 	}
 	return m
-}
-
-// signatoryProviders are the signatory's chosen providers, or the order's enabled-by-default ones.
-func signatoryProviders(o *order.SignatureOrder, s *order.Signatory) []order.EvidenceProvider {
-	var out []order.EvidenceProvider
-	for _, p := range o.EvidenceProviders {
-		chosen := p.EnabledByDefault
-		if s.EvidenceProviders != nil {
-			chosen = false
-			for _, id := range s.EvidenceProviders {
-				chosen = chosen || id == p.ID
-			}
-		}
-		if chosen {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func providerModel(p order.EvidenceProvider) model.SignatureEvidenceProvider {
@@ -454,7 +436,7 @@ func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory) 
 		ui = *s.UI
 	}
 	providers := []model.SignatureEvidenceProvider{}
-	for _, p := range signatoryProviders(o, s) {
+	for _, p := range o.SignatoryProviders(s) {
 		providers = append(providers, providerModel(p))
 	}
 	for _, stage := range o.EvidenceValidationStages {
@@ -496,4 +478,17 @@ func (r *Resolver) viewerOfSignatory(ctx context.Context, sp signing.SignatoryPr
 		return nil, err
 	}
 	return r.signatoryViewer(o, s), nil
+}
+
+// signInput is the evidence of sign (or of its allOf member).
+func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput, oidc *model.SignOidcInput,
+	verify *model.SignCriiptoVerifyInput, verifyV2 *model.SignCriiptoVerifyV2Input) (signing.SignInput, error) {
+	if oidc != nil || verify != nil || verifyV2 != nil {
+		return signing.SignInput{}, order.NotImplemented("signing with OpenID Connect evidence")
+	}
+	in := signing.SignInput{ProviderID: providerID, Noop: deref(noop)}
+	if drawable != nil {
+		in.Drawable = &signing.DrawableInput{Image: drawable.Image, Name: drawable.Name}
+	}
+	return in, nil
 }

@@ -258,7 +258,29 @@ func (r *mutationResolver) RetrySignatureOrderWebhook(ctx context.Context, input
 }
 
 func (r *mutationResolver) Sign(ctx context.Context, input model.SignInput) (*model.SignOutput, error) {
-	return nil, order.NotImplemented("sign")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if input.Documents != nil {
+		return nil, order.NotImplemented("sign documents (form filling)")
+	}
+	in, err := signInput(input.ID, input.Noop, input.Drawable, input.Oidc, input.CriiptoVerify, input.CriiptoVerifyV2)
+	if err != nil {
+		return nil, err
+	}
+	if a := input.AllOf; a != nil {
+		all, err := signInput("", a.Noop, a.Drawable, a.Oidc, a.CriiptoVerify, a.CriiptoVerifyV2)
+		if err != nil {
+			return nil, err
+		}
+		in.AllOf = &all
+	}
+	o, sig, err := r.Service.Sign(ctx, sp, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignOutput{Viewer: r.signatoryViewer(o, sig)}, nil
 }
 
 func (r *mutationResolver) SignActingAs(ctx context.Context, input model.SignActingAsInput) (*model.SignActingAsOutput, error) {

@@ -195,3 +195,22 @@ func (o *SignatureOrder) AllCurrentSignatoriesSigned() bool {
 	}
 	return len(o.Signatories) > 0
 }
+
+// SignatoryProviders are the evidence providers the signatory may use: their chosen ones, or the
+// order's enabled-by-default ones.
+func (o *SignatureOrder) SignatoryProviders(s *Signatory) []EvidenceProvider {
+	var out []EvidenceProvider
+	for _, p := range o.EvidenceProviders {
+		chosen := p.EnabledByDefault
+		if s.EvidenceProviders != nil {
+			chosen = false
+			for _, id := range s.EvidenceProviders {
+				chosen = chosen || id == p.ID
+			}
+		}
+		if chosen {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -29,10 +29,12 @@ func binding(o *order.SignatureOrder, d *order.Document, version int) envelope.B
 	return envelope.Binding{ApplicationID: o.ApplicationID, OrderID: o.ID, DocumentID: d.ID, Version: version}
 }
 
-// blobKey is where a version's ciphertext lives; the order id comes first so that a sweeper can find
-// blobs whose order no longer references them.
-func blobKey(orderID, documentID string, version int) string {
-	return fmt.Sprintf("orders/%s/%s/v%d", orderID, documentID, version)
+// blobKey is where a version's ciphertext lives. The order id comes first so that a sweeper can find
+// blobs whose order no longer references them; the attempt id last, so that two writers racing for
+// the same version (two signatures at once) never overwrite each other's blob: the loser deletes
+// only its own.
+func blobKey(orderID, documentID string, version int, attempt string) string {
+	return fmt.Sprintf("orders/%s/%s/v%d-%s", orderID, documentID, version, attempt)
 }
 
 // putVersion encrypts data in both layers and writes the blob. The caller records the returned version
@@ -42,7 +44,7 @@ func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *or
 	if err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("encrypt document %s v%d: %w", d.ID, number, err)
 	}
-	key := blobKey(o.ID, d.ID, number)
+	key := blobKey(o.ID, d.ID, number, s.NewID())
 	if err := s.blobs.Put(ctx, key, ciphertext); err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("store document %s v%d: %w", d.ID, number, err)
 	}

@@ -37,6 +37,8 @@ type Config struct {
 	TokenKey []byte
 	// Observer, if set, is told about stored documents (metrics).
 	Observer Observer
+	// Sealer seals documents at signing; without one, sign answers "not implemented yet".
+	Sealer DocumentSealer
 }
 
 // Observer is told what the service stored.

@@ -32,7 +32,9 @@ type env struct {
 	dbPath string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+func newEnvWith(t *testing.T, sealer signing.DocumentSealer) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -54,7 +56,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	svc := signing.New(st, blobs, envelope.New(inner, outer), pdf.Inspect, signing.Config{
-		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32),
+		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32), Sealer: sealer,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &env{svc: svc, store: st, blobs: blobs, dbPath: filepath.Join(dir, "esign.db")}
 }

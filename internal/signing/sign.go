@@ -1,0 +1,199 @@
+package signing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"esign/internal/evidence"
+	"esign/internal/order"
+)
+
+// DocumentSealer seals one document for one signature: it embeds the evidence, places the visible
+// seal and signs the PDF as an incremental update (package pdf/pades through the seal wiring).
+type DocumentSealer interface {
+	Seal(ctx context.Context, pdf []byte, req SealRequest) ([]byte, error)
+}
+
+// SealRequest is what a seal needs to know beyond the PDF.
+type SealRequest struct {
+	Evidence       evidence.Evidence
+	SignatoryName  string
+	Time           time.Time
+	SealIndex      int // signatures this document already carries: the seal's slot on the seals page
+	MaxSignatories int // sizes the seals page
+	DocumentID     string
+}
+
+// SignInput is the evidence a signatory presents with sign.
+type SignInput struct {
+	ProviderID string
+	Noop       bool
+	Drawable   *DrawableInput
+	// AllOf gives the evidence for an allOf provider's parts, one member per kind.
+	AllOf *SignInput
+}
+
+// DrawableInput is a drawn signature.
+type DrawableInput struct {
+	Image []byte
+	Name  *string
+}
+
+// Sign checks the evidence, seals every document of the signatory and records the signature. Sealing
+// happens outside the order's lock; if the order changed meanwhile (another signature landed), the new
+// versions are discarded and the whole thing is tried again. Any failure leaves the signatory OPEN and
+// no new blob behind.
+func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput) (*order.SignatureOrder, *order.Signatory, error) {
+	if s.cfg.Sealer == nil {
+		return nil, nil, order.NotImplemented("sign (no document sealer is configured)")
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		o, sig, err := s.SignatoryView(ctx, sp)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := requireViewAccess(o); err != nil {
+			return nil, nil, err
+		}
+		if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
+			return nil, nil, err
+		}
+		ev, err := evidenceFor(o, sig, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
+			return nil, nil, err
+		}
+		sealed, err := s.sealDocuments(ctx, o, sig, ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		updated, err := s.store.UpdateOrder(ctx, o.ID, func(cur *order.SignatureOrder) error {
+			if versionsDiffer(cur, o) {
+				return errVersionsMoved
+			}
+			if _, err := cur.CheckCanSign(sig.ID, s.Now()); err != nil {
+				return err
+			}
+			for _, v := range sealed {
+				d := cur.Document(v.documentID)
+				d.Versions = append(d.Versions, v.version)
+			}
+			cur.MarkSigned(sig.ID)
+			return nil
+		})
+		if err != nil {
+			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(sealed))
+			if errors.Is(err, errVersionsMoved) {
+				continue
+			}
+			if _, ok := order.AsError(err); ok {
+				return nil, nil, err
+			}
+			return nil, nil, fmt.Errorf("record signature of %s: %w", sig.ID, err)
+		}
+		return updated, updated.Signatory(sig.ID), nil
+	}
+	return nil, nil, &order.Error{Code: order.CodeUnavailable, Message: "the order changed while signing; try again"}
+}
+
+type sealedVersion struct {
+	documentID string
+	version    order.DocumentVersion
+}
+
+func versionsOf(sealed []sealedVersion) []order.DocumentVersion {
+	out := make([]order.DocumentVersion, len(sealed))
+	for i, v := range sealed {
+		out[i] = v.version
+	}
+	return out
+}
+
+// sealDocuments seals and stores a new version of each of the signatory's documents; on failure it
+// removes what it stored.
+func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, ev evidence.Evidence) ([]sealedVersion, error) {
+	var sealed []sealedVersion
+	fail := func(err error) ([]sealedVersion, error) {
+		s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(sealed))
+		return nil, err
+	}
+	now := s.Now()
+	for _, id := range o.SignatoryDocumentIDs(sig) {
+		d := o.Document(id)
+		cur := d.Current()
+		if cur == nil {
+			return fail(order.Conflictf("document %q is no longer stored", d.Title))
+		}
+		pdf, err := s.readVersion(ctx, o, d, cur)
+		if err != nil {
+			return fail(err)
+		}
+		name := ev.Name
+		if name == "" && sig.SigningAs != nil {
+			name = *sig.SigningAs
+		}
+		out, err := s.cfg.Sealer.Seal(ctx, pdf, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
+			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})
+		if err != nil {
+			// Sealing failures (TSA down, HSM error) are the service's, not the signatory's: logged with
+			// the cause, answered as retryable.
+			s.log.ErrorContext(ctx, "seal failed", "order", o.ID, "document", d.ID, "signatory", sig.ID, "err", err)
+			return fail(&order.Error{Code: order.CodeUnavailable, Message: fmt.Sprintf("Document %s could not be sealed right now; nothing was signed, please try again", d.Title)})
+		}
+		v, err := s.putVersion(ctx, o, d, cur.Number+1, out)
+		if err != nil {
+			return fail(err)
+		}
+		sealed = append(sealed, sealedVersion{documentID: d.ID, version: v})
+	}
+	return sealed, nil
+}
+
+// evidenceFor checks the presented evidence against the provider the signatory chose.
+func evidenceFor(o *order.SignatureOrder, sig *order.Signatory, in SignInput) (evidence.Evidence, error) {
+	var provider *order.EvidenceProvider
+	for _, p := range o.SignatoryProviders(sig) {
+		if p.ID == in.ProviderID {
+			provider = &p
+			break
+		}
+	}
+	if provider == nil {
+		return evidence.Evidence{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", in.ProviderID)
+	}
+	return checkEvidence("input", *provider, in)
+}
+
+func checkEvidence(field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {
+	switch p.Kind {
+	case order.ProviderNoop:
+		if !in.Noop {
+			return evidence.Evidence{}, order.Invalid(field+".noop", "must be true for the noop evidence provider")
+		}
+		return evidence.Evidence{}, nil
+	case order.ProviderDrawable:
+		if in.Drawable == nil {
+			return evidence.Evidence{}, order.Invalid(field+".drawable", "is required for a drawable evidence provider")
+		}
+		return evidence.Drawable(p.Drawable, in.Drawable.Image, in.Drawable.Name)
+	case order.ProviderAllOf:
+		if in.AllOf == nil {
+			return evidence.Evidence{}, order.Invalid(field+".allOf", "is required for an allOf evidence provider")
+		}
+		parts := make([]evidence.Evidence, len(p.AllOf))
+		for i, sub := range p.AllOf {
+			e, err := checkEvidence(field+".allOf", sub, *in.AllOf)
+			if err != nil {
+				return evidence.Evidence{}, err
+			}
+			parts[i] = e
+		}
+		return evidence.Composite(parts)
+	default:
+		return evidence.Evidence{}, order.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
+	}
+}

@@ -1,0 +1,205 @@
+package signing_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"esign/internal/order"
+	"esign/internal/pdf/pdftest"
+	"esign/internal/signing"
+	"esign/internal/store"
+)
+
+// markSealer stands in for the PAdES sealer in these service tests (the real one is tested in
+// internal/pdf/pades and end to end): it appends a line naming the seal, or fails on demand.
+type markSealer struct {
+	fail  atomic.Bool
+	calls atomic.Int32
+}
+
+func (m *markSealer) Seal(_ context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
+	m.calls.Add(1)
+	if m.fail.Load() {
+		return nil, errors.New("TSA unreachable")
+	}
+	return append(bytes.Clone(pdf), fmt.Sprintf("\n%% sealed #%d by %s type %s\n", req.SealIndex, req.SignatoryName, req.Evidence.Type)...), nil
+}
+
+func drawn(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 200, 80))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func countBlobs(t *testing.T, e *env) int {
+	t.Helper()
+	n := 0
+	if err := e.blobs.List(context.Background(), "", func(string) bool { n++; return true }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func newSigningEnv(t *testing.T) (*env, *markSealer, signing.Principal, *order.SignatureOrder) {
+	t.Helper()
+	sealer := &markSealer{}
+	e := newEnvWith(t, sealer)
+	p := e.principal(t, "app", store.KeyReadWrite)
+	d := order.Draft{
+		EvidenceProviders: []order.EvidenceProvider{
+			{EnabledByDefault: true, Drawable: &order.DrawableProvider{RequireName: true}},
+			{EnabledByDefault: true, Noop: &order.NoopProvider{Name: "test"}},
+		},
+		Documents: []order.DocumentDraft{
+			{Kind: order.DocumentPDF, Title: "A", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)},
+			{Kind: order.DocumentPDF, Title: "B", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 2, 0)},
+		},
+		Signatories: []order.SignatoryDraft{{}, {}},
+	}
+	o, err := e.svc.CreateOrder(context.Background(), p, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, sealer, p, o
+}
+
+func approveAll(t *testing.T, e *env, sp signing.SignatoryPrincipal, o *order.SignatureOrder) {
+	t.Helper()
+	for _, d := range o.Documents {
+		if _, _, err := e.svc.SetDocumentStatus(context.Background(), sp, d.ID, order.DocumentApproved); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSignSealsEveryDocumentAndRecordsIt(t *testing.T) {
+	e, _, p, o := newSigningEnv(t)
+	ctx := context.Background()
+	sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
+	name := "Ada Lovelace"
+	in := signing.SignInput{ProviderID: o.EvidenceProviders[0].ID, Drawable: &signing.DrawableInput{Image: drawn(t), Name: &name}}
+
+	if _, _, err := e.svc.Sign(ctx, sp, in); err == nil || !strings.Contains(err.Error(), "approved") {
+		t.Fatalf("signed before approving: %v", err)
+	}
+	approveAll(t, e, sp, o)
+	before := countBlobs(t, e)
+	got, sig, err := e.svc.Sign(ctx, sp, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Status != order.SignatorySigned {
+		t.Fatalf("status %s", sig.Status)
+	}
+	for _, d := range got.Documents {
+		if len(d.Versions) != 2 {
+			t.Fatalf("document %s has %d versions, want 2", d.Title, len(d.Versions))
+		}
+		b, err := e.svc.DocumentBytes(ctx, p, got.ID, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b.Current, []byte("sealed #0 by Ada Lovelace type criipto.signature.drawable.v1")) || bytes.Equal(b.Current, b.Original) {
+			t.Errorf("document %s: current version is not the sealed one", d.Title)
+		}
+	}
+	if n := countBlobs(t, e); n != before+2 {
+		t.Errorf("%d blobs after signing, want %d", n, before+2)
+	}
+	if _, _, err := e.svc.Sign(ctx, sp, in); err == nil {
+		t.Fatal("signed twice")
+	}
+}
+
+func TestSignFailuresLeaveNothing(t *testing.T) {
+	e, sealer, _, o := newSigningEnv(t)
+	ctx := context.Background()
+	sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
+	approveAll(t, e, sp, o)
+	before := countBlobs(t, e)
+	name := "Ada"
+	cases := []struct {
+		name string
+		in   signing.SignInput
+		want string
+	}{
+		{"unknown provider", signing.SignInput{ProviderID: "nope", Noop: true}, "is not an evidence provider"},
+		{"drawable without image", signing.SignInput{ProviderID: o.EvidenceProviders[0].ID, Drawable: &signing.DrawableInput{Name: &name}}, "drawable.image: is required"},
+		{"drawable without name", signing.SignInput{ProviderID: o.EvidenceProviders[0].ID, Drawable: &signing.DrawableInput{Image: drawn(t)}}, "drawable.name: is required"},
+		{"noop false", signing.SignInput{ProviderID: o.EvidenceProviders[1].ID}, "must be true"},
+	}
+	for _, c := range cases {
+		if _, _, err := e.svc.Sign(ctx, sp, c.in); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	sealer.fail.Store(true)
+	_, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[1].ID, Noop: true})
+	if de, ok := order.AsError(err); !ok || de.Code != order.CodeUnavailable || !strings.Contains(de.Message, "try again") {
+		t.Fatalf("sealing failure answered %v", err)
+	}
+	if n := countBlobs(t, e); n != before {
+		t.Errorf("%d blobs after failed signing, want %d (no orphans)", n, before)
+	}
+	_, sig, err := e.svc.SignatoryView(ctx, sp)
+	if err != nil || sig.Status != order.SignatoryOpen {
+		t.Fatalf("after a failed seal the signatory is %v (%v), want OPEN", sig.Status, err)
+	}
+	// Retry works once the sealer is back.
+	sealer.fail.Store(false)
+	if _, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[1].ID, Noop: true}); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+}
+
+// Two signatories signing the same documents at the same time both end up recorded, each on top of the
+// other's version (the second to commit re-seals).
+func TestConcurrentSignaturesBothLand(t *testing.T) {
+	e, sealer, _, o := newSigningEnv(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for _, s := range o.Signatories {
+		sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: s.ID}
+		approveAll(t, e, sp, o)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[1].ID, Noop: true})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := e.store.GetOrder(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range got.Documents {
+		if len(d.Versions) != 3 {
+			t.Errorf("document %s has %d versions, want 3", d.Title, len(d.Versions))
+		}
+	}
+	if n := countBlobs(t, e); n != 6 {
+		t.Errorf("%d blobs, want 6 (orphans of the retried attempt must be gone); %d seals made", n, sealer.calls.Load())
+	}
+	if !got.AllCurrentSignatoriesSigned() {
+		t.Error("both signed, but the order does not say so")
+	}
+}
