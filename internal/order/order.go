@@ -253,6 +253,9 @@ type DocumentVersion struct {
 	SHA256    string    `json:"sha256"`
 	Keys      Keys      `json:"keys"`
 	CreatedAt time.Time `json:"createdAt"`
+	// SignedBy is the signatory whose signature made this version (empty for the original). The
+	// signature's evidence stays inside the encrypted PDF, not in the database.
+	SignedBy string `json:"signedBy,omitempty"`
 }
 
 // Keys are the two wrapped data keys of a version's two encryption layers, with the ids of the key

@@ -148,6 +148,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		if err != nil {
 			return fail(err)
 		}
+		v.SignedBy = sig.ID
 		sealed = append(sealed, sealedVersion{documentID: d.ID, version: v})
 	}
 	return sealed, nil
