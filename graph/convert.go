@@ -480,6 +480,28 @@ func (r *Resolver) viewerOfSignatory(ctx context.Context, sp signing.SignatoryPr
 	return r.signatoryViewer(o, s), nil
 }
 
+// signEvidence converts sign's input (also signActingAs's evidence).
+func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, error) {
+	if input == nil {
+		return signing.SignInput{}, order.Invalid("evidence", "is required")
+	}
+	if input.Documents != nil {
+		return signing.SignInput{}, order.NotImplemented("sign documents (form filling)")
+	}
+	in, err := signInput(input.ID, input.Noop, input.Drawable, input.Oidc, input.CriiptoVerify, input.CriiptoVerifyV2)
+	if err != nil {
+		return signing.SignInput{}, err
+	}
+	if a := input.AllOf; a != nil {
+		all, err := signInput("", a.Noop, a.Drawable, a.Oidc, a.CriiptoVerify, a.CriiptoVerifyV2)
+		if err != nil {
+			return signing.SignInput{}, err
+		}
+		in.AllOf = &all
+	}
+	return in, nil
+}
+
 // signInput is the evidence of sign (or of its allOf member).
 func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput, oidc *model.SignOidcInput,
 	verify *model.SignCriiptoVerifyInput, verifyV2 *model.SignCriiptoVerifyV2Input) (signing.SignInput, error) {

@@ -262,19 +262,9 @@ func (r *mutationResolver) Sign(ctx context.Context, input model.SignInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	if input.Documents != nil {
-		return nil, order.NotImplemented("sign documents (form filling)")
-	}
-	in, err := signInput(input.ID, input.Noop, input.Drawable, input.Oidc, input.CriiptoVerify, input.CriiptoVerifyV2)
+	in, err := r.signEvidence(&input)
 	if err != nil {
 		return nil, err
-	}
-	if a := input.AllOf; a != nil {
-		all, err := signInput("", a.Noop, a.Drawable, a.Oidc, a.CriiptoVerify, a.CriiptoVerifyV2)
-		if err != nil {
-			return nil, err
-		}
-		in.AllOf = &all
 	}
 	o, sig, err := r.Service.Sign(ctx, sp, in)
 	if err != nil {
@@ -284,7 +274,19 @@ func (r *mutationResolver) Sign(ctx context.Context, input model.SignInput) (*mo
 }
 
 func (r *mutationResolver) SignActingAs(ctx context.Context, input model.SignActingAsInput) (*model.SignActingAsOutput, error) {
-	return nil, order.NotImplemented("signActingAs")
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, err := r.signEvidence(input.Evidence)
+	if err != nil {
+		return nil, err
+	}
+	o, sig, err := r.Service.SignActingAs(ctx, p, input.SignatoryID, in)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignActingAsOutput{SignatureOrder: r.orderModel(o), Signatory: r.signatoryModel(o, sig)}, nil
 }
 
 func (r *mutationResolver) SignatoryBeacon(ctx context.Context, input model.SignatoryBeaconInput) (*model.SignatoryBeaconOutput, error) {

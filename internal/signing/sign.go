@@ -8,6 +8,7 @@ import (
 
 	"esign/internal/evidence"
 	"esign/internal/order"
+	"esign/internal/store"
 )
 
 // DocumentSealer seals one document for one signature: it embeds the evidence, places the visible
@@ -197,4 +198,26 @@ func checkEvidence(field string, p order.EvidenceProvider, in SignInput) (eviden
 	default:
 		return evidence.Evidence{}, order.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
 	}
+}
+
+// SignActingAs lets the application sign for one of its signatories whose documents are all
+// preapproved (the contract's signActingAs).
+func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID string, in SignInput) (*order.SignatureOrder, *order.Signatory, error) {
+	if err := requireWrite(p); err != nil {
+		return nil, nil, err
+	}
+	o, err := s.OrderOf(ctx, p, store.IndexSignatory, signatoryID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o == nil {
+		return nil, nil, order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+	}
+	sig := o.Signatory(signatoryID)
+	for _, id := range o.SignatoryDocumentIDs(sig) {
+		if st := sig.SignatoryDocumentStatus(id); st == nil || *st != order.DocumentPreapproved {
+			return nil, nil, order.Conflictf("signActingAs needs every document of the signatory to be preapproved")
+		}
+	}
+	return s.Sign(ctx, SignatoryPrincipal{OrderID: o.ID, SignatoryID: signatoryID}, in)
 }

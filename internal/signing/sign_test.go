@@ -203,3 +203,29 @@ func TestConcurrentSignaturesBothLand(t *testing.T) {
 		t.Error("both signed, but the order does not say so")
 	}
 }
+
+func TestSignActingAs(t *testing.T) {
+	e, _, p, o := newSigningEnv(t)
+	ctx := context.Background()
+	noop := signing.SignInput{ProviderID: o.EvidenceProviders[1].ID, Noop: true}
+	// Signatory 0 has no preapproved documents.
+	if _, _, err := e.svc.SignActingAs(ctx, p, o.Signatories[0].ID, noop); err == nil || !strings.Contains(err.Error(), "preapproved") {
+		t.Fatalf("acting as a signatory without preapproval: %v", err)
+	}
+	docs := []order.SignatoryDocument{{ID: o.Documents[0].ID, Preapproved: true}, {ID: o.Documents[1].ID, Preapproved: true}}
+	o2, ids, err := e.svc.AddSignatories(ctx, p, o.ID, []order.SignatoryDraft{{Documents: docs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := e.principal(t, "other", store.KeyReadWrite)
+	if _, _, err := e.svc.SignActingAs(ctx, other, ids[0], noop); err == nil {
+		t.Fatal("another application signed for our signatory")
+	}
+	_, sig, err := e.svc.SignActingAs(ctx, p, ids[0], noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig.Status != order.SignatorySigned || len(o2.Signatories) != 3 {
+		t.Fatalf("acting-as signature not recorded: %s", sig.Status)
+	}
+}
