@@ -304,6 +304,12 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 		if err != nil {
 			return Closed{}, err
 		}
+		// Signed documents get their long-term validation data and a document timestamp; the new
+		// versions are stored only when the documents are retained.
+		finalized, err := s.finalizeDocuments(ctx, current, bytes, retainDays != nil)
+		if err != nil {
+			return Closed{}, err
+		}
 		var dropped []order.DocumentVersion
 		o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
 			if versionsDiffer(o, current) {
@@ -313,11 +319,18 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 			if err := o.Close(now, retainDays); err != nil {
 				return err
 			}
+			for _, v := range finalized {
+				d := o.Document(v.documentID)
+				d.Versions = append(d.Versions, v.version)
+			}
 			if retainDays == nil {
 				dropped = o.DropDocuments(now)
 			}
 			return nil
 		})
+		if err != nil {
+			s.deleteBlobs(context.WithoutCancel(ctx), orderID, versionsOf(finalized))
+		}
 		if errors.Is(err, errVersionsMoved) {
 			continue
 		}
@@ -331,6 +344,47 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 }
 
 var errVersionsMoved = errors.New("document versions changed")
+
+// DocumentFinalizer makes a signed PDF verifiable in the long term at close: validation data (DSS)
+// and a document timestamp (PAdES B-LTA), as incremental updates.
+type DocumentFinalizer interface {
+	Finalize(ctx context.Context, pdf []byte) ([]byte, error)
+}
+
+// finalizeDocuments runs the finalizer on every signed document, replacing its current bytes in
+// bytes; with store, each result is also stored as a new version (returned, not yet recorded).
+func (s *Service) finalizeDocuments(ctx context.Context, o *order.SignatureOrder, bytes map[string]DocumentBytes, store bool) ([]sealedVersion, error) {
+	if s.cfg.Finalizer == nil {
+		return nil, nil
+	}
+	var out []sealedVersion
+	for i := range o.Documents {
+		d := &o.Documents[i]
+		cur := d.Current()
+		if cur == nil || cur.SignedBy == "" {
+			continue // unsigned documents have nothing to timestamp
+		}
+		final, err := s.cfg.Finalizer.Finalize(ctx, bytes[d.ID].Current)
+		if err != nil {
+			s.log.ErrorContext(ctx, "finalize failed", "order", o.ID, "document", d.ID, "err", err)
+			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(out))
+			return nil, &order.Error{Code: order.CodeUnavailable, Message: fmt.Sprintf("Document %s could not be timestamped right now; the order is still open, please try again", d.Title)}
+		}
+		b := bytes[d.ID]
+		b.Current = final
+		bytes[d.ID] = b
+		if !store {
+			continue
+		}
+		v, err := s.putVersion(ctx, o, d, cur.Number+1, final)
+		if err != nil {
+			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(out))
+			return nil, err
+		}
+		out = append(out, sealedVersion{documentID: d.ID, version: v})
+	}
+	return out, nil
+}
 
 func versionsDiffer(a, b *order.SignatureOrder) bool {
 	if len(a.Documents) != len(b.Documents) {

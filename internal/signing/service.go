@@ -39,6 +39,8 @@ type Config struct {
 	Observer Observer
 	// Sealer seals documents at signing; without one, sign answers "not implemented yet".
 	Sealer DocumentSealer
+	// Finalizer adds validation data and a document timestamp to signed documents at close.
+	Finalizer DocumentFinalizer
 }
 
 // Observer is told what the service stored.

@@ -32,9 +32,9 @@ type env struct {
 	dbPath string
 }
 
-func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil, nil) }
 
-func newEnvWith(t *testing.T, sealer signing.DocumentSealer) *env {
+func newEnvWith(t *testing.T, sealer signing.DocumentSealer, finalizer signing.DocumentFinalizer) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -56,7 +56,7 @@ func newEnvWith(t *testing.T, sealer signing.DocumentSealer) *env {
 		t.Fatal(err)
 	}
 	svc := signing.New(st, blobs, envelope.New(inner, outer), pdf.Inspect, signing.Config{
-		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32), Sealer: sealer,
+		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32), Sealer: sealer, Finalizer: finalizer,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &env{svc: svc, store: st, blobs: blobs, dbPath: filepath.Join(dir, "esign.db")}
 }

@@ -54,7 +54,7 @@ func countBlobs(t *testing.T, e *env) int {
 func newSigningEnv(t *testing.T) (*env, *markSealer, signing.Principal, *order.SignatureOrder) {
 	t.Helper()
 	sealer := &markSealer{}
-	e := newEnvWith(t, sealer)
+	e := newEnvWith(t, sealer, nil)
 	p := e.principal(t, "app", store.KeyReadWrite)
 	d := order.Draft{
 		EvidenceProviders: []order.EvidenceProvider{
@@ -227,5 +227,77 @@ func TestSignActingAs(t *testing.T) {
 	}
 	if sig.Status != order.SignatorySigned || len(o2.Signatories) != 3 {
 		t.Fatalf("acting-as signature not recorded: %s", sig.Status)
+	}
+}
+
+// markFinalizer stands in for the DSS + document timestamp step.
+type markFinalizer struct{ fail atomic.Bool }
+
+func (m *markFinalizer) Finalize(_ context.Context, pdf []byte) ([]byte, error) {
+	if m.fail.Load() {
+		return nil, errors.New("TSA unreachable")
+	}
+	return append(bytes.Clone(pdf), "\n% finalized\n"...), nil
+}
+
+func TestCloseFinalizesSignedDocuments(t *testing.T) {
+	for _, retain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("retain=%v", retain), func(t *testing.T) {
+			finalizer := &markFinalizer{}
+			e := newEnvWith(t, &markSealer{}, finalizer)
+			ctx := context.Background()
+			p := e.principal(t, "app", store.KeyReadWrite)
+			o, err := e.svc.CreateOrder(ctx, p, order.Draft{
+				EvidenceProviders: []order.EvidenceProvider{{EnabledByDefault: true, Noop: &order.NoopProvider{Name: "n"}}},
+				Documents: []order.DocumentDraft{
+					{Kind: order.DocumentPDF, Title: "Signed", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)},
+					{Kind: order.DocumentPDF, Title: "Unsigned", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 2, 0)},
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, ids, err := e.svc.AddSignatories(ctx, p, o.ID, []order.SignatoryDraft{{Documents: []order.SignatoryDocument{{ID: o.Documents[0].ID}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: ids[0]}
+			if _, _, err := e.svc.SetDocumentStatus(ctx, sp, o.Documents[0].ID, order.DocumentApproved); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[0].ID, Noop: true}); err != nil {
+				t.Fatal(err)
+			}
+			blobs := countBlobs(t, e)
+			finalizer.fail.Store(true)
+			if _, err := e.svc.CloseOrder(ctx, p, o.ID, nil); err == nil || !strings.Contains(err.Error(), "could not be timestamped") {
+				t.Fatalf("close with the TSA down: %v", err)
+			}
+			if got, _ := e.svc.Order(ctx, p, o.ID); got.Status != order.StatusOpen || countBlobs(t, e) != blobs {
+				t.Fatalf("a failed close changed the order (%s) or left blobs", got.Status)
+			}
+			finalizer.fail.Store(false)
+			var days *int
+			if retain {
+				days = new(int)
+				*days = 2
+			}
+			closed, err := e.svc.CloseOrder(ctx, p, o.ID, days)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed, unsigned := closed.Bytes[o.Documents[0].ID], closed.Bytes[o.Documents[1].ID]
+			if !bytes.HasSuffix(signed.Current, []byte("% finalized\n")) || bytes.Contains(unsigned.Current, []byte("finalized")) {
+				t.Error("close finalized the wrong documents")
+			}
+			if retain {
+				b, err := e.svc.DocumentBytes(ctx, p, o.ID, o.Documents[0].ID)
+				if err != nil || !bytes.Equal(b.Current, signed.Current) {
+					t.Errorf("the retained document is not the finalized one: %v", err)
+				}
+			} else if n := countBlobs(t, e); n != 0 {
+				t.Errorf("%d blobs left after closing without retention", n)
+			}
+		})
 	}
 }
