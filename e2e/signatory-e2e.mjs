@@ -56,6 +56,14 @@ test('each token shows its own signatory viewer', async () => {
   assert.equal(approver.documents.edges.length, 2);
 });
 
+test('trackSignatory and signatoryBeacon answer with the viewer', async () => {
+  const c = as(state.signer).client;
+  const tracked = await c.request('mutation { trackSignatory(input: {event: SIGN_LINK_OPENED}) { viewer { __typename ... on SignatoryViewer { signatoryId } } } }');
+  assert.equal(tracked.trackSignatory.viewer.signatoryId, state.signer.id);
+  const beacon = await c.request('mutation($now: DateTime!) { signatoryBeacon(input: {lastActionAt: $now}) { viewer { __typename } } }', { now: new Date().toISOString() });
+  assert.equal(beacon.signatoryBeacon.viewer.__typename, 'SignatoryViewer');
+});
+
 test('an invalid token is an anonymous viewer', async () => {
   const viewer = await as({ token: 'not-a-token' }).viewer();
   assert.equal(viewer.__typename, 'AnonymousViewer');

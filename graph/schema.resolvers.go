@@ -290,7 +290,16 @@ func (r *mutationResolver) SignActingAs(ctx context.Context, input model.SignAct
 }
 
 func (r *mutationResolver) SignatoryBeacon(ctx context.Context, input model.SignatoryBeaconInput) (*model.SignatoryBeaconOutput, error) {
-	return nil, order.NotImplemented("signatoryBeacon")
+	// The beacon only keeps a signing session alive (cooldown handling); it changes nothing stored.
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := r.viewerOfSignatory(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	return &model.SignatoryBeaconOutput{Viewer: v}, nil
 }
 
 func (r *mutationResolver) StartCriiptoVerifyEvidenceProvider(ctx context.Context, input model.StartCriiptoVerifyEvidenceProviderInput) (model.StartCriiptoVerifyEvidenceProviderOutput, error) {
@@ -298,7 +307,15 @@ func (r *mutationResolver) StartCriiptoVerifyEvidenceProvider(ctx context.Contex
 }
 
 func (r *mutationResolver) TrackSignatory(ctx context.Context, input model.TrackSignatoryInput) (*model.TrackSignatoryOutput, error) {
-	return nil, order.NotImplemented("trackSignatory")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, sig, err := r.Service.Track(ctx, sp, input.Event == model.SignatoryFrontendEventDownloadLinkOpened)
+	if err != nil {
+		return nil, err
+	}
+	return &model.TrackSignatoryOutput{Viewer: r.signatoryViewer(o, sig)}, nil
 }
 
 func (r *mutationResolver) UpdateSignatoryDocumentStatus(ctx context.Context, input model.UpdateSignatoryDocumentStatusInput) (*model.UpdateSignatoryDocumentStatusOutput, error) {

@@ -288,6 +288,10 @@ type Signatory struct {
 	EvidenceValidation  []EvidenceValidation `json:"evidenceValidation,omitempty"`
 	SignatureAppearance *SignatureAppearance `json:"signatureAppearance,omitempty"`
 	UI                  *UI                  `json:"ui,omitempty"`
+	// SignLinkOpenedAt and DownloadLinkOpenedAt are when the signatory first opened their links
+	// (trackSignatory); the webhooks that announce them are sent by the webhook outbox.
+	SignLinkOpenedAt     *time.Time `json:"signLinkOpenedAt,omitempty"`
+	DownloadLinkOpenedAt *time.Time `json:"downloadLinkOpenedAt,omitempty"`
 	// DocumentStatus is the signatory's status per document id, absent until they act.
 	DocumentStatus map[string]DocumentStatus `json:"documentStatus,omitempty"`
 }

@@ -214,3 +214,19 @@ func (o *SignatureOrder) SignatoryProviders(s *Signatory) []EvidenceProvider {
 	}
 	return out
 }
+
+// Track records the first time a signatory opened their signing or download link.
+func (o *SignatureOrder) Track(signatoryID string, download bool, now time.Time) error {
+	s := o.Signatory(signatoryID)
+	if s == nil {
+		return NotFoundf("signatureOrder does not contain the defined signatory")
+	}
+	at := &s.SignLinkOpenedAt
+	if download {
+		at = &s.DownloadLinkOpenedAt
+	}
+	if *at == nil {
+		*at = &now
+	}
+	return nil
+}

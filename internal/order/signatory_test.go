@@ -130,3 +130,23 @@ func TestSignatoryRulesRefuse(t *testing.T) {
 		})
 	}
 }
+
+func TestTrackRecordsFirstOpening(t *testing.T) {
+	o := signingOrder(t)
+	first := time.Date(2026, 1, 3, 0, 0, 0, 0, time.UTC)
+	id := o.Signatories[1].ID
+	for i, at := range []time.Time{first, first.Add(time.Hour)} {
+		if err := o.Track(id, false, at); err != nil {
+			t.Fatal(err)
+		}
+		if got := o.Signatory(id).SignLinkOpenedAt; !got.Equal(first) {
+			t.Fatalf("after call %d: opened at %v, want the first opening %v", i+1, got, first)
+		}
+	}
+	if o.Signatory(id).DownloadLinkOpenedAt != nil {
+		t.Error("a sign-link opening was recorded as a download")
+	}
+	if err := o.Track("nobody", true, first); err == nil {
+		t.Error("tracked an unknown signatory")
+	}
+}

@@ -117,3 +117,18 @@ func (s *Service) SignatoryDocumentBytes(ctx context.Context, sp SignatoryPrinci
 	}
 	return DocumentBytes{}, nil
 }
+
+// Track records that the signatory opened their signing (or download) link. Tracking is allowed in
+// any state: a link opened on a closed order is still a fact worth recording.
+func (s *Service) Track(ctx context.Context, sp SignatoryPrincipal, download bool) (*order.SignatureOrder, *order.Signatory, error) {
+	o, err := s.store.UpdateOrder(ctx, sp.OrderID, func(o *order.SignatureOrder) error {
+		return o.Track(sp.SignatoryID, download, s.Now())
+	})
+	if err != nil {
+		if _, ok := order.AsError(err); ok {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("track signatory %s: %w", sp.SignatoryID, err)
+	}
+	return o, o.Signatory(sp.SignatoryID), nil
+}
