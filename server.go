@@ -28,6 +28,7 @@ import (
 	"esign/internal/blob/azure"
 	blobfs "esign/internal/blob/fs"
 	"esign/internal/envelope"
+	"esign/internal/evidence"
 	"esign/internal/graphiql"
 	"esign/internal/order"
 	"esign/internal/pdf"
@@ -67,6 +68,7 @@ type config struct {
 	MaxComplexity    int
 	MaxDepth         int
 	MaxParserTokens  int
+	OIDCAllowHTTP    bool
 }
 
 // embedded reports whether the service runs on its embedded default (no external database); only
@@ -103,6 +105,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		MaxComplexity:    num("GRAPHQL_MAX_COMPLEXITY", 2000),
 		MaxDepth:         num("GRAPHQL_MAX_DEPTH", 15),
 		MaxParserTokens:  num("GRAPHQL_MAX_TOKENS", 15000),
+		OIDCAllowHTTP:    getenv("OIDC_ALLOW_HTTP_ISSUERS") == "true",
 		PKCS11: envelope.PKCS11Config{
 			ModulePath: getenv("PKCS11_MODULE"),
 			TokenLabel: getenv("PKCS11_TOKEN_LABEL"),
@@ -215,6 +218,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	}
 	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
+		JWT: evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
 	}, log)
 	return a, nil
 }

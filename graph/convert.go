@@ -505,10 +505,13 @@ func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, erro
 // signInput is the evidence of sign (or of its allOf member).
 func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput, oidc *model.SignOidcInput,
 	verify *model.SignCriiptoVerifyInput, verifyV2 *model.SignCriiptoVerifyV2Input) (signing.SignInput, error) {
-	if oidc != nil || verify != nil || verifyV2 != nil {
-		return signing.SignInput{}, order.NotImplemented("signing with OpenID Connect evidence")
+	if verify != nil || verifyV2 != nil {
+		return signing.SignInput{}, order.NotImplemented("signing with criiptoVerify evidence")
 	}
 	in := signing.SignInput{ProviderID: providerID, Noop: deref(noop)}
+	if oidc != nil {
+		in.OIDCJWT = &oidc.Jwt
+	}
 	if drawable != nil {
 		in.Drawable = &signing.DrawableInput{Image: drawable.Image, Name: drawable.Name}
 	}

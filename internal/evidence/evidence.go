@@ -39,6 +39,8 @@ type Evidence struct {
 	Image []byte `json:"-"`
 	// Claims are the identity claims, checked against evidenceValidation; not serialized.
 	Claims map[string]any `json:"-"`
+	// UniqueKey, when the provider has a uniqueEvidenceKey, identifies the person (a hash); not serialized.
+	UniqueKey string `json:"-"`
 }
 
 // ContactInfo is the /ContactInfo text of a signature carrying e; empty for noop evidence.

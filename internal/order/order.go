@@ -288,6 +288,9 @@ type Signatory struct {
 	EvidenceValidation  []EvidenceValidation `json:"evidenceValidation,omitempty"`
 	SignatureAppearance *SignatureAppearance `json:"signatureAppearance,omitempty"`
 	UI                  *UI                  `json:"ui,omitempty"`
+	// EvidenceKey is the hash that identifies the person who signed, when the provider has a
+	// uniqueEvidenceKey: no two signatories of an order may share it.
+	EvidenceKey string `json:"evidenceKey,omitempty"`
 	// SignLinkOpenedAt and DownloadLinkOpenedAt are when the signatory first opened their links
 	// (trackSignatory); the webhooks that announce them are sent by the webhook outbox.
 	SignLinkOpenedAt     *time.Time `json:"signLinkOpenedAt,omitempty"`

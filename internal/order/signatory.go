@@ -230,3 +230,19 @@ func (o *SignatureOrder) Track(signatoryID string, download bool, now time.Time)
 	}
 	return nil
 }
+
+// ClaimEvidenceKey records who signed (a hash from evidence.UniqueKey) and refuses a person who already
+// signed this order as another signatory. An empty key claims nothing.
+func (o *SignatureOrder) ClaimEvidenceKey(signatoryID, key string) error {
+	if key == "" {
+		return nil
+	}
+	for i := range o.Signatories {
+		other := &o.Signatories[i]
+		if other.ID != signatoryID && other.EvidenceKey == key {
+			return Conflictf("the same person has already signed this signature order as another signatory")
+		}
+	}
+	o.Signatory(signatoryID).EvidenceKey = key
+	return nil
+}

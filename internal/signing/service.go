@@ -41,6 +41,8 @@ type Config struct {
 	Sealer DocumentSealer
 	// Finalizer adds validation data and a document timestamp to signed documents at close.
 	Finalizer DocumentFinalizer
+	// JWT verifies ID tokens presented as oidc evidence.
+	JWT JWTChecker
 }
 
 // Observer is told what the service stored.
@@ -77,3 +79,6 @@ func (s *Service) Ready(ctx context.Context) error {
 	}
 	return s.blobs.Ping(ctx)
 }
+
+// SetJWTChecker replaces the ID-token verifier (tests point it at a loopback provider).
+func (s *Service) SetJWTChecker(j JWTChecker) { s.cfg.JWT = j }

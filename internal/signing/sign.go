@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"esign/internal/evidence"
@@ -32,6 +33,8 @@ type SignInput struct {
 	ProviderID string
 	Noop       bool
 	Drawable   *DrawableInput
+	// OIDCJWT is an ID token from an oidc provider.
+	OIDCJWT *string
 	// AllOf gives the evidence for an allOf provider's parts, one member per kind.
 	AllOf *SignInput
 }
@@ -61,11 +64,15 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 		if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
 			return nil, nil, err
 		}
-		ev, err := evidenceFor(o, sig, in)
+		ev, err := s.evidenceFor(ctx, o, sig, in)
 		if err != nil {
 			return nil, nil, err
 		}
 		if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
+			return nil, nil, err
+		}
+		// Checked here to avoid sealing in vain, and again under the lock against a racing signature.
+		if err := o.ClaimEvidenceKey(sig.ID, ev.UniqueKey); err != nil {
 			return nil, nil, err
 		}
 		sealed, err := s.sealDocuments(ctx, o, sig, ev)
@@ -77,6 +84,9 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 				return errVersionsMoved
 			}
 			if _, err := cur.CheckCanSign(sig.ID, s.Now()); err != nil {
+				return err
+			}
+			if err := cur.ClaimEvidenceKey(sig.ID, ev.UniqueKey); err != nil {
 				return err
 			}
 			for _, v := range sealed {
@@ -155,8 +165,13 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 	return sealed, nil
 }
 
+// JWTChecker verifies ID tokens (evidence.JWTVerifier).
+type JWTChecker interface {
+	Verify(ctx context.Context, domain, audience string, acrValues []string, rawJWT string) (evidence.Evidence, error)
+}
+
 // evidenceFor checks the presented evidence against the provider the signatory chose.
-func evidenceFor(o *order.SignatureOrder, sig *order.Signatory, in SignInput) (evidence.Evidence, error) {
+func (s *Service) evidenceFor(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, in SignInput) (evidence.Evidence, error) {
 	var provider *order.EvidenceProvider
 	for _, p := range o.SignatoryProviders(sig) {
 		if p.ID == in.ProviderID {
@@ -167,10 +182,32 @@ func evidenceFor(o *order.SignatureOrder, sig *order.Signatory, in SignInput) (e
 	if provider == nil {
 		return evidence.Evidence{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", in.ProviderID)
 	}
-	return checkEvidence("input", *provider, in)
+	ev, err := s.checkEvidence(ctx, "input", *provider, in)
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
+	if key := uniqueEvidenceKey(*provider); key != "" {
+		ev.UniqueKey = evidence.UniqueKey(ev, key)
+		if ev.UniqueKey == "" {
+			return evidence.Evidence{}, order.Invalid("input", "the evidence lacks the claim %q that tells signatories apart", key)
+		}
+	}
+	return ev, nil
 }
 
-func checkEvidence(field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {
+// uniqueEvidenceKey is the claim that must differ between the order's signatories, if the provider
+// names one.
+func uniqueEvidenceKey(p order.EvidenceProvider) string {
+	switch {
+	case p.OIDC != nil && p.OIDC.UniqueEvidenceKey != nil:
+		return *p.OIDC.UniqueEvidenceKey
+	case p.CriiptoVerify != nil && p.CriiptoVerify.UniqueEvidenceKey != nil:
+		return *p.CriiptoVerify.UniqueEvidenceKey
+	}
+	return ""
+}
+
+func (s *Service) checkEvidence(ctx context.Context, field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {
 	switch p.Kind {
 	case order.ProviderNoop:
 		if !in.Noop {
@@ -188,13 +225,25 @@ func checkEvidence(field string, p order.EvidenceProvider, in SignInput) (eviden
 		}
 		parts := make([]evidence.Evidence, len(p.AllOf))
 		for i, sub := range p.AllOf {
-			e, err := checkEvidence(field+".allOf", sub, *in.AllOf)
+			e, err := s.checkEvidence(ctx, field+".allOf", sub, *in.AllOf)
 			if err != nil {
 				return evidence.Evidence{}, err
 			}
 			parts[i] = e
 		}
 		return evidence.Composite(parts)
+	case order.ProviderOIDC:
+		if in.OIDCJWT == nil {
+			return evidence.Evidence{}, order.Invalid(field+".oidc.jwt", "is required for an oidc evidence provider")
+		}
+		if s.cfg.JWT == nil {
+			return evidence.Evidence{}, order.NotImplemented("oidc evidence (no verifier configured)")
+		}
+		ev, err := s.cfg.JWT.Verify(ctx, p.OIDC.Domain, p.OIDC.Audience, p.OIDC.AcrValues, *in.OIDCJWT)
+		if de, ok := order.AsError(err); ok && de.Code == order.CodeInvalid {
+			return evidence.Evidence{}, order.Invalid(field+".oidc."+de.Field, "%s", strings.TrimPrefix(de.Message, de.Field+": "))
+		}
+		return ev, err
 	default:
 		return evidence.Evidence{}, order.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
 	}

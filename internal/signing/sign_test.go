@@ -11,7 +11,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"esign/internal/evidence"
+	"esign/internal/evidence/oidctest"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
@@ -299,5 +302,57 @@ func TestCloseFinalizesSignedDocuments(t *testing.T) {
 				t.Errorf("%d blobs left after closing without retention", n)
 			}
 		})
+	}
+}
+
+func TestSignWithOIDCEvidence(t *testing.T) {
+	issuer := oidctest.NewIssuer(t)
+	sealer := &markSealer{}
+	e := newEnvWith(t, sealer, nil)
+	e.svc.SetJWTChecker(evidence.NewJWTVerifier(5*time.Second, true))
+	ctx := context.Background()
+	p := e.principal(t, "app", store.KeyReadWrite)
+	sub := "sub"
+	yes := true
+	o, err := e.svc.CreateOrder(ctx, p, order.Draft{
+		EvidenceProviders: []order.EvidenceProvider{{EnabledByDefault: true, OIDC: &order.OIDCProvider{
+			Name: "test", Domain: issuer.URL(), ClientID: "client-1", Audience: "client-1", UniqueEvidenceKey: &sub}}},
+		Documents:   []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "A", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)}},
+		Signatories: []order.SignatoryDraft{{EvidenceValidation: []order.EvidenceValidation{{Key: "email_verified", Boolean: &yes}}}, {}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := o.EvidenceProviders[0].ID
+	signWith := func(i int, claims map[string]any) error {
+		sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[i].ID}
+		approveAll(t, e, sp, o)
+		jwt := issuer.Token(t, nil, claims)
+		_, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: provider, OIDCJWT: &jwt})
+		return err
+	}
+	if err := signWith(0, map[string]any{"email_verified": false}); err == nil || !strings.Contains(err.Error(), "email_verified") {
+		t.Fatalf("evidenceValidation not enforced: %v", err)
+	}
+	if err := signWith(0, map[string]any{"aud": "someone-else"}); err == nil || !strings.Contains(err.Error(), "input.oidc.jwt: is not a valid ID token") {
+		t.Fatalf("a token for another audience: %v", err)
+	}
+	if err := signWith(0, map[string]any{"email_verified": true, "sub": "person-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := signWith(1, map[string]any{"sub": "person-1"}); err == nil || !strings.Contains(err.Error(), "same person") {
+		t.Fatalf("the same person signed twice: %v", err)
+	}
+	if err := signWith(1, map[string]any{"sub": "person-2"}); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := e.store.GetOrder(ctx, o.ID)
+	for _, s := range stored.Signatories {
+		if s.Status != order.SignatorySigned || s.EvidenceKey == "" || strings.Contains(s.EvidenceKey, "person") {
+			t.Errorf("signatory %s: %s, evidence key %q (must be a hash)", s.ID, s.Status, s.EvidenceKey)
+		}
+	}
+	if sealer.calls.Load() != 2 {
+		t.Errorf("%d seals, want 2 (refused attempts must not seal)", sealer.calls.Load())
 	}
 }
