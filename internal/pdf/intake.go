@@ -75,7 +75,7 @@ func Inspect(ctx context.Context, data []byte) (Info, error) {
 	}
 
 	pc, err := guard(func() (*model.Context, error) {
-		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), readConfig())
+		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), ReadConfig())
 	})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -172,11 +172,11 @@ func guard[T any](fn func() (T, error)) (v T, err error) {
 	return fn()
 }
 
-// readConfig returns pdfcpu settings for reading untrusted uploads. It is built here instead of by
+// ReadConfig returns pdfcpu settings for reading untrusted uploads. It is built here instead of by
 // model.NewDefaultConfiguration, which creates ~/.config/pdfcpu (config file, fonts, certificates)
 // unless the process-wide api.DisableConfigDir was called first; the fields mirror the library's
 // built-in defaults for reading.
-func readConfig() *model.Configuration {
+func ReadConfig() *model.Configuration {
 	return &model.Configuration{
 		Reader15:       true, // accept xref streams and object streams (PDF 1.5+)
 		ValidationMode: model.ValidationRelaxed,
