@@ -25,18 +25,21 @@ func TestSDKEndToEnd(t *testing.T) {
 	for _, m := range []mode{embedded, production} {
 		t.Run(string(m), func(t *testing.T) {
 			s := startServer(t, m, nil)
+			outDir := t.TempDir()
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "node", "--test", "--test-reporter=spec", "e2e/sdk-e2e.mjs", "e2e/signatory-e2e.mjs")
 			cmd.Env = append(os.Environ(),
 				"ESIGN_ENDPOINT="+s.URL+"/v1/graphql",
 				"ESIGN_CLIENT_ID="+s.writeKey.ClientID, "ESIGN_CLIENT_SECRET="+s.writeKey.ClientSecret,
-				"ESIGN_READONLY_CLIENT_ID="+s.readKey.ClientID, "ESIGN_READONLY_CLIENT_SECRET="+s.readKey.ClientSecret)
+				"ESIGN_READONLY_CLIENT_ID="+s.readKey.ClientID, "ESIGN_READONLY_CLIENT_SECRET="+s.readKey.ClientSecret,
+				"ESIGN_OUTPUT_DIR="+outDir)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("SDK end-to-end script failed: %v\n%s", err, out)
 			}
 			t.Logf("SDK script:\n%s", lastLines(string(out), 12))
+			assertSealedPDFs(t, outDir, 2)
 			assertNoPlaintext(t, s)
 		})
 	}
@@ -140,5 +143,24 @@ func assertNoPlaintextInPostgres(t *testing.T, url string) {
 	}
 	if n == 0 {
 		t.Error("no orders in PostgreSQL: the scan checked nothing")
+	}
+}
+
+// assertSealedPDFs checks every PDF the SDK got back from a close with independent validators:
+// qpdf's structure check and poppler's pdfsig for each signature.
+func assertSealedPDFs(t *testing.T, dir string, signatures int) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
+	if len(files) == 0 {
+		t.Fatal("the SDK script wrote no sealed PDF")
+	}
+	for _, f := range files {
+		if out, err := exec.Command("qpdf", "--check", f).CombinedOutput(); err != nil {
+			t.Errorf("qpdf --check %s: %v\n%s", filepath.Base(f), err, out)
+		}
+		out, _ := exec.Command("pdfsig", "-no-ocsp", f).CombinedOutput()
+		if n := strings.Count(string(out), "Signature is Valid."); n != signatures {
+			t.Errorf("pdfsig %s: %d valid signatures, want %d\n%s", filepath.Base(f), n, signatures, out)
+		}
 	}
 }

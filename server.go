@@ -32,11 +32,15 @@ import (
 	"esign/internal/graphiql"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/pdf/pades"
+	"esign/internal/pdf/seal"
+	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/store"
 	"esign/internal/store/postgres"
 	"esign/internal/store/sqlite"
 	"esign/internal/telemetry"
+	"esign/internal/tsa"
 	"esign/schema"
 )
 
@@ -63,6 +67,8 @@ type config struct {
 	PKCS11           envelope.PKCS11Config
 	OuterKeyFile     string
 	TokenKeyFile     string
+	PKIDir           string
+	TSAURL           string
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 	MaxComplexity    int
@@ -118,6 +124,8 @@ func parseConfig(getenv func(string) string) (config, error) {
 	c.InnerKeyFile = str("INNER_KEY_FILE", filepath.Join(c.DataDir, "keys", "inner-kek.json"))
 	c.OuterKeyFile = str("OUTER_KEY_FILE", filepath.Join(c.DataDir, "keys", "outer-kek.json"))
 	c.TokenKeyFile = str("TOKEN_KEY_FILE", filepath.Join(c.DataDir, "keys", "token.key"))
+	c.PKIDir = str("PKI_DIR", filepath.Join(c.DataDir, "pki"))
+	c.TSAURL = getenv("TSA_URL")
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
@@ -216,9 +224,22 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if err != nil {
 		return fail(err)
 	}
+	local, err := pki.LoadOrCreateLocal(cfg.PKIDir, cfg.embedded(), time.Now())
+	if err != nil {
+		return fail(err)
+	}
+	if local.Created {
+		log.Warn("created a local PKI: documents are sealed with a certificate that is NOT publicly trusted",
+			"pki_dir", cfg.PKIDir, "ca", local.CA.Cert.Subject.String())
+	}
+	var stamper pades.Timestamper = &tsa.Server{Signer: local.TSA.Signer, Cert: local.TSA.Cert, Chain: local.TSA.Chain[1:]}
+	if cfg.TSAURL != "" {
+		stamper = &tsa.Client{URL: cfg.TSAURL}
+	}
 	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
-		JWT: evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
+		JWT:    evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
+		Sealer: &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
 	}, log)
 	return a, nil
 }
@@ -282,7 +303,10 @@ func initKeys(ctx context.Context, cfg config) error {
 		return err
 	}
 	closeKeys()
-	_, err = loadTokenKey(cfg.TokenKeyFile, true)
+	if _, err = loadTokenKey(cfg.TokenKeyFile, true); err != nil {
+		return err
+	}
+	_, err = pki.LoadOrCreateLocal(cfg.PKIDir, true, time.Now())
 	return err
 }
 

@@ -105,3 +105,33 @@ test('a signatory token cannot use the application API', async () => {
     /Unauthorized access/,
   );
 });
+
+// A 1×1 PNG, as a drawn signature.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+
+test('two signatories sign (noop and drawable); close returns PAdES-signed PDFs', async () => {
+  const order = await app.createSignatureOrder({
+    title: 'Sealed',
+    documents: [{ pdf: { title: 'Contract', blob: await pdf(), storageMode: 'Temporary' } }],
+    evidenceProviders: [{ noop: { name: 'test' } }, { drawable: { requireName: true } }],
+    signatories: [{ reference: 'a' }, { reference: 'b' }],
+  });
+  const [noop, drawable] = order.evidenceProviders;
+  const docId = order.documents[0].id;
+  for (const [i, s] of order.signatories.entries()) {
+    const c = as(s);
+    await c.approveDocument({ documentId: docId });
+    const viewer = i === 0
+      ? await c.sign({ id: noop.id, noop: true })
+      : await c.sign({ id: drawable.id, drawable: { image: PNG, name: 'Ada Lovelace' } });
+    assert.equal(viewer.status, 'SIGNED');
+  }
+  const closed = await app.closeSignatureOrder(order.id, { retainDocumentsForDays: 1 });
+  const blob = closed.documents[0].blob;
+  assert.ok(Buffer.isBuffer(blob) && blob.subarray(0, 5).toString() === '%PDF-');
+  assert.ok(blob.includes('/ETSI.CAdES.detached'));
+  if (process.env.ESIGN_OUTPUT_DIR) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${process.env.ESIGN_OUTPUT_DIR}/sealed-${order.id}.pdf`, blob);
+  }
+});
