@@ -158,6 +158,13 @@ func assertSealedPDFs(t *testing.T, dir string, signatures int) {
 		if out, err := exec.Command("qpdf", "--check", f).CombinedOutput(); err != nil {
 			t.Errorf("qpdf --check %s: %v\n%s", filepath.Base(f), err, out)
 		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(data, []byte("/Type /DocTimeStamp")) {
+			t.Errorf("%s has no document timestamp", filepath.Base(f))
+		}
 		out, _ := exec.Command("pdfsig", "-no-ocsp", f).CombinedOutput()
 		if n := strings.Count(string(out), "Signature is Valid."); n != signatures {
 			t.Errorf("pdfsig %s: %d valid signatures, want %d\n%s", filepath.Base(f), n, signatures, out)

@@ -238,8 +238,9 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	}
 	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
-		JWT:    evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
-		Sealer: &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
+		JWT:       evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
+		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
+		Finalizer: &seal.Finalizer{TSA: stamper},
 	}, log)
 	return a, nil
 }

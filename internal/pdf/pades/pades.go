@@ -50,6 +50,36 @@ const contentsSize = 24 << 10
 
 // Sign appends an invisible PAdES B-T approval signature to pdf.
 func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature) ([]byte, error) {
+	var v strings.Builder
+	v.WriteString("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached")
+	v.WriteString(" /ByteRange " + byteRangePlaceholder)
+	v.WriteString(" /Contents <" + strings.Repeat("0", 2*contentsSize) + ">")
+	fmt.Fprintf(&v, " /M %s", textString(pdfDate(sig.Time)))
+	for _, f := range []struct{ key, value string }{{"Name", sig.Name}, {"Reason", sig.Reason}, {"Location", sig.Location}, {"ContactInfo", sig.ContactInfo}} {
+		if f.value != "" {
+			fmt.Fprintf(&v, " /%s %s", f.key, textString(f.value))
+		}
+	}
+	v.WriteString(" >>")
+	return addSignatureField(ctx, data, v.String(), func(ctx context.Context, digest []byte) ([]byte, error) {
+		return buildCMS(ctx, digest, k, ts)
+	})
+}
+
+// DocumentTimestamp appends a document timestamp (/DocTimeStamp, ETSI.RFC3161): the TSA's token over
+// the whole document so far, which is what makes a closed document verifiable long after the seal
+// certificates expire (the archive timestamp of PAdES B-LTA).
+func DocumentTimestamp(ctx context.Context, data []byte, ts Timestamper) ([]byte, error) {
+	dict := "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange " + byteRangePlaceholder +
+		" /Contents <" + strings.Repeat("0", 2*contentsSize) + "> >>"
+	return addSignatureField(ctx, data, dict, func(ctx context.Context, digest []byte) ([]byte, error) {
+		return ts.Timestamp(ctx, digest, crypto.SHA256)
+	})
+}
+
+// addSignatureField appends an invisible signature field whose value is sigDict, then fills its
+// /ByteRange and /Contents with sign's answer over the covered bytes.
+func addSignatureField(ctx context.Context, data []byte, sigDict string, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
 	doc, err := open(ctx, data)
 	if err != nil {
 		return nil, err
@@ -73,25 +103,12 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 	if err := doc.addField(inc, fieldNr); err != nil {
 		return nil, err
 	}
-	var v strings.Builder
-	v.WriteString("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached")
-	v.WriteString(" /ByteRange " + byteRangePlaceholder)
-	v.WriteString(" /Contents <" + strings.Repeat("0", 2*contentsSize) + ">")
-	fmt.Fprintf(&v, " /M %s", textString(pdfDate(sig.Time)))
-	for _, f := range []struct{ key, value string }{{"Name", sig.Name}, {"Reason", sig.Reason}, {"Location", sig.Location}, {"ContactInfo", sig.ContactInfo}} {
-		if f.value != "" {
-			fmt.Fprintf(&v, " /%s %s", f.key, textString(f.value))
-		}
-	}
-	v.WriteString(" >>")
-	inc.set(sigNr, v.String())
+	inc.set(sigNr, sigDict)
 	out, err := inc.write()
 	if err != nil {
 		return nil, err
 	}
-	return fillSignature(ctx, out, inc.offsets[sigNr], func(ctx context.Context, digest []byte) ([]byte, error) {
-		return buildCMS(ctx, digest, k, ts)
-	})
+	return fillSignature(ctx, out, inc.offsets[sigNr], sign)
 }
 
 // firstPage walks the page tree to its first leaf; reading only those objects is much cheaper than

@@ -3,14 +3,20 @@ package pades_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/hex"
 	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/digitorus/timestamp"
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 
 	"esign/internal/pdf"
@@ -151,5 +157,45 @@ func TestSignFileWithXRefStream(t *testing.T) {
 	pdftest.QPDFCheck(t, twice)
 	if report := pdfsig(t, f, twice); strings.Count(report, "Signature is Valid.") != 2 {
 		t.Fatalf("pdfsig:\n%s", report)
+	}
+}
+
+func TestDocumentTimestampKeepsSignaturesValid(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	signed, err := pades.Sign(ctx, pdftest.Make(t, 1, 0), f.key, f.tsa, pades.Signature{Name: "Signer", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamped, err := pades.DocumentTimestamp(ctx, signed, f.tsa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.QPDFCheck(t, stamped)
+	report := pdfsig(t, f, stamped)
+	// pdfsig cannot verify document timestamps ("Unimplemented"), but the signature before it must
+	// stay valid and the timestamp must be recognised as one.
+	if strings.Count(report, "Signature is Valid.") != 1 || !strings.Contains(report, "Common Name: esign test TSA") {
+		t.Fatalf("pdfsig after the document timestamp:\n%s", report)
+	}
+	// Check the timestamp ourselves: its imprint is the SHA-256 of the bytes its /ByteRange covers.
+	m := regexp.MustCompile(`/ByteRange \[0 (\d+) (\d+) (\d+)\]\s*/Contents <([0-9a-f]+)> >>`).FindAllSubmatch(stamped, -1)
+	last := m[len(m)-1]
+	a, _ := strconv.Atoi(string(last[1]))
+	b, _ := strconv.Atoi(string(last[2]))
+	contents, _ := hex.DecodeString(string(last[4]))
+	var token asn1.RawValue // the DER token, without the zero padding after it
+	if _, err := asn1.Unmarshal(contents, &token); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	h.Write(stamped[:a])
+	h.Write(stamped[b:])
+	parsed, err := timestamp.Parse(token.FullBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(parsed.HashedMessage, h.Sum(nil)) {
+		t.Fatal("the document timestamp's imprint does not match the covered bytes")
 	}
 }

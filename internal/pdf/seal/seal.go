@@ -33,3 +33,21 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) 
 	}
 	return out, nil
 }
+
+// Finalizer implements signing.DocumentFinalizer: at close, a document timestamp over the signed
+// document. (The DSS with certificates and OCSP/CRL answers that completes PAdES B-LTA comes with
+// the revocation services.)
+type Finalizer struct {
+	TSA pades.Timestamper
+}
+
+var _ signing.DocumentFinalizer = (*Finalizer)(nil)
+
+// Finalize adds the document timestamp.
+func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {
+	out, err := pades.DocumentTimestamp(ctx, pdf, f.TSA)
+	if err != nil {
+		return nil, fmt.Errorf("document timestamp: %w", err)
+	}
+	return out, nil
+}
