@@ -130,6 +130,16 @@ test('two signatories sign (noop and drawable); close returns PAdES-signed PDFs'
   const blob = closed.documents[0].blob;
   assert.ok(Buffer.isBuffer(blob) && blob.subarray(0, 5).toString() === '%PDF-');
   assert.ok(blob.includes('/ETSI.CAdES.detached'));
+  // Document.signatures, read back from the sealed PDF: one per signatory, in signing order.
+  const sigs = closed.documents[0].signatures;
+  assert.deepEqual(sigs.map(x => x.__typename), ['EmptySignature', 'DrawableSignature']);
+  assert.deepEqual(sigs.map(x => x.signatory.id), order.signatories.map(x => x.id));
+  assert.equal(sigs[1].name, 'Ada Lovelace');
+  const image = sigs[1].image; // a Blob: the SDK may hand it over as base64 text or as a Buffer
+  assert.ok((typeof image === 'string' ? Buffer.from(image, 'base64') : Buffer.from(image)).equals(PNG));
+  for (const x of sigs) {
+    assert.ok(x.timestampToken && !Number.isNaN(Date.parse(x.timestampToken.timestamp)));
+  }
   if (process.env.ESIGN_OUTPUT_DIR) {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${process.env.ESIGN_OUTPUT_DIR}/sealed-${order.id}.pdf`, blob);

@@ -2,10 +2,16 @@ package graph
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"esign/graph/model"
+	"esign/internal/evidence"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -516,4 +522,115 @@ func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput,
 		in.Drawable = &signing.DrawableInput{Image: drawable.Image, Name: drawable.Name}
 	}
 	return in, nil
+}
+
+// documentSignatures answers PdfDocument.signatures for applications: the signatures read back from
+// the document's current bytes, each with its signatory and evidence.
+func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef) ([]model.Signature, error) {
+	if st := state(ctx); st != nil && st.App == nil && st.Signatory != nil {
+		return nil, order.NotImplemented("PdfDocument.signatures for signatories")
+	}
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := r.documentBlob(ctx, ref, false)
+	if err != nil || blob == nil {
+		return nil, err
+	}
+	views, err := r.Service.DocumentSignatures(ctx, p, ref.OrderID, ref.DocumentID, blob)
+	if err != nil || views == nil {
+		return nil, err
+	}
+	o, err := r.Service.Order(ctx, p, ref.OrderID)
+	if err != nil || o == nil {
+		return nil, err
+	}
+	out := make([]model.Signature, 0, len(views))
+	for _, v := range views {
+		out = append(out, signatureModel(v, r.signatoryOf(o, v.SignatoryID)))
+	}
+	return out, nil
+}
+
+func certificateModel(c *x509.Certificate) *model.Certificate {
+	if c == nil {
+		return nil
+	}
+	return &model.Certificate{Issuer: c.Issuer.String(), Subject: c.Subject.String(), Raw: c.Raw}
+}
+
+// signatureModel picks the Signature type from the evidence in /ContactInfo.
+func signatureModel(v signing.SignatureView, signatory *model.Signatory) model.Signature {
+	cert := certificateModel(v.SigningCertificate)
+	var ts *model.TimestampToken
+	if v.TimestampCertificate != nil {
+		ts = &model.TimestampToken{Timestamp: v.Timestamp, Certificate: certificateModel(v.TimestampCertificate)}
+	}
+	var ev struct{ Type, Value string }
+	_ = json.Unmarshal([]byte(v.ContactInfo), &ev)
+	single := singleSignature(ev.Type, ev.Value, cert, signatory, ts)
+	if ev.Type != evidence.TypeComposite {
+		return single
+	}
+	composite := &model.CompositeSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Signatures: []model.SingleSignature{}}
+	var parts []struct{ Type, Value string }
+	_ = json.Unmarshal([]byte(ev.Value), &parts)
+	for _, part := range parts {
+		if s, ok := singleSignature(part.Type, part.Value, cert, signatory, ts).(model.SingleSignature); ok {
+			composite.Signatures = append(composite.Signatures, s)
+		}
+	}
+	return composite
+}
+
+func singleSignature(typ, value string, cert *model.Certificate, signatory *model.Signatory, ts *model.TimestampToken) model.Signature {
+	switch typ {
+	case evidence.TypeDrawable:
+		var d struct {
+			Image string
+			Name  *string
+		}
+		_ = json.Unmarshal([]byte(value), &d)
+		image, _ := base64.StdEncoding.DecodeString(d.Image)
+		return &model.DrawableSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Image: image, Name: d.Name}
+	case evidence.TypeJWT:
+		var j struct{ JWT, JWKS string }
+		_ = json.Unmarshal([]byte(value), &j)
+		return &model.JWTSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Jwt: j.JWT, Jwks: j.JWKS, Claims: jwtClaims(j.JWT)}
+	default:
+		return &model.EmptySignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts}
+	}
+}
+
+// jwtClaims lists a JWT's payload claims as name/value strings (the JWT was verified when signing).
+func jwtClaims(jwt string) []*model.JWTClaim {
+	out := []*model.JWTClaim{}
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return out
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return out
+	}
+	var claims map[string]any
+	if json.Unmarshal(payload, &claims) != nil {
+		return out
+	}
+	names := make([]string, 0, len(claims))
+	for k := range claims {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		value := fmt.Sprint(claims[k])
+		if s, ok := claims[k].(string); ok {
+			value = s
+		} else if b, err := json.Marshal(claims[k]); err == nil {
+			value = string(b)
+		}
+		out = append(out, &model.JWTClaim{Name: k, Value: value})
+	}
+	return out
 }

@@ -611,6 +611,8 @@ type PdfDocumentResolver interface {
 	Blob(ctx context.Context, obj *model.PDFDocument) (model.Blob, error)
 
 	OriginalBlob(ctx context.Context, obj *model.PDFDocument) (model.Blob, error)
+
+	Signatures(ctx context.Context, obj *model.PDFDocument) ([]model.Signature, error)
 }
 type QueryResolver interface {
 	Application(ctx context.Context, id *string, verifyApplication *model.VerifyApplicationQueryInput) (*model.Application, error)
@@ -9897,7 +9899,7 @@ func (ec *executionContext) _PdfDocument_signatures(ctx context.Context, field g
 			return ec.fieldContext_PdfDocument_signatures(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Signatures, nil
+			return ec.Resolvers.PdfDocument().Signatures(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.Signature) graphql.Marshaler {
@@ -9911,8 +9913,8 @@ func (ec *executionContext) fieldContext_PdfDocument_signatures(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "PdfDocument",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
@@ -21410,10 +21412,11 @@ func (ec *executionContext) _PdfDocument(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "signatures":
-			out.Values[i] = ec._PdfDocument_signatures(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PdfDocument_signatures(ctx, field, obj)
+				})
 		case "title":
 			out.Values[i] = ec._PdfDocument_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

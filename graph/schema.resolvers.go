@@ -357,6 +357,10 @@ func (r *pdfDocumentResolver) OriginalBlob(ctx context.Context, obj *model.PDFDo
 	return r.documentBlob(ctx, obj.Ref, true)
 }
 
+func (r *pdfDocumentResolver) Signatures(ctx context.Context, obj *model.PDFDocument) ([]model.Signature, error) {
+	return r.documentSignatures(ctx, obj.Ref)
+}
+
 func (r *queryResolver) Application(ctx context.Context, id *string, verifyApplication *model.VerifyApplicationQueryInput) (*model.Application, error) {
 	p, err := caller(ctx)
 	if err != nil {

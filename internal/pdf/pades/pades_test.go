@@ -199,3 +199,35 @@ func TestDocumentTimestampKeepsSignaturesValid(t *testing.T) {
 		t.Fatal("the document timestamp's imprint does not match the covered bytes")
 	}
 }
+
+func TestReadSignatures(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	doc := pdftest.Make(t, 1, 0)
+	evidence := `{"type":"criipto.signature.drawable.v1","value":"{\"name\":\"Åse\"}"}`
+	one, err := pades.Sign(ctx, doc, f.key, f.tsa, pades.Signature{Name: "First", ContactInfo: evidence, Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := pades.Sign(ctx, one, f.key, f.tsa, pades.Signature{Name: "Second", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, err := pades.DocumentTimestamp(ctx, two, f.tsa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigs, err := pades.ReadSignatures(ctx, final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sigs) != 3 || sigs[0].Name != "First" || sigs[1].Name != "Second" || !sigs[2].DocumentTimestamp {
+		t.Fatalf("signatures: %+v", sigs)
+	}
+	if sigs[0].ContactInfo != evidence {
+		t.Errorf("ContactInfo read back as %q", sigs[0].ContactInfo)
+	}
+	if !sigs[0].SigningCertificate.Equal(f.key.Chain[0]) || !sigs[0].TimestampCertificate.Equal(f.tsa.Cert) || time.Since(sigs[0].Timestamp) > time.Minute {
+		t.Errorf("certificates or timestamp of the first signature: %+v", sigs[0])
+	}
+}
