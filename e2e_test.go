@@ -40,6 +40,15 @@ func TestSDKEndToEnd(t *testing.T) {
 			}
 			t.Logf("SDK script:\n%s", lastLines(string(out), 12))
 			assertSealedPDFs(t, outDir, 2)
+			if m == production { // the sealing key is in the HSM: no key file beside the certificate
+				pkiDir := filepath.Join(s.env["DATA_DIR"], "pki")
+				if _, err := os.Stat(filepath.Join(pkiDir, "seal.key")); !os.IsNotExist(err) {
+					t.Errorf("production mode keeps a seal key file (%v)", err)
+				}
+				if _, err := os.Stat(filepath.Join(pkiDir, "seal.crt")); err != nil {
+					t.Errorf("no seal certificate: %v", err)
+				}
+			}
 			assertNoPlaintext(t, s)
 		})
 	}

@@ -80,6 +80,7 @@ func serverEnv(t testing.TB, m mode, extra map[string]string) map[string]string 
 			"PKCS11_TOKEN_LABEL":              hsm.TokenLabel,
 			"PKCS11_PIN":                      hsm.PIN,
 			"PKCS11_KEY_LABEL":                hsm.KeyLabel,
+			"PKCS11_SEAL_KEY_LABEL":           hsm.KeyLabel + "-seal",
 			"OUTER_KEY_FILE":                  filepath.Join(keys, "outer.json"),
 			"TOKEN_KEY_FILE":                  filepath.Join(keys, "token.key"),
 		} {

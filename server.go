@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -68,6 +69,7 @@ type config struct {
 	OuterKeyFile     string
 	TokenKeyFile     string
 	PKIDir           string
+	SealKeyLabel     string
 	TSAURL           string
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
@@ -125,6 +127,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 	c.OuterKeyFile = str("OUTER_KEY_FILE", filepath.Join(c.DataDir, "keys", "outer-kek.json"))
 	c.TokenKeyFile = str("TOKEN_KEY_FILE", filepath.Join(c.DataDir, "keys", "token.key"))
 	c.PKIDir = str("PKI_DIR", filepath.Join(c.DataDir, "pki"))
+	c.SealKeyLabel = str("PKCS11_SEAL_KEY_LABEL", "esign-seal")
 	c.TSAURL = getenv("TSA_URL")
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
@@ -224,7 +227,12 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if err != nil {
 		return fail(err)
 	}
-	local, err := pki.LoadOrCreateLocal(cfg.PKIDir, cfg.embedded(), time.Now())
+	sealKey, closeSealKey, err := openSealKey(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	a.closers = append(a.closers, closeSealKey)
+	local, err := pki.LoadOrCreateLocal(cfg.PKIDir, cfg.embedded(), time.Now(), sealKey)
 	if err != nil {
 		return fail(err)
 	}
@@ -273,6 +281,20 @@ func openKeys(cfg config, create bool) (*envelope.Envelope, func(), error) {
 	return envelope.New(inner, outer), closeInner, nil
 }
 
+// openSealKey returns the HSM sealing key when PKCS#11 is configured (generated inside the HSM on
+// first use), or nil: the local PKI then keeps the sealing key in a file.
+func openSealKey(cfg config) (crypto.Signer, func(), error) {
+	if cfg.PKCS11.ModulePath == "" {
+		return nil, func() {}, nil
+	}
+	key, closer, err := pki.PKCS11Signer(pki.PKCS11KeyConfig{ModulePath: cfg.PKCS11.ModulePath,
+		TokenLabel: cfg.PKCS11.TokenLabel, PIN: cfg.PKCS11.PIN, KeyLabel: cfg.SealKeyLabel, Create: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open HSM sealing key: %w", err)
+	}
+	return key, func() { _ = closer.Close() }, nil
+}
+
 // loadTokenKey reads the key signatory tokens are derived from, creating it (0600) when allowed.
 func loadTokenKey(path string, create bool) ([]byte, error) {
 	key, err := os.ReadFile(path)
@@ -307,7 +329,12 @@ func initKeys(ctx context.Context, cfg config) error {
 	if _, err = loadTokenKey(cfg.TokenKeyFile, true); err != nil {
 		return err
 	}
-	_, err = pki.LoadOrCreateLocal(cfg.PKIDir, true, time.Now())
+	sealKey, closeSealKey, err := openSealKey(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeSealKey()
+	_, err = pki.LoadOrCreateLocal(cfg.PKIDir, true, time.Now(), sealKey)
 	return err
 }
 

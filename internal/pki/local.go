@@ -30,8 +30,9 @@ type Local struct {
 	Created bool
 }
 
-// LoadOrCreateLocal loads the PKI in dir, creating what is missing when create is true.
-func LoadOrCreateLocal(dir string, create bool, now time.Time) (*Local, error) {
+// LoadOrCreateLocal loads the PKI in dir, creating what is missing when create is true. With
+// sealKey (an HSM key), the sealing certificate is issued for that key and no seal key file is kept.
+func LoadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Signer) (*Local, error) {
 	l := &Local{}
 	caKey, caCert, err := loadPair(dir, "ca")
 	switch {
@@ -54,34 +55,53 @@ func LoadOrCreateLocal(dir string, create bool, now time.Time) (*Local, error) {
 		return nil, fmt.Errorf("local PKI in %s (create it with `esign keys init`): %w", dir, err)
 	}
 	l.CA = &Authority{Cert: caCert, Signer: caKey}
-	if l.Seal, err = l.identity(dir, "seal", "esign document seal", UsageSeal, create, now); err != nil {
+	if l.Seal, err = l.identity(dir, "seal", "esign document seal", UsageSeal, create, now, sealKey); err != nil {
 		return nil, err
 	}
-	if l.TSA, err = l.identity(dir, "tsa", "esign timestamping authority", UsageTSA, create, now); err != nil {
+	if l.TSA, err = l.identity(dir, "tsa", "esign timestamping authority", UsageTSA, create, now, nil); err != nil {
 		return nil, err
 	}
 	return l, nil
 }
 
-func (l *Local) identity(dir, name, cn string, usage Usage, create bool, now time.Time) (*Identity, error) {
-	key, cert, err := loadPair(dir, name)
-	if errors.Is(err, fs.ErrNotExist) && create {
-		key, err = GenerateKey()
-		if err != nil {
-			return nil, err
+func (l *Local) identity(dir, name, cn string, usage Usage, create bool, now time.Time, external crypto.Signer) (*Identity, error) {
+	var key crypto.Signer
+	var cert *x509.Certificate
+	var err error
+	if external != nil {
+		key = external
+		cert, err = loadCert(dir, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
 		}
-	} else if err != nil {
+	} else {
+		key, cert, err = loadPair(dir, name)
+		if errors.Is(err, fs.ErrNotExist) && create {
+			key, err = GenerateKey()
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("local PKI %s: %w", name, err)
 	}
-	if cert == nil || cert.NotAfter.Sub(now) < renewBefore || cert.CheckSignatureFrom(l.CA.Cert) != nil {
+	if cert == nil || cert.NotAfter.Sub(now) < renewBefore || cert.CheckSignatureFrom(l.CA.Cert) != nil || !samePublicKey(cert, key) {
 		if cert, err = l.CA.Issue(IssueRequest{CommonName: cn, PublicKey: key.Public(), Usage: usage, NotBefore: now, Validity: leafValidity}); err != nil {
 			return nil, err
 		}
-		if err := savePair(dir, name, key, cert); err != nil {
+		if external != nil {
+			err = writeFile(filepath.Join(dir, name+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}))
+		} else {
+			err = savePair(dir, name, key, cert)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
 	return &Identity{Cert: cert, Chain: []*x509.Certificate{cert, l.CA.Cert}, Signer: key}, nil
+}
+
+func samePublicKey(cert *x509.Certificate, key crypto.Signer) bool {
+	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(key.Public())
 }
 
 func loadPair(dir, name string) (crypto.Signer, *x509.Certificate, error) {
@@ -101,21 +121,27 @@ func loadPair(dir, name string) (crypto.Signer, *x509.Certificate, error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("%s.key cannot sign", name)
 	}
-	certPEM, err := os.ReadFile(filepath.Join(dir, name+".crt"))
+	cert, err := loadCert(dir, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return key, nil, nil // a key without a certificate yet: one is issued
 	}
+	return key, cert, err
+}
+
+func loadCert(dir, name string) (*x509.Certificate, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, name+".crt"))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if block, _ = pem.Decode(certPEM); block == nil {
-		return nil, nil, fmt.Errorf("%s.crt is not PEM", name)
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return nil, fmt.Errorf("%s.crt is not PEM", name)
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s.crt: %w", name, err)
+		return nil, fmt.Errorf("%s.crt: %w", name, err)
 	}
-	return key, cert, nil
+	return cert, nil
 }
 
 func savePair(dir, name string, key crypto.Signer, cert *x509.Certificate) error {
