@@ -17,25 +17,14 @@ import (
 	"github.com/digitorus/timestamp"
 
 	"esign/internal/pki"
+	"esign/internal/pki/pkitest"
 	"esign/internal/tsa"
 )
 
 func newTSA(t testing.TB) (*tsa.Server, *pki.Authority) {
 	t.Helper()
-	now := time.Now()
-	caKey, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := pki.NewRootCA("test root", caKey, now, 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id, err := ca.NewIdentity("test TSA", pki.UsageTSA, now, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tsa.Server{Signer: id.Signer, Cert: id.Cert, Chain: id.Chain[1:]}, ca
+	p := pkitest.New(t)
+	return p.TSA, p.CA
 }
 
 func TestInProcessAndHTTPTimestampsVerify(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"esign/internal/pdf/pades"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pki"
+	"esign/internal/pki/pkitest"
 	"esign/internal/tsa"
 )
 
@@ -36,25 +37,8 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	now := time.Now()
-	caKey, err := pki.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := pki.NewRootCA("esign test root", caKey, now, 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seal, err := ca.NewIdentity("esign test seal", pki.UsageSeal, now, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stamp, err := ca.NewIdentity("esign test TSA", pki.UsageTSA, now, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{ca: ca, key: pades.Key{Signer: seal.Signer, Chain: seal.Chain},
-		tsa: &tsa.Server{Signer: stamp.Signer, Cert: stamp.Cert, Chain: stamp.Chain[1:]}}
+	p := pkitest.New(t)
+	return &fixture{ca: p.CA, key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, tsa: p.TSA}
 }
 
 // nssDB is an NSS database trusting the test CA, for pdfsig.
