@@ -42,6 +42,8 @@ type Signature struct {
 	// ContactInfo carries the evidence JSON, as the contract places it.
 	ContactInfo string
 	Time        time.Time
+	// Widget makes the signature visible on the seals page (nil: invisible).
+	Widget *Widget
 }
 
 // contentsSize is the room reserved for the CMS (bytes; written as twice as many hex digits). A chain
@@ -61,7 +63,7 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 		}
 	}
 	v.WriteString(" >>")
-	return addSignatureField(ctx, data, v.String(), func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, v.String(), sig.Widget, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return buildCMS(ctx, digest, k, ts)
 	})
 }
@@ -72,14 +74,15 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 func DocumentTimestamp(ctx context.Context, data []byte, ts Timestamper) ([]byte, error) {
 	dict := "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange " + byteRangePlaceholder +
 		" /Contents <" + strings.Repeat("0", 2*contentsSize) + "> >>"
-	return addSignatureField(ctx, data, dict, func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, dict, nil, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return ts.Timestamp(ctx, digest, crypto.SHA256)
 	})
 }
 
-// addSignatureField appends an invisible signature field whose value is sigDict, then fills its
-// /ByteRange and /Contents with sign's answer over the covered bytes.
-func addSignatureField(ctx context.Context, data []byte, sigDict string, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
+// addSignatureField appends a signature field whose value is sigDict (visible on the seals page when
+// widget is given, else invisible on the first page), then fills its /ByteRange and /Contents with
+// sign's answer over the covered bytes.
+func addSignatureField(ctx context.Context, data []byte, sigDict string, widget *Widget, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
 	doc, err := open(ctx, data)
 	if err != nil {
 		return nil, err
@@ -89,14 +92,28 @@ func addSignatureField(ctx context.Context, data []byte, sigDict string, sign fu
 	fieldNr := inc.newObject()
 	apNr := inc.newObject()
 
-	pageDict, pageRef, err := doc.firstPage()
+	pageDict, pageRef, err := doc.page(widget == nil)
 	if err != nil {
 		return nil, err
 	}
+	rect := [4]float64{}
+	appearance := ""
+	resources := ""
+	if widget != nil {
+		if v, ok := pageDict[sealsMarker].(types.Boolean); !ok || !v.Value() {
+			return nil, errors.New("visible seal: the last page is not the seals page")
+		}
+		rect = slotRect(mediaBox(pageDict, nil), widget.Slot, widget.Slots)
+		appearance = sealAppearance(rect[2]-rect[0], rect[3]-rect[1], widget.Lines)
+		fontNr := inc.newObject()
+		inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+		resources = fmt.Sprintf(" /Resources << /Font << /F1 %d 0 R >> >>", fontNr)
+	}
 	fieldName := fmt.Sprintf("Signature%d", fieldNr)
-	inc.set(apNr, "<< /Type /XObject /Subtype /Form /BBox [0 0 0 0] /Length 0 >>\nstream\n\nendstream")
-	inc.set(fieldNr, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T %s /V %d 0 R /P %d %d R /Rect [0 0 0 0] /F 132 /AP << /N %d 0 R >> >>",
-		textString(fieldName), sigNr, pageRef.ObjectNumber.Value(), pageRef.GenerationNumber.Value(), apNr))
+	inc.set(apNr, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %g %g]%s /Length %d >>\nstream\n%s\nendstream",
+		rect[2]-rect[0], rect[3]-rect[1], resources, len(appearance), appearance))
+	inc.set(fieldNr, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T %s /V %d 0 R /P %d %d R /Rect [%g %g %g %g] /F 132 /AP << /N %d 0 R >> >>",
+		textString(fieldName), sigNr, pageRef.ObjectNumber.Value(), pageRef.GenerationNumber.Value(), rect[0], rect[1], rect[2], rect[3], apNr))
 	if err := doc.addAnnot(inc, pageDict, pageRef, fieldNr); err != nil {
 		return nil, err
 	}
@@ -111,9 +128,9 @@ func addSignatureField(ctx context.Context, data []byte, sigDict string, sign fu
 	return fillSignature(ctx, out, inc.offsets[sigNr], sign)
 }
 
-// firstPage walks the page tree to its first leaf; reading only those objects is much cheaper than
-// pdfcpu's full validation, which a 20 MB file would otherwise pay on every signature.
-func (d *document) firstPage() (types.Dict, *types.IndirectRef, error) {
+// page walks the page tree to its first (or last) leaf; reading only those objects is much cheaper
+// than pdfcpu's full validation, which a 20 MB file would otherwise pay on every signature.
+func (d *document) page(first bool) (types.Dict, *types.IndirectRef, error) {
 	catalog, err := d.xref.Catalog()
 	if err != nil {
 		return nil, nil, fmt.Errorf("catalog: %w", err)
@@ -135,7 +152,11 @@ func (d *document) firstPage() (types.Dict, *types.IndirectRef, error) {
 		if err != nil || len(kids) == 0 {
 			return nil, nil, errors.New("page tree: a node without kids")
 		}
-		node = kids[0]
+		if first {
+			node = kids[0]
+		} else {
+			node = kids[len(kids)-1]
+		}
 	}
 	return nil, nil, errors.New("page tree: too deep")
 }

@@ -246,3 +246,38 @@ func BenchmarkSeal(b *testing.B) {
 		})
 	}
 }
+
+// The seals page: appended before the first signature; each signature is a visible seal on it;
+// every signature stays valid and the page renders with the seals.
+func TestVisibleSealsOnSealsPage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	doc := pdftest.Make(t, 2, 0)
+	withPage, err := pades.AppendSealsPage(ctx, doc, "Signatures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.QPDFCheck(t, withPage)
+	out := withPage
+	for i, name := range []string{"Ada Lovelace", "Søren Kierkegaard", "Third"} {
+		out, err = pades.Sign(ctx, out, f.key, f.tsa, pades.Signature{Name: name, Time: time.Now(),
+			Widget: &pades.Widget{Slot: i, Slots: 4, Lines: []string{"Signed by " + name, time.Now().UTC().Format(time.RFC3339)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pdftest.QPDFCheck(t, out)
+	if n, err := pdftest.QPDF(t, out, "--show-npages"); err != nil || strings.TrimSpace(n) != "3" {
+		t.Fatalf("pages after the seals page: %q (%v)", n, err)
+	}
+	if report := pdfsig(t, f, out); strings.Count(report, "Signature is Valid.") != 3 {
+		t.Fatalf("pdfsig:\n%s", report)
+	}
+	// A visible seal needs the seals page: on a document without one it is refused.
+	if _, err := pades.Sign(ctx, doc, f.key, f.tsa, pades.Signature{Time: time.Now(), Widget: &pades.Widget{Slots: 1}}); err == nil {
+		t.Error("a visible seal was placed on a page that is not the seals page")
+	}
+	if os.Getenv("ESIGN_KEEP_SEALS_PDF") != "" {
+		os.WriteFile(os.Getenv("ESIGN_KEEP_SEALS_PDF"), out, 0o600)
+	}
+}

@@ -28,7 +28,10 @@ type SignatureInfo struct {
 	// Timestamp is the signature timestamp's time and certificate, when there is one.
 	Timestamp            time.Time
 	TimestampCertificate *x509.Certificate
-	covered              int
+	// Problem says why the signature's contents could not be read (a foreign or broken signature);
+	// such a signature is still listed, since the document carries it.
+	Problem string
+	covered int
 }
 
 // ReadSignatures lists the signatures of a PDF in the order they were made.
@@ -57,7 +60,7 @@ func ReadSignatures(ctx context.Context, data []byte) ([]SignatureInfo, error) {
 		}
 		info, err := readSignature(d, *typ == "DocTimeStamp")
 		if err != nil {
-			return nil, fmt.Errorf("signature object %d: %w", nr, err)
+			info.Problem = fmt.Sprintf("signature object %d: %v", nr, err)
 		}
 		out = append(out, info)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 
+	"esign/internal/evidence"
 	"esign/internal/pdf/pades"
 	"esign/internal/signing"
 )
@@ -18,20 +19,58 @@ type Sealer struct {
 
 var _ signing.DocumentSealer = (*Sealer)(nil)
 
-// Seal signs pdf for one signatory. The evidence goes into /ContactInfo as the contract's JSON.
-// (The visible seals page comes later; the signature is invisible for now.)
+// Seal signs pdf for one signatory. The evidence goes into /ContactInfo as the contract's JSON, and
+// a visible seal goes on the seals page, which the first seal appends. A document that came signed
+// already gets invisible seals: adding a page would change what earlier signers signed.
 func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
 	contact, err := req.Evidence.ContactInfo()
 	if err != nil {
 		return nil, err
 	}
-	out, err := pades.Sign(ctx, pdf, s.Key, s.TSA, pades.Signature{
-		Name: req.SignatoryName, Reason: "Signed", ContactInfo: contact, Time: req.Time,
-	})
+	sig := pades.Signature{Name: req.SignatoryName, Reason: "Signed", ContactInfo: contact, Time: req.Time}
+	visible := req.SealIndex > 0 // later seals go where the first one put the seals page
+	if req.SealIndex == 0 {
+		earlier, err := pades.ReadSignatures(ctx, pdf)
+		if err != nil {
+			return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
+		}
+		if len(earlier) == 0 {
+			if pdf, err = pades.AppendSealsPage(ctx, pdf, "Signatures"); err != nil {
+				return nil, fmt.Errorf("seal document %s: seals page: %w", req.DocumentID, err)
+			}
+			visible = true
+		}
+	}
+	if visible {
+		sig.Widget = &pades.Widget{Slot: req.SealIndex, Slots: max(req.MaxSignatories, req.SealIndex+1), Lines: sealLines(req)}
+	}
+	out, err := pades.Sign(ctx, pdf, s.Key, s.TSA, sig)
+	if err != nil && visible && req.SealIndex > 0 {
+		// No seals page (the document came signed): seal invisibly.
+		sig.Widget = nil
+		out, err = pades.Sign(ctx, pdf, s.Key, s.TSA, sig)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 	}
 	return out, nil
+}
+
+// sealLines is the text of a visible seal.
+func sealLines(req signing.SealRequest) []string {
+	name := req.SignatoryName
+	if name == "" {
+		name = fmt.Sprintf("Signatory %d", req.SealIndex+1)
+	}
+	kind := map[string]string{
+		evidence.TypeDrawable:  "Hand-drawn signature",
+		evidence.TypeJWT:       "Electronic ID",
+		evidence.TypeComposite: "Several proofs of identity",
+	}[req.Evidence.Type]
+	if kind == "" {
+		kind = "Test signature (no identity proof)"
+	}
+	return []string{"Signed by " + name, req.Time.UTC().Format("2006-01-02 15:04:05 UTC"), kind, "Document ID " + req.DocumentID}
 }
 
 // Finalizer implements signing.DocumentFinalizer: at close, a document timestamp over the signed

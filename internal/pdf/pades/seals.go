@@ -1,0 +1,137 @@
+package pades
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// The seals page is appended (as an incremental update) before the first signature and holds one
+// visible seal per signatory: two columns, rows sized for the order's maxSignatories. Later seals are
+// widget appearances on it, so no page content changes after the first signature (validators flag
+// content changes after signing).
+
+// sealsMarker marks our seals page in its page dictionary.
+const sealsMarker = "EsignSealsPage"
+
+const (
+	sealsMargin = 40.0
+	sealsHeader = 70.0
+	sealsGap    = 12.0
+)
+
+// Widget is a visible seal: slot (from 0) of slots on the seals page, showing lines of text.
+type Widget struct {
+	Slot, Slots int
+	Lines       []string
+}
+
+// AppendSealsPage adds the seals page (same size as the first page) with title at its top.
+func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, error) {
+	doc, err := open(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := doc.xref.Catalog()
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	rootRef, ok := catalog["Pages"].(types.IndirectRef)
+	if !ok {
+		return nil, errors.New("page tree root is not an indirect object")
+	}
+	root, err := doc.xref.DereferenceDict(rootRef)
+	if err != nil || root == nil {
+		return nil, errors.New("page tree root unreadable")
+	}
+	first, _, err := doc.page(true)
+	if err != nil {
+		return nil, err
+	}
+	box := mediaBox(first, root)
+	inc := doc.increment()
+	fontNr, contentNr, pageNr := inc.newObject(), inc.newObject(), inc.newObject()
+	content := fmt.Sprintf("BT /F1 16 Tf %.2f %.2f Td %s Tj ET\n0.6 G 0.5 w %.2f %.2f m %.2f %.2f l S\n",
+		box[0]+sealsMargin, box[3]-sealsMargin-16, contentString(title),
+		box[0]+sealsMargin, box[3]-sealsHeader+10, box[2]-sealsMargin, box[3]-sealsHeader+10)
+	inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	inc.set(contentNr, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
+	inc.set(pageNr, fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [%g %g %g %g] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /%s true >>",
+		rootRef.PDFString(), box[0], box[1], box[2], box[3], fontNr, contentNr, sealsMarker))
+	root = root.Clone().(types.Dict)
+	kids, err := doc.xref.DereferenceArray(root["Kids"])
+	if err != nil {
+		return nil, fmt.Errorf("page tree kids: %w", err)
+	}
+	root["Kids"] = append(kids, *types.NewIndirectRef(pageNr, 0))
+	count, _ := root["Count"].(types.Integer)
+	root["Count"] = types.Integer(count.Value() + 1)
+	inc.set(rootRef.ObjectNumber.Value(), root.PDFString())
+	return inc.write()
+}
+
+func mediaBox(page, root types.Dict) [4]float64 {
+	for _, d := range []types.Dict{page, root} {
+		if arr, ok := d["MediaBox"].(types.Array); ok && len(arr) == 4 {
+			var box [4]float64
+			for i, v := range arr {
+				switch n := v.(type) {
+				case types.Integer:
+					box[i] = float64(n.Value())
+				case types.Float:
+					box[i] = n.Value()
+				}
+			}
+			return box
+		}
+	}
+	return [4]float64{0, 0, 595, 842} // A4
+}
+
+// slotRect is where seal slot of slots goes on a page with box.
+func slotRect(box [4]float64, slot, slots int) [4]float64 {
+	rows := int(math.Ceil(float64(max(slots, 1)) / 2))
+	width := (box[2] - box[0] - 2*sealsMargin - sealsGap) / 2
+	height := math.Min(110, (box[3]-box[1]-sealsHeader-sealsMargin-float64(rows-1)*sealsGap)/float64(rows))
+	col, row := slot%2, slot/2
+	x := box[0] + sealsMargin + float64(col)*(width+sealsGap)
+	top := box[3] - sealsHeader - float64(row)*(height+sealsGap)
+	return [4]float64{x, top - height, x + width, top}
+}
+
+// sealAppearance is the content of a seal's appearance: a frame and its lines of text.
+func sealAppearance(w, h float64, lines []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "q 0.2 0.35 0.6 RG 1 w 0.5 0.5 %.2f %.2f re S Q\n", w-1, h-1)
+	size := math.Min(10, (h-8)/float64(max(len(lines), 1))/1.3)
+	for i, line := range lines {
+		fmt.Fprintf(&b, "BT /F1 %.1f Tf 8 %.2f Td %s Tj ET\n", size, h-6-size*1.3*float64(i+1)+size*0.3, contentString(line))
+	}
+	return b.String()
+}
+
+// contentString writes s as a string in a content stream shown with a WinAnsi font: Latin-1
+// characters as octal escapes, others as '?'.
+func contentString(s string) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for _, r := range s {
+		switch {
+		case r == '(' || r == ')' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r >= 0x20 && r < 0x7f:
+			b.WriteRune(r)
+		case r >= 0xa0 && r <= 0xff:
+			fmt.Fprintf(&b, "\\%03o", r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	b.WriteByte(')')
+	return b.String()
+}
