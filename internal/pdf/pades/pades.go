@@ -104,10 +104,21 @@ func addSignatureField(ctx context.Context, data []byte, sigDict string, widget 
 			return nil, errors.New("visible seal: the last page is not the seals page")
 		}
 		rect = slotRect(mediaBox(pageDict, nil), widget.Slot, widget.Slots)
-		appearance = sealAppearance(rect[2]-rect[0], rect[3]-rect[1], widget.Lines)
 		fontNr := inc.newObject()
 		inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-		resources = fmt.Sprintf(" /Resources << /Font << /F1 %d 0 R >> >>", fontNr)
+		imgW, imgH, xobjects := 0, 0, ""
+		if len(widget.Image) > 0 {
+			imgNr, maskNr := inc.newObject(), inc.newObject()
+			rgb, alpha, w, h, err := imageXObjects(widget.Image, maskNr)
+			if err != nil {
+				return nil, err
+			}
+			inc.set(maskNr, alpha)
+			inc.set(imgNr, rgb)
+			imgW, imgH, xobjects = w, h, fmt.Sprintf(" /XObject << /Im1 %d 0 R >>", imgNr)
+		}
+		appearance = sealAppearance(rect[2]-rect[0], rect[3]-rect[1], widget.Lines, imgW, imgH)
+		resources = fmt.Sprintf(" /Resources << /Font << /F1 %d 0 R >>%s >>", fontNr, xobjects)
 	}
 	fieldName := fmt.Sprintf("Signature%d", fieldNr)
 	inc.set(apNr, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %g %g]%s /Length %d >>\nstream\n%s\nendstream",

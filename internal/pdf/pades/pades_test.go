@@ -8,6 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,7 +264,7 @@ func TestVisibleSealsOnSealsPage(t *testing.T) {
 	out := withPage
 	for i, name := range []string{"Ada Lovelace", "Søren Kierkegaard", "Third"} {
 		out, err = pades.Sign(ctx, out, f.key, f.tsa, pades.Signature{Name: name, Time: time.Now(),
-			Widget: &pades.Widget{Slot: i, Slots: 4, Lines: []string{"Signed by " + name, time.Now().UTC().Format(time.RFC3339)}}})
+			Widget: &pades.Widget{Slot: i, Slots: 4, Lines: []string{"Signed by " + name, time.Now().UTC().Format(time.RFC3339)}, Image: scribble(t)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,4 +283,21 @@ func TestVisibleSealsOnSealsPage(t *testing.T) {
 	if os.Getenv("ESIGN_KEEP_SEALS_PDF") != "" {
 		os.WriteFile(os.Getenv("ESIGN_KEEP_SEALS_PDF"), out, 0o600)
 	}
+}
+
+// scribble is a drawn signature: a dark diagonal stroke on a transparent 200×80 PNG.
+func scribble(t testing.TB) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 200, 80))
+	for x := 10; x < 190; x++ {
+		y := 70 - x*60/190
+		for dy := 0; dy < 4; dy++ {
+			img.Set(x, y+dy, color.NRGBA{10, 20, 90, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -1,9 +1,14 @@
 package pades
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"math"
 	"strings"
 
@@ -24,10 +29,12 @@ const (
 	sealsGap    = 12.0
 )
 
-// Widget is a visible seal: slot (from 0) of slots on the seals page, showing lines of text.
+// Widget is a visible seal: slot (from 0) of slots on the seals page, showing lines of text and,
+// when given, a drawn signature (PNG) on its right.
 type Widget struct {
 	Slot, Slots int
 	Lines       []string
+	Image       []byte
 }
 
 // AppendSealsPage adds the seals page (same size as the first page) with title at its top.
@@ -103,10 +110,17 @@ func slotRect(box [4]float64, slot, slots int) [4]float64 {
 	return [4]float64{x, top - height, x + width, top}
 }
 
-// sealAppearance is the content of a seal's appearance: a frame and its lines of text.
-func sealAppearance(w, h float64, lines []string) string {
+// sealAppearance is the content of a seal's appearance: a frame, the drawn image (as /Im1, fitted
+// into the right part keeping its aspect ratio, when imgW > 0) and the lines of text.
+func sealAppearance(w, h float64, lines []string, imgW, imgH int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "q 0.2 0.35 0.6 RG 1 w 0.5 0.5 %.2f %.2f re S Q\n", w-1, h-1)
+	if imgW > 0 && imgH > 0 {
+		boxW, boxH := w*0.4, h-12
+		scale := math.Min(boxW/float64(imgW), boxH/float64(imgH))
+		dw, dh := float64(imgW)*scale, float64(imgH)*scale
+		fmt.Fprintf(&b, "q %.2f 0 0 %.2f %.2f %.2f cm /Im1 Do Q\n", dw, dh, w-6-boxW+(boxW-dw)/2, 6+(boxH-dh)/2)
+	}
 	size := math.Min(10, (h-8)/float64(max(len(lines), 1))/1.3)
 	for i, line := range lines {
 		fmt.Fprintf(&b, "BT /F1 %.1f Tf 8 %.2f Td %s Tj ET\n", size, h-6-size*1.3*float64(i+1)+size*0.3, contentString(line))
@@ -134,4 +148,56 @@ func contentString(s string) string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// imageXObjects turns a PNG into an RGB image XObject whose soft mask (object maskNr) is its alpha,
+// both Flate-compressed, returning their bodies and the pixel size.
+func imageXObjects(png []byte, maskNr int) (rgbBody, alphaBody string, w, h int, err error) {
+	img, err := decodePNG(png)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	bounds := img.Bounds()
+	w, h = bounds.Dx(), bounds.Dy()
+	rgb := make([]byte, 0, w*h*3)
+	alpha := make([]byte, 0, w*h)
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			rgb = append(rgb, c.R, c.G, c.B)
+			alpha = append(alpha, c.A)
+		}
+	}
+	zr, err := deflate(rgb)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	za, err := deflate(alpha)
+	if err != nil {
+		return "", "", 0, 0, err
+	}
+	head := "<< /Type /XObject /Subtype /Image /Width %d /Height %d /BitsPerComponent 8 /ColorSpace /%s /Filter /FlateDecode /Length %d%s >>\nstream\n"
+	alphaBody = fmt.Sprintf(head, w, h, "DeviceGray", len(za), "") + string(za) + "\nendstream"
+	rgbBody = fmt.Sprintf(head, w, h, "DeviceRGB", len(zr), fmt.Sprintf(" /SMask %d 0 R", maskNr)) + string(zr) + "\nendstream"
+	return rgbBody, alphaBody, w, h, nil
+}
+
+func decodePNG(data []byte) (image.Image, error) {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("signature image: %w", err)
+	}
+	return img, nil
+}
+
+func deflate(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

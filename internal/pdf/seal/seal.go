@@ -42,7 +42,8 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) 
 		}
 	}
 	if visible {
-		sig.Widget = &pades.Widget{Slot: req.SealIndex, Slots: max(req.MaxSignatories, req.SealIndex+1), Lines: sealLines(req)}
+		sig.Widget = &pades.Widget{Slot: req.SealIndex, Slots: max(req.MaxSignatories, req.SealIndex+1), Lines: sealLines(req),
+			Image: req.Evidence.Image}
 	}
 	out, err := pades.Sign(ctx, pdf, s.Key, s.TSA, sig)
 	if err != nil && visible && req.SealIndex > 0 {
