@@ -26,6 +26,8 @@ type SealRequest struct {
 	SealIndex      int // signatures this document already carries: the seal's slot on the seals page
 	MaxSignatories int // sizes the seals page
 	DocumentID     string
+	Language       string // the signing page's language (DA_DK, EN_US, SV_SE, NB_NO, FI_FI), for the seal's text
+	Timezone       string // the order's IANA timezone, for the seal's time
 }
 
 // SignInput is the evidence a signatory presents with sign.
@@ -147,7 +149,12 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		if name == "" && sig.SigningAs != nil {
 			name = *sig.SigningAs
 		}
+		ui := o.UI
+		if sig.UI != nil {
+			ui = *sig.UI
+		}
 		out, err := s.cfg.Sealer.Seal(ctx, pdf, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
+			Language: ui.Language, Timezone: o.Timezone,
 			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})
 		if err != nil {
 			// Sealing failures (TSA down, HSM error) are the service's, not the signatory's: logged with

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+	"golang.org/x/image/draw"
 )
 
 // The seals page is appended (as an incremental update) before the first signature and holds one
@@ -157,6 +158,7 @@ func imageXObjects(png []byte, maskNr int) (rgbBody, alphaBody string, w, h int,
 	if err != nil {
 		return "", "", 0, 0, err
 	}
+	img = fit(img, maxSealImageSide)
 	bounds := img.Bounds()
 	w, h = bounds.Dx(), bounds.Dy()
 	rgb := make([]byte, 0, w*h*3)
@@ -180,6 +182,22 @@ func imageXObjects(png []byte, maskNr int) (rgbBody, alphaBody string, w, h int,
 	alphaBody = fmt.Sprintf(head, w, h, "DeviceGray", len(za), "") + string(za) + "\nendstream"
 	rgbBody = fmt.Sprintf(head, w, h, "DeviceRGB", len(zr), fmt.Sprintf(" /SMask %d 0 R", maskNr)) + string(zr) + "\nendstream"
 	return rgbBody, alphaBody, w, h, nil
+}
+
+// maxSealImageSide bounds the drawn image kept in a seal: a seal is a few centimetres wide, so more
+// pixels only make every signed copy larger.
+const maxSealImageSide = 800
+
+// fit scales img down (never up) so neither side exceeds side.
+func fit(img image.Image, side int) image.Image {
+	b := img.Bounds()
+	if b.Dx() <= side && b.Dy() <= side {
+		return img
+	}
+	scale := math.Min(float64(side)/float64(b.Dx()), float64(side)/float64(b.Dy()))
+	dst := image.NewNRGBA(image.Rect(0, 0, max(1, int(float64(b.Dx())*scale)), max(1, int(float64(b.Dy())*scale))))
+	draw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	return dst
 }
 
 func decodePNG(data []byte) (image.Image, error) {

@@ -57,3 +57,18 @@ func TestSealsPageOnFirstSealOnly(t *testing.T) {
 		t.Errorf("a seals page was added to a document that was already signed")
 	}
 }
+
+func TestSealTextFollowsLanguageAndTimezone(t *testing.T) {
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	req := signing.SealRequest{SignatoryName: "Åse", Time: at, DocumentID: "D1", Language: "DA_DK", Timezone: "Europe/Copenhagen",
+		Evidence: evidence.Evidence{Type: evidence.TypeDrawable}}
+	lines := seal.SealLines(req)
+	want := []string{"Underskrevet af Åse", "2026-06-01 12:00:00 CEST", "Håndtegnet underskrift", "Dokument-ID D1"}
+	if strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("DA_DK seal text %q, want %q", lines, want)
+	}
+	req.Language, req.Timezone, req.SignatoryName, req.Evidence = "XX", "", "", evidence.Evidence{}
+	if lines := seal.SealLines(req); lines[0] != "Signed by Signatory 1" || lines[2] != "Test signature (no identity proof)" || lines[1] != "2026-06-01 10:00:00 UTC" {
+		t.Errorf("fallback seal text %q", lines)
+	}
+}

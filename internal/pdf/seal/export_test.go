@@ -1,0 +1,4 @@
+package seal
+
+// SealLines exposes sealLines to the external tests.
+var SealLines = sealLines
