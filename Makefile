@@ -27,6 +27,7 @@ tools:
 
 assets: tools
 	@if [ -d tools/node_modules/graphiql ]; then bash scripts/graphiql-assets.sh; fi
+	@if [ -d tools/node_modules/pdfjs-dist ]; then bash scripts/signui-assets.sh; fi
 
 generate:
 	$(GO) tool gqlgen generate

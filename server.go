@@ -37,6 +37,7 @@ import (
 	"esign/internal/pdf/seal"
 	"esign/internal/pki"
 	"esign/internal/signing"
+	"esign/internal/signui"
 	"esign/internal/store"
 	"esign/internal/store/postgres"
 	"esign/internal/store/sqlite"
@@ -77,6 +78,7 @@ type config struct {
 	MaxDepth         int
 	MaxParserTokens  int
 	OIDCAllowHTTP    bool
+	Verify           *signing.VerifyConfig
 }
 
 // embedded reports whether the service runs on its embedded default (no external database); only
@@ -139,6 +141,12 @@ func parseConfig(getenv func(string) string) (config, error) {
 	c.ShutdownTimeout = timeout
 	if c.PKCS11.ModulePath != "" && (c.PKCS11.TokenLabel == "" || c.PKCS11.PIN == "") {
 		errs = append(errs, errors.New("PKCS11_MODULE is set: PKCS11_TOKEN_LABEL and PKCS11_PIN are required too"))
+	}
+	if d, id := getenv("VERIFY_DOMAIN"), getenv("VERIFY_CLIENT_ID"); d != "" || id != "" {
+		if d == "" || id == "" {
+			errs = append(errs, errors.New("VERIFY_DOMAIN and VERIFY_CLIENT_ID go together"))
+		}
+		c.Verify = &signing.VerifyConfig{Domain: d, ClientID: id, ClientSecret: getenv("VERIFY_CLIENT_SECRET")}
 	}
 	if c.AzureConnection == "" && getenv("AZURE_STORAGE_CONTAINER") != "" {
 		errs = append(errs, errors.New("AZURE_STORAGE_CONTAINER is set without AZURE_STORAGE_CONNECTION_STRING"))
@@ -244,9 +252,14 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if cfg.TSAURL != "" {
 		stamper = &tsa.Client{URL: cfg.TSAURL}
 	}
+	jwts := evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP)
+	login, err := evidence.NewLogin(jwts, tokenKey)
+	if err != nil {
+		return fail(err)
+	}
 	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
-		JWT:       evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP),
+		JWT: jwts, Login: login, Verify: cfg.Verify,
 		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
 		Finalizer: &seal.Finalizer{TSA: stamper},
 	}, log)
@@ -431,6 +444,11 @@ func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Met
 		_, _ = io.WriteString(w, sdl)
 	})
 	mux.Handle("/graphiql/", graphiql.Handler("/v1/graphql"))
+	page, err := signui.New(a.service, cfg.PublicURL, log)
+	if err != nil {
+		return nil, err
+	}
+	page.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphiql/", http.StatusFound)
 	})

@@ -296,9 +296,13 @@ func providerDraft(field string, oidc *model.OidcEvidenceProviderInput, verify *
 			AcrValues: oidc.AcrValues, AlwaysRedirect: deref(oidc.AlwaysRedirect), UniqueEvidenceKey: oidc.UniqueEvidenceKey}
 	}
 	if verify != nil {
-		// criiptoVerify takes its domain and client from the application's Verify configuration,
-		// which this service does not have yet.
-		return p, order.NotImplemented(field + ".criiptoVerify (use an oidc provider)")
+		// The domain and client come from the server's Verify configuration (order.Env.Verify).
+		p.CriiptoVerify = &order.CriiptoVerifyProvider{Audiences: verify.Audiences, AcrValues: verify.AcrValues,
+			AlwaysRedirect: deref(verify.AlwaysRedirect), UniqueEvidenceKey: verify.UniqueEvidenceKey,
+			Message: verify.Message, LoginHint: verify.LoginHint, Scope: verify.Scope}
+		if verify.Version != nil {
+			p.CriiptoVerify.Version = string(*verify.Version)
+		}
 	}
 	if noop != nil {
 		p.Noop = &order.NoopProvider{Name: noop.Name}
@@ -436,7 +440,7 @@ func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, orig
 
 // signatoryViewer is what a signatory's own token shows: their documents (with their statuses), their
 // evidence providers and UI. Before a required VIEW-stage login only the unvalidated viewer shows.
-func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory) model.Viewer {
+func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory, validated bool) model.Viewer {
 	ui := o.UI
 	if s.UI != nil {
 		ui = *s.UI
@@ -445,11 +449,9 @@ func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory) 
 	for _, p := range o.SignatoryProviders(s) {
 		providers = append(providers, providerModel(p))
 	}
-	for _, stage := range o.EvidenceValidationStages {
-		if stage == order.EvidenceStageView {
-			return &model.UnvalidatedSignatoryViewer{ID: s.ID, SignatoryID: s.ID, Authenticated: false,
-				EvidenceProviders: providers, UI: uiModel(ui)}
-		}
+	if signing.NeedsViewLogin(o) && !validated {
+		return &model.UnvalidatedSignatoryViewer{ID: s.ID, SignatoryID: s.ID, Authenticated: false,
+			EvidenceProviders: providers, UI: uiModel(ui)}
 	}
 	v := &model.SignatoryViewer{
 		ID: s.ID, SignatoryID: s.ID, Authenticated: true, CooldownExpiresAt: s.CooldownExpiresAt,
@@ -483,7 +485,7 @@ func (r *Resolver) viewerOfSignatory(ctx context.Context, sp signing.SignatoryPr
 	if err != nil {
 		return nil, err
 	}
-	return r.signatoryViewer(o, s), nil
+	return r.signatoryViewer(o, s, sp.ViewValidated), nil
 }
 
 // signEvidence converts sign's input (also signActingAs's evidence).
@@ -511,10 +513,13 @@ func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, erro
 // signInput is the evidence of sign (or of its allOf member).
 func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput, oidc *model.SignOidcInput,
 	verify *model.SignCriiptoVerifyInput, verifyV2 *model.SignCriiptoVerifyV2Input) (signing.SignInput, error) {
-	if verify != nil || verifyV2 != nil {
-		return signing.SignInput{}, order.NotImplemented("signing with criiptoVerify evidence")
-	}
 	in := signing.SignInput{ProviderID: providerID, Noop: deref(noop)}
+	if verify != nil {
+		in.VerifyJWT = &verify.Jwt
+	}
+	if verifyV2 != nil {
+		in.VerifyCode = &signing.LoginCode{Code: verifyV2.Code, State: verifyV2.State}
+	}
 	if oidc != nil {
 		in.OIDCJWT = &oidc.Jwt
 	}
@@ -633,4 +638,11 @@ func jwtClaims(jwt string) []*model.JWTClaim {
 		out = append(out, &model.JWTClaim{Name: k, Value: value})
 	}
 	return out
+}
+
+func stringOr(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -91,6 +91,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			c.AuthErr = h.internal(ctx, "authenticate signatory", err)
 		case ok:
+			if v := r.Header.Get("Signatory-Validation"); v != "" {
+				// An invalid validation leaves the signatory unvalidated: the viewer is then
+				// UnvalidatedSignatoryViewer and the documents stay hidden.
+				if validated, err := h.service.ValidateViewer(ctx, sp, v); err == nil {
+					sp = validated
+				} else if !isDomainError(err) {
+					c.AuthErr = h.internal(ctx, "validate signatory", err)
+				}
+			}
 			c.Signatory = &sp
 		}
 	}

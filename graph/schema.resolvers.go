@@ -9,6 +9,7 @@ import (
 	"context"
 	"esign/graph/model"
 	"esign/internal/order"
+	"esign/internal/signing"
 	"esign/internal/store"
 	"fmt"
 )
@@ -177,7 +178,15 @@ func (r *mutationResolver) CloseSignatureOrder(ctx context.Context, input model.
 }
 
 func (r *mutationResolver) CompleteCriiptoVerifyEvidenceProvider(ctx context.Context, input model.CompleteCriiptoVerifyEvidenceProviderInput) (*model.CompleteCriiptoVerifyEvidenceProviderOutput, error) {
-	return nil, order.NotImplemented("completeCriiptoVerifyEvidenceProvider")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_, jwt, err := r.Service.CompleteViewLogin(ctx, sp, signing.LoginCode{Code: input.Code, State: input.State}, "")
+	if err != nil {
+		return nil, err
+	}
+	return &model.CompleteCriiptoVerifyEvidenceProviderOutput{Jwt: jwt}, nil
 }
 
 func (r *mutationResolver) CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationOutput, error) {
@@ -250,7 +259,7 @@ func (r *mutationResolver) RejectSignatureOrder(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
-	return &model.RejectSignatureOrderOutput{Viewer: r.signatoryViewer(o, sig)}, nil
+	return &model.RejectSignatureOrderOutput{Viewer: r.signatoryViewer(o, sig, sp.ViewValidated)}, nil
 }
 
 func (r *mutationResolver) RetrySignatureOrderWebhook(ctx context.Context, input model.RetrySignatureOrderWebhookInput) (*model.RetrySignatureOrderWebhookOutput, error) {
@@ -270,7 +279,7 @@ func (r *mutationResolver) Sign(ctx context.Context, input model.SignInput) (*mo
 	if err != nil {
 		return nil, err
 	}
-	return &model.SignOutput{Viewer: r.signatoryViewer(o, sig)}, nil
+	return &model.SignOutput{Viewer: r.signatoryViewer(o, sig, sp.ViewValidated)}, nil
 }
 
 func (r *mutationResolver) SignActingAs(ctx context.Context, input model.SignActingAsInput) (*model.SignActingAsOutput, error) {
@@ -303,7 +312,15 @@ func (r *mutationResolver) SignatoryBeacon(ctx context.Context, input model.Sign
 }
 
 func (r *mutationResolver) StartCriiptoVerifyEvidenceProvider(ctx context.Context, input model.StartCriiptoVerifyEvidenceProviderInput) (model.StartCriiptoVerifyEvidenceProviderOutput, error) {
-	return nil, order.NotImplemented("startCriiptoVerifyEvidenceProvider")
+	sp, err := signatoryCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	url, state, err := r.Service.StartLogin(ctx, sp, input.ID, input.AcrValue, input.RedirectURI, string(input.Stage), stringOr(input.IDTokenHint), "")
+	if err != nil {
+		return nil, err
+	}
+	return &model.CriiptoVerifyEvidenceProviderRedirect{RedirectURI: url, State: state}, nil
 }
 
 func (r *mutationResolver) TrackSignatory(ctx context.Context, input model.TrackSignatoryInput) (*model.TrackSignatoryOutput, error) {
@@ -315,7 +332,7 @@ func (r *mutationResolver) TrackSignatory(ctx context.Context, input model.Track
 	if err != nil {
 		return nil, err
 	}
-	return &model.TrackSignatoryOutput{Viewer: r.signatoryViewer(o, sig)}, nil
+	return &model.TrackSignatoryOutput{Viewer: r.signatoryViewer(o, sig, sp.ViewValidated)}, nil
 }
 
 func (r *mutationResolver) UpdateSignatoryDocumentStatus(ctx context.Context, input model.UpdateSignatoryDocumentStatusInput) (*model.UpdateSignatoryDocumentStatusOutput, error) {
@@ -328,7 +345,7 @@ func (r *mutationResolver) UpdateSignatoryDocumentStatus(ctx context.Context, in
 		return nil, err
 	}
 	return &model.UpdateSignatoryDocumentStatusOutput{DocumentEdge: signatoryEdge(o, sig, o.Document(input.DocumentID)),
-		Viewer: r.signatoryViewer(o, sig)}, nil
+		Viewer: r.signatoryViewer(o, sig, sp.ViewValidated)}, nil
 }
 
 func (r *mutationResolver) ValidateDocument(ctx context.Context, input model.ValidateDocumentInput) (*model.ValidateDocumentOutput, error) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 
 	"esign/internal/order"
 )
@@ -107,6 +108,23 @@ func (v *JWTVerifier) fetch(ctx context.Context, url string) (string, error) {
 	return string(b), nil
 }
 
+// Endpoint is the provider's authorization and token endpoints, from its discovery document.
+func (v *JWTVerifier) Endpoint(ctx context.Context, domain string) (oauth2.Endpoint, error) {
+	issuer, err := v.IssuerURL(domain)
+	if err != nil {
+		return oauth2.Endpoint{}, err
+	}
+	keys, err := v.issuer(ctx, issuer)
+	if err != nil {
+		return oauth2.Endpoint{}, unreachable(domain)
+	}
+	return keys.provider.Endpoint(), nil
+}
+
+func unreachable(domain string) error {
+	return &order.Error{Code: order.CodeUnavailable, Message: "the identity provider " + domain + " cannot be reached right now; please try again"}
+}
+
 // Verify checks rawJWT as an ID token of the provider for audience (signature by the issuer's keys,
 // issuer, audience, expiry), and acr when the provider lists acrValues.
 func (v *JWTVerifier) Verify(ctx context.Context, domain, audience string, acrValues []string, rawJWT string) (Evidence, error) {
@@ -116,7 +134,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, domain, audience string, acrVa
 	}
 	keys, err := v.issuer(ctx, issuer)
 	if err != nil {
-		return Evidence{}, &order.Error{Code: order.CodeUnavailable, Message: "the identity provider " + domain + " cannot be reached right now; please try again"}
+		return Evidence{}, unreachable(domain)
 	}
 	token, err := keys.provider.VerifierContext(oidc.ClientContext(ctx, v.HTTP),
 		&oidc.Config{ClientID: audience, Now: v.Now}).Verify(ctx, rawJWT)

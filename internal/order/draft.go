@@ -62,6 +62,15 @@ type Env struct {
 	NewID           func() string
 	TestApplication bool // TEST applications may use the noop evidence provider
 	MaxDocumentSize int
+	// Verify is the service's OpenID Connect eID broker that criiptoVerify providers log in with; nil
+	// when none is configured.
+	Verify *VerifyClient
+}
+
+// VerifyClient is the provider and client that criiptoVerify evidence providers use.
+type VerifyClient struct {
+	Domain   string
+	ClientID string
 }
 
 // Build validates a draft and returns the new order (without document versions: the caller stores the
@@ -314,6 +323,13 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 		}
 		if p.CriiptoVerify.Version != "V1" && p.CriiptoVerify.Version != "V2" {
 			return Invalid(field+".criiptoVerify.version", "must be V1 or V2")
+		}
+		if env.Verify == nil {
+			return Invalid(field+".criiptoVerify", "needs an eID broker configured on this server (VERIFY_DOMAIN and VERIFY_CLIENT_ID); use an oidc provider instead")
+		}
+		p.CriiptoVerify.Domain, p.CriiptoVerify.ClientID = env.Verify.Domain, env.Verify.ClientID
+		if len(p.CriiptoVerify.Audiences) == 0 {
+			p.CriiptoVerify.Audiences = []string{env.Verify.ClientID}
 		}
 	case p.Noop != nil:
 		p.Kind = ProviderNoop

@@ -29,8 +29,12 @@ func requireWrite(p Principal) error {
 }
 
 func (s *Service) env(p Principal) order.Env {
-	return order.Env{Now: s.Now(), NewID: s.NewID, MaxDocumentSize: s.cfg.MaxDocumentBytes,
+	env := order.Env{Now: s.Now(), NewID: s.NewID, MaxDocumentSize: s.cfg.MaxDocumentBytes,
 		TestApplication: p.Application.Environment == store.EnvironmentTest}
+	if v := s.cfg.Verify; v != nil {
+		env.Verify = &order.VerifyClient{Domain: v.Domain, ClientID: v.ClientID}
+	}
+	return env
 }
 
 // setTokenHashes gives new signatories the hash their derived token is looked up by.

@@ -13,6 +13,7 @@ import (
 
 	"esign/internal/blob"
 	"esign/internal/envelope"
+	"esign/internal/evidence"
 	"esign/internal/order"
 	"esign/internal/pdf"
 	"esign/internal/store"
@@ -43,6 +44,10 @@ type Config struct {
 	Finalizer DocumentFinalizer
 	// JWT verifies ID tokens presented as oidc evidence.
 	JWT JWTChecker
+	// Login runs OpenID Connect logins (criiptoVerify and oidc providers, the VIEW stage).
+	Login *evidence.Login
+	// Verify is the eID broker behind criiptoVerify providers; nil when none is configured.
+	Verify *VerifyConfig
 }
 
 // Observer is told what the service stored.

@@ -37,6 +37,12 @@ type SignInput struct {
 	Drawable   *DrawableInput
 	// OIDCJWT is an ID token from an oidc provider.
 	OIDCJWT *string
+	// VerifyJWT is an ID token from a criiptoVerify provider's login (V1).
+	VerifyJWT *string
+	// VerifyCode completes a SIGN-stage login of a criiptoVerify or oidc provider (V2).
+	VerifyCode *LoginCode
+	// Browser binds VerifyCode to the hosted page's cookie ("" for API callers).
+	Browser string
 	// AllOf gives the evidence for an allOf provider's parts, one member per kind.
 	AllOf *SignInput
 }
@@ -55,23 +61,32 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	if s.cfg.Sealer == nil {
 		return nil, nil, order.NotImplemented("sign (no document sealer is configured)")
 	}
+	o, sig, err := s.SignatoryView(ctx, sp)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := requireViewAccess(o, sp); err != nil {
+		return nil, nil, err
+	}
+	if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
+		return nil, nil, err
+	}
+	// The evidence is checked once: an authorization code can be exchanged only once.
+	ev, err := s.evidenceFor(ctx, o, sig, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
+		return nil, nil, err
+	}
 	for attempt := 0; attempt < 3; attempt++ {
-		o, sig, err := s.SignatoryView(ctx, sp)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := requireViewAccess(o); err != nil {
-			return nil, nil, err
-		}
-		if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
-			return nil, nil, err
-		}
-		ev, err := s.evidenceFor(ctx, o, sig, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
-			return nil, nil, err
+		if attempt > 0 {
+			if o, sig, err = s.SignatoryView(ctx, sp); err != nil {
+				return nil, nil, err
+			}
+			if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
+				return nil, nil, err
+			}
 		}
 		// Checked here to avoid sealing in vain, and again under the lock against a racing signature.
 		if err := o.ClaimEvidenceKey(sig.ID, ev.UniqueKey); err != nil {
@@ -189,7 +204,7 @@ func (s *Service) evidenceFor(ctx context.Context, o *order.SignatureOrder, sig 
 	if provider == nil {
 		return evidence.Evidence{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", in.ProviderID)
 	}
-	ev, err := s.checkEvidence(ctx, "input", *provider, in)
+	ev, err := s.checkEvidence(ctx, o, sig, "input", *provider, in)
 	if err != nil {
 		return evidence.Evidence{}, err
 	}
@@ -214,7 +229,10 @@ func uniqueEvidenceKey(p order.EvidenceProvider) string {
 	return ""
 }
 
-func (s *Service) checkEvidence(ctx context.Context, field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {
+func (s *Service) checkEvidence(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {
+	if in.VerifyCode != nil && (p.Kind == order.ProviderOIDC || p.Kind == order.ProviderCriiptoVerify) {
+		return s.completeLogin(ctx, o, sig, in.ProviderID, order.EvidenceStageSign, *in.VerifyCode, in.Browser)
+	}
 	switch p.Kind {
 	case order.ProviderNoop:
 		if !in.Noop {
@@ -232,7 +250,9 @@ func (s *Service) checkEvidence(ctx context.Context, field string, p order.Evide
 		}
 		parts := make([]evidence.Evidence, len(p.AllOf))
 		for i, sub := range p.AllOf {
-			e, err := s.checkEvidence(ctx, field+".allOf", sub, *in.AllOf)
+			member := *in.AllOf
+			member.ProviderID, member.Browser = in.ProviderID, in.Browser
+			e, err := s.checkEvidence(ctx, o, sig, field+".allOf", sub, member)
 			if err != nil {
 				return evidence.Evidence{}, err
 			}
@@ -247,13 +267,28 @@ func (s *Service) checkEvidence(ctx context.Context, field string, p order.Evide
 			return evidence.Evidence{}, order.NotImplemented("oidc evidence (no verifier configured)")
 		}
 		ev, err := s.cfg.JWT.Verify(ctx, p.OIDC.Domain, p.OIDC.Audience, p.OIDC.AcrValues, *in.OIDCJWT)
-		if de, ok := order.AsError(err); ok && de.Code == order.CodeInvalid {
-			return evidence.Evidence{}, order.Invalid(field+".oidc."+de.Field, "%s", strings.TrimPrefix(de.Message, de.Field+": "))
+		return ev, prefixField(field+".oidc", err)
+	case order.ProviderCriiptoVerify:
+		if in.VerifyJWT == nil {
+			return evidence.Evidence{}, order.Invalid(field+".criiptoVerifyV2", "is required for a criiptoVerify evidence provider")
 		}
-		return ev, err
+		if s.cfg.JWT == nil {
+			return evidence.Evidence{}, order.NotImplemented("criiptoVerify evidence (no verifier configured)")
+		}
+		c := s.loginClient(p)
+		ev, err := s.cfg.JWT.Verify(ctx, c.Domain, c.ClientID, c.AcrValues, *in.VerifyJWT)
+		return ev, prefixField(field+".criiptoVerify", err)
 	default:
 		return evidence.Evidence{}, order.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
 	}
+}
+
+// prefixField puts an invalid-input error's field under prefix.
+func prefixField(prefix string, err error) error {
+	if de, ok := order.AsError(err); ok && de.Code == order.CodeInvalid {
+		return order.Invalid(prefix+"."+de.Field, "%s", strings.TrimPrefix(de.Message, de.Field+": "))
+	}
+	return err
 }
 
 // SignActingAs lets the application sign for one of its signatories whose documents are all

@@ -14,6 +14,8 @@ import (
 type SignatoryPrincipal struct {
 	OrderID     string
 	SignatoryID string
+	// ViewValidated is set by ValidateViewer: the signatory logged in for the VIEW stage.
+	ViewValidated bool
 }
 
 // AuthenticateSignatory resolves a signing-link token. ok is false for a token that names no current
@@ -60,20 +62,27 @@ func (s *Service) SignatoryView(ctx context.Context, sp SignatoryPrincipal) (*or
 	return o, sig, nil
 }
 
-// requireViewAccess refuses signatories who owe a VIEW-stage login: the Signatory-Validation header
-// that proves it comes with the OIDC evidence providers.
-func requireViewAccess(o *order.SignatureOrder) error {
+// NeedsViewLogin reports whether the order asks signatories to log in before they see the documents.
+func NeedsViewLogin(o *order.SignatureOrder) bool {
 	for _, stage := range o.EvidenceValidationStages {
 		if stage == order.EvidenceStageView {
-			return order.NotImplemented("evidence validation at the VIEW stage (Signatory-Validation)")
+			return true
 		}
+	}
+	return false
+}
+
+// requireViewAccess refuses signatories who owe a VIEW-stage login (see ValidateViewer).
+func requireViewAccess(o *order.SignatureOrder, sp SignatoryPrincipal) error {
+	if NeedsViewLogin(o) && !sp.ViewValidated {
+		return &order.Error{Code: order.CodeForbidden, Message: "this signature order requires login before viewing: send Signatory-Validation"}
 	}
 	return nil
 }
 
 func (s *Service) updateAsSignatory(ctx context.Context, sp SignatoryPrincipal, fn func(o *order.SignatureOrder) error) (*order.SignatureOrder, *order.Signatory, error) {
 	o, err := s.store.UpdateOrder(ctx, sp.OrderID, func(o *order.SignatureOrder) error {
-		if err := requireViewAccess(o); err != nil {
+		if err := requireViewAccess(o, sp); err != nil {
 			return err
 		}
 		return fn(o)
@@ -107,7 +116,7 @@ func (s *Service) SignatoryDocumentBytes(ctx context.Context, sp SignatoryPrinci
 	if err != nil {
 		return DocumentBytes{}, err
 	}
-	if err := requireViewAccess(o); err != nil {
+	if err := requireViewAccess(o, sp); err != nil {
 		return DocumentBytes{}, err
 	}
 	for _, id := range o.SignatoryDocumentIDs(sig) {

@@ -1,0 +1,180 @@
+package signing
+
+import (
+	"context"
+	"strings"
+
+	"esign/internal/evidence"
+	"esign/internal/order"
+)
+
+// VerifyConfig is the OpenID Connect eID broker that criiptoVerify evidence providers log in with.
+type VerifyConfig struct {
+	Domain       string
+	ClientID     string
+	ClientSecret string // empty for a public client (PKCE only)
+}
+
+// LoginCode is what the identity provider sent back to the redirect URI.
+type LoginCode struct {
+	Code, State string
+}
+
+// StartLogin is startCriiptoVerifyEvidenceProvider: the URL to send the signatory to, for the
+// provider's login at the given stage (VIEW: to see the documents; SIGN: to sign). browser binds the
+// login to the hosted page's cookie; API callers pass "".
+func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, providerID, acrValue, redirectURI, stage, idTokenHint, browser string) (authURL, state string, err error) {
+	if s.cfg.Login == nil {
+		return "", "", order.NotImplemented("OpenID Connect login (no login flow is configured)")
+	}
+	o, sig, err := s.SignatoryView(ctx, sp)
+	if err != nil {
+		return "", "", err
+	}
+	if stage != order.EvidenceStageView && stage != order.EvidenceStageSign {
+		return "", "", order.Invalid("stage", "must be VIEW or SIGN")
+	}
+	if stage == order.EvidenceStageSign {
+		if err := requireViewAccess(o, sp); err != nil {
+			return "", "", err
+		}
+		if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
+			return "", "", err
+		}
+	}
+	p, err := loginProvider(o, sig, providerID)
+	if err != nil {
+		return "", "", err
+	}
+	req := evidence.LoginRequest{Client: s.loginClient(p), RedirectURI: redirectURI, AcrValue: acrValue,
+		IDTokenHint: idTokenHint, For: evidence.LoginPurpose{OrderID: o.ID, SignatoryID: sig.ID,
+			ProviderID: providerID, Stage: stage, Browser: browser}}
+	switch {
+	case p.CriiptoVerify != nil:
+		req.Scope = deref(p.CriiptoVerify.Scope)
+		req.LoginHint = deref(p.CriiptoVerify.LoginHint)
+	case p.OIDC != nil:
+		req.Scope = "profile email"
+	}
+	return s.cfg.Login.Start(ctx, req)
+}
+
+// LoginState is what a login's state says it was started for: the hosted page's callback finds the
+// signatory by it.
+func (s *Service) LoginState(state string) (evidence.LoginPurpose, error) {
+	if s.cfg.Login == nil {
+		return evidence.LoginPurpose{}, order.NotImplemented("OpenID Connect login (no login flow is configured)")
+	}
+	return s.cfg.Login.Purpose(state)
+}
+
+// CompleteViewLogin is completeCriiptoVerifyEvidenceProvider: it completes a VIEW-stage login and
+// returns the ID token that the signatory then presents as Signatory-Validation.
+func (s *Service) CompleteViewLogin(ctx context.Context, sp SignatoryPrincipal, code LoginCode, browser string) (providerID, jwt string, err error) {
+	purpose, err := s.LoginState(code.State)
+	if err != nil {
+		return "", "", err
+	}
+	o, sig, err := s.SignatoryView(ctx, sp)
+	if err != nil {
+		return "", "", err
+	}
+	ev, err := s.completeLogin(ctx, o, sig, purpose.ProviderID, order.EvidenceStageView, code, browser)
+	if err != nil {
+		return "", "", err
+	}
+	return purpose.ProviderID, evidence.RawJWT(ev), nil
+}
+
+func (s *Service) completeLogin(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, providerID, stage string, code LoginCode, browser string) (evidence.Evidence, error) {
+	if s.cfg.Login == nil {
+		return evidence.Evidence{}, order.NotImplemented("OpenID Connect login (no login flow is configured)")
+	}
+	p, err := loginProvider(o, sig, providerID)
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
+	ev, err := s.cfg.Login.Complete(ctx, s.loginClient(p), code.Code, code.State, evidence.LoginPurpose{
+		OrderID: o.ID, SignatoryID: sig.ID, ProviderID: providerID, Stage: stage, Browser: browser})
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
+	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
+		return evidence.Evidence{}, err
+	}
+	return ev, nil
+}
+
+// ValidateViewer checks a Signatory-Validation header ("<evidenceProviderId>:<jwt>"): an ID token of
+// one of the signatory's login providers that satisfies their evidenceValidation. The returned
+// principal may see the documents of an order with evidenceValidationStages VIEW.
+func (s *Service) ValidateViewer(ctx context.Context, sp SignatoryPrincipal, header string) (SignatoryPrincipal, error) {
+	providerID, jwt, ok := strings.Cut(header, ":")
+	if !ok || jwt == "" {
+		return sp, order.Invalid("Signatory-Validation", "must be <evidenceProviderId>:<jwt>")
+	}
+	o, sig, err := s.SignatoryView(ctx, sp)
+	if err != nil {
+		return sp, err
+	}
+	p, err := loginProvider(o, sig, providerID)
+	if err != nil {
+		return sp, err
+	}
+	if s.cfg.JWT == nil {
+		return sp, order.NotImplemented("ID token verification (no verifier configured)")
+	}
+	c := s.loginClient(p)
+	ev, err := s.cfg.JWT.Verify(ctx, c.Domain, c.ClientID, c.AcrValues, jwt)
+	if err != nil {
+		return sp, err
+	}
+	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
+		return sp, err
+	}
+	sp.ViewValidated = true
+	return sp, nil
+}
+
+// loginProvider is the signatory's provider that logs in with OpenID Connect: the one named, or the
+// login member of the allOf provider named.
+func loginProvider(o *order.SignatureOrder, sig *order.Signatory, providerID string) (order.EvidenceProvider, error) {
+	for _, p := range o.SignatoryProviders(sig) {
+		if p.ID != providerID {
+			continue
+		}
+		if p.Kind == order.ProviderAllOf {
+			for _, sub := range p.AllOf {
+				if sub.OIDC != nil || sub.CriiptoVerify != nil {
+					return sub, nil
+				}
+			}
+		}
+		if p.OIDC != nil || p.CriiptoVerify != nil {
+			return p, nil
+		}
+		return order.EvidenceProvider{}, order.Invalid("id", "%q is not an OpenID Connect evidence provider", providerID)
+	}
+	return order.EvidenceProvider{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", providerID)
+}
+
+// loginClient is the relying party for a provider: an oidc provider names its own; criiptoVerify
+// uses the server's broker (with its secret, when the domain is still the configured one).
+func (s *Service) loginClient(p order.EvidenceProvider) evidence.LoginClient {
+	if p.OIDC != nil {
+		return evidence.LoginClient{Domain: p.OIDC.Domain, ClientID: p.OIDC.ClientID, Audience: p.OIDC.Audience, AcrValues: p.OIDC.AcrValues}
+	}
+	c := evidence.LoginClient{Domain: p.CriiptoVerify.Domain, ClientID: p.CriiptoVerify.ClientID, AcrValues: p.CriiptoVerify.AcrValues}
+	if v := s.cfg.Verify; v != nil && v.Domain == c.Domain && v.ClientID == c.ClientID {
+		c.ClientSecret = v.ClientSecret
+	}
+	return c
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,454 @@
+// Package signui is the hosted signing page behind each signatory's href (/sign/<token>): it shows
+// the documents (pdf.js, vendored from npm and embedded), lets the signatory approve or reject them,
+// choose an evidence provider and sign, and tells them clearly where things stand when the order is
+// signed, closed, expired or cancelled.
+//
+// The page is rendered on the server (html/template) and works as plain links and forms; the small
+// scripts only draw PDFs and capture a drawn signature. It calls the same signing service as the
+// signatory GraphQL API, so the rules are the same in both.
+package signui
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"esign/internal/evidence"
+	"esign/internal/order"
+	"esign/internal/signing"
+)
+
+// Signing is what the page needs from the signing service (*signing.Service).
+type Signing interface {
+	AuthenticateSignatory(ctx context.Context, token string) (signing.SignatoryPrincipal, bool, error)
+	SignatoryToken(signatoryID string) string
+	SignatoryView(ctx context.Context, sp signing.SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error)
+	SignatoryDocumentBytes(ctx context.Context, sp signing.SignatoryPrincipal, documentID string) (signing.DocumentBytes, error)
+	SetDocumentStatus(ctx context.Context, sp signing.SignatoryPrincipal, documentID string, status order.DocumentStatus) (*order.SignatureOrder, *order.Signatory, error)
+	RejectOrder(ctx context.Context, sp signing.SignatoryPrincipal, reason *string) (*order.SignatureOrder, *order.Signatory, error)
+	Sign(ctx context.Context, sp signing.SignatoryPrincipal, in signing.SignInput) (*order.SignatureOrder, *order.Signatory, error)
+	Track(ctx context.Context, sp signing.SignatoryPrincipal, download bool) (*order.SignatureOrder, *order.Signatory, error)
+	StartLogin(ctx context.Context, sp signing.SignatoryPrincipal, providerID, acrValue, redirectURI, stage, idTokenHint, browser string) (string, string, error)
+	LoginState(state string) (evidence.LoginPurpose, error)
+	CompleteViewLogin(ctx context.Context, sp signing.SignatoryPrincipal, code signing.LoginCode, browser string) (string, string, error)
+	ValidateViewer(ctx context.Context, sp signing.SignatoryPrincipal, header string) (signing.SignatoryPrincipal, error)
+}
+
+//go:embed templates static
+var ownFS embed.FS
+
+// vendorFS holds pdf.js as copied by scripts/signui-assets.sh; on a fresh clone only README.md.
+//
+//go:embed assets
+var vendorFS embed.FS
+
+// AssetsPath is where the page's scripts, styles and pdf.js are served.
+const AssetsPath = "/signui/assets/"
+
+// Cookies: the VIEW-stage login (provider id and ID token, sent back as Signatory-Validation) and the
+// browser binding of a login in progress. Both are HttpOnly and scoped to the signing pages.
+const (
+	viewCookie    = "esign_view"
+	browserCookie = "esign_login"
+)
+
+// maxFormBytes bounds a form post: a drawn signature (at most evidence.MaxImageBytes of PNG, base64 in
+// a data URL) plus a name and a reason.
+const maxFormBytes = evidence.MaxImageBytes*4/3 + 64<<10
+
+// Handler serves the signing pages.
+type Handler struct {
+	svc       Signing
+	log       *slog.Logger
+	publicURL string
+	secure    bool // cookies only over https
+	tmpl      *template.Template
+	assets    *assets
+	csrf      *http.CrossOriginProtection
+}
+
+// New builds the handler. publicURL is the service's external base URL: the OpenID Connect callback
+// is publicURL+"/sign/callback".
+func New(svc Signing, publicURL string, log *slog.Logger) (*Handler, error) {
+	tmpl, err := template.New("").Funcs(template.FuncMap{}).ParseFS(ownFS, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse signing page templates: %w", err)
+	}
+	vendor, err := fs.Sub(vendorFS, "assets")
+	if err != nil {
+		return nil, fmt.Errorf("signing page assets: %w", err)
+	}
+	own, err := fs.Sub(ownFS, "static")
+	if err != nil {
+		return nil, fmt.Errorf("signing page assets: %w", err)
+	}
+	a, err := loadAssets(own, vendor)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{svc: svc, log: log, publicURL: publicURL, secure: strings.HasPrefix(publicURL, "https://"),
+		tmpl: tmpl, assets: a, csrf: http.NewCrossOriginProtection()}, nil
+}
+
+// Register adds the signing page's routes to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /sign/{token}", h.page)
+	mux.HandleFunc("GET /sign/{token}/documents/{id}", h.document)
+	mux.Handle("POST /sign/{token}/documents/{id}", h.csrf.Handler(http.HandlerFunc(h.documentStatus)))
+	mux.Handle("POST /sign/{token}/reject", h.csrf.Handler(http.HandlerFunc(h.reject)))
+	mux.Handle("POST /sign/{token}/sign", h.csrf.Handler(http.HandlerFunc(h.sign)))
+	mux.HandleFunc("GET /sign/{token}/login", h.login)
+	mux.HandleFunc("GET /sign/callback", h.callback)
+	mux.Handle("GET "+AssetsPath, http.StripPrefix(AssetsPath, h.assets))
+}
+
+// signatory is the signatory a request is for, with their order.
+type signatory struct {
+	token string
+	sp    signing.SignatoryPrincipal
+	order *order.SignatureOrder
+	sig   *order.Signatory
+}
+
+func (s *signatory) base() string { return "/sign/" + s.token }
+
+func (s *signatory) ui() order.UI {
+	if s.sig.UI != nil {
+		return *s.sig.UI
+	}
+	return s.order.UI
+}
+
+// resolve authenticates the token of the path. When it answers false it has written the response.
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (*signatory, bool) {
+	token := r.PathValue("token")
+	sp, ok, err := h.svc.AuthenticateSignatory(r.Context(), token)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return nil, false
+	}
+	if !ok {
+		h.status(w, r, nil, http.StatusNotFound, "invalidLink")
+		return nil, false
+	}
+	if c, err := r.Cookie(viewCookie); err == nil && c.Value != "" {
+		if v, err := h.svc.ValidateViewer(r.Context(), sp, c.Value); err == nil {
+			sp = v
+		}
+	}
+	o, sig, err := h.svc.SignatoryView(r.Context(), sp)
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return nil, false
+	}
+	return &signatory{token: token, sp: sp, order: o, sig: sig}, true
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	if _, _, err := h.svc.Track(r.Context(), s.sp, false); err != nil {
+		h.log.WarnContext(r.Context(), "track signing link", "order", s.order.ID, "err", err)
+	}
+	h.render(w, r, s, http.StatusOK, "")
+}
+
+// document answers the PDF (the current version) of one of the signatory's documents, and records
+// that they opened it.
+func (h *Handler) document(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	b, err := h.svc.SignatoryDocumentBytes(r.Context(), s.sp, id)
+	if err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	if b.Current == nil {
+		h.status(w, r, s, http.StatusNotFound, "error")
+		return
+	}
+	if s.order.Status == order.StatusOpen && s.sig.Status == order.SignatoryOpen {
+		if _, _, err := h.svc.SetDocumentStatus(r.Context(), s.sp, id, order.DocumentOpened); err != nil {
+			if _, isDomain := order.AsError(err); !isDomain {
+				h.log.WarnContext(r.Context(), "record document opened", "order", s.order.ID, "err", err)
+			}
+		}
+	}
+	securityHeaders(w, "default-src 'none'; sandbox")
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", "inline")
+	_, _ = w.Write(b.Current)
+}
+
+func (h *Handler) documentStatus(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolveForm(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	switch r.PostFormValue("action") {
+	case "approve":
+		if _, _, err := h.svc.SetDocumentStatus(r.Context(), s.sp, id, order.DocumentApproved); err != nil {
+			h.fail(w, r, s, err)
+			return
+		}
+		h.done(w, r, s, "")
+	case "reject":
+		if _, _, err := h.svc.SetDocumentStatus(r.Context(), s.sp, id, order.DocumentRejected); err != nil {
+			h.fail(w, r, s, err)
+			return
+		}
+		h.rejectOrder(w, r, s, documentTitle(s.order, id))
+	default:
+		h.status(w, r, s, http.StatusBadRequest, "error")
+	}
+}
+
+func documentTitle(o *order.SignatureOrder, id string) string {
+	if d := o.Document(id); d != nil {
+		return d.Title
+	}
+	return ""
+}
+
+func (h *Handler) reject(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolveForm(w, r)
+	if !ok {
+		return
+	}
+	h.rejectOrder(w, r, s, "")
+}
+
+// rejectOrder rejects the signing with the form's reason (prefixed with the document's title when a
+// document was rejected).
+func (h *Handler) rejectOrder(w http.ResponseWriter, r *http.Request, s *signatory, document string) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if document != "" {
+		reason = strings.TrimSpace(document + ": " + reason)
+	}
+	var rp *string
+	if reason != "" {
+		rp = &reason
+	}
+	if _, _, err := h.svc.RejectOrder(r.Context(), s.sp, rp); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	h.done(w, r, s, "rejected")
+}
+
+func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolveForm(w, r)
+	if !ok {
+		return
+	}
+	in := signing.SignInput{ProviderID: r.PostFormValue("provider")}
+	var p *order.EvidenceProvider
+	for _, sp := range s.order.SignatoryProviders(s.sig) {
+		if sp.ID == in.ProviderID {
+			p = &sp
+		}
+	}
+	if p == nil {
+		h.status(w, r, s, http.StatusBadRequest, "error")
+		return
+	}
+	formEvidence := func(in *signing.SignInput) error {
+		in.Noop = true
+		if data := r.PostFormValue("image"); data != "" {
+			img, err := decodePNGDataURL(data)
+			if err != nil {
+				return err
+			}
+			name := r.PostFormValue("name")
+			in.Drawable = &signing.DrawableInput{Image: img, Name: &name}
+		}
+		return nil
+	}
+	if err := formEvidence(&in); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	if p.Kind == order.ProviderAllOf {
+		member := in
+		in.AllOf = &member
+	}
+	if p.Kind == order.ProviderDrawable && in.Drawable == nil {
+		h.render(w, r, s, http.StatusBadRequest, translator(s.ui().Language)("drawingMissing"))
+		return
+	}
+	if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	h.done(w, r, s, "success")
+}
+
+func decodePNGDataURL(data string) ([]byte, error) {
+	b64, ok := strings.CutPrefix(data, "data:image/png;base64,")
+	if !ok {
+		return nil, order.Invalid("drawable.image", "must be a PNG image")
+	}
+	img, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, order.Invalid("drawable.image", "must be a PNG image")
+	}
+	return img, nil
+}
+
+// login starts an OpenID Connect login (stage VIEW or SIGN) and sends the browser to the provider.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	browser := randomToken()
+	authURL, _, err := h.svc.StartLogin(r.Context(), s.sp, r.URL.Query().Get("provider"), r.URL.Query().Get("acr"),
+		h.publicURL+"/sign/callback", r.URL.Query().Get("stage"), "", browser)
+	if err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: browser, Path: "/sign/", MaxAge: int(evidence.LoginTTL.Seconds()),
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	securityHeaders(w, "default-src 'none'")
+	http.Redirect(w, r, authURL, http.StatusSeeOther)
+}
+
+// callback is where the provider sends the browser back: a VIEW login stores the ID token for
+// Signatory-Validation; a SIGN login signs.
+func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	purpose, err := h.svc.LoginState(q.Get("state"))
+	if err != nil {
+		h.fail(w, r, nil, err)
+		return
+	}
+	r.SetPathValue("token", h.svc.SignatoryToken(purpose.SignatoryID))
+	s, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		// The signatory cancelled at the provider, or it refused: back to the page, nothing changed.
+		h.log.InfoContext(r.Context(), "login not completed at the identity provider", "order", s.order.ID, "error", e)
+		http.Redirect(w, r, s.base(), http.StatusSeeOther)
+		return
+	}
+	browser := ""
+	if c, err := r.Cookie(browserCookie); err == nil {
+		browser = c.Value
+	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Path: "/sign/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	code := signing.LoginCode{Code: q.Get("code"), State: q.Get("state")}
+	switch purpose.Stage {
+	case order.EvidenceStageView:
+		providerID, jwt, err := h.svc.CompleteViewLogin(r.Context(), s.sp, code, browser)
+		if err != nil {
+			h.fail(w, r, s, err)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: viewCookie, Value: providerID + ":" + jwt, Path: s.base(),
+			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+		http.Redirect(w, r, s.base(), http.StatusSeeOther)
+	default:
+		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser}
+		if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
+			h.fail(w, r, s, err)
+			return
+		}
+		h.done(w, r, s, "success")
+	}
+}
+
+// resolveForm is resolve for form posts, with the body bounded.
+func (h *Handler) resolveForm(w http.ResponseWriter, r *http.Request) (*signatory, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.status(w, r, nil, http.StatusRequestEntityTooLarge, "error")
+		return nil, false
+	}
+	return h.resolve(w, r)
+}
+
+// done sends the browser on after an action: to signatoryRedirectUri with status (success, rejected)
+// when the order has one and the signatory has finished, else back to the page, which then shows
+// where things stand.
+func (h *Handler) done(w http.ResponseWriter, r *http.Request, s *signatory, status string) {
+	o, sig, err := h.svc.SignatoryView(r.Context(), s.sp)
+	if err == nil && status == "" && sig.Status == order.SignatoryApproved {
+		status = "success"
+	}
+	if err == nil && status != "" {
+		if u := redirectURI(s.ui(), status); u != "" && o != nil {
+			http.Redirect(w, r, u, http.StatusSeeOther)
+			return
+		}
+	}
+	http.Redirect(w, r, s.base(), http.StatusSeeOther)
+}
+
+// redirectURI is signatoryRedirectUri with status added to its query, or "".
+func redirectURI(ui order.UI, status string) string {
+	if ui.SignatoryRedirectURI == nil || *ui.SignatoryRedirectURI == "" {
+		return ""
+	}
+	u, err := url.Parse(*ui.SignatoryRedirectURI)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("status", status)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// fail answers an error: a domain error re-renders the page with its message (the signatory can act
+// on it); anything else is logged and answered with a generic page and a reference.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err error) {
+	if de, ok := order.AsError(err); ok {
+		code := http.StatusConflict
+		switch de.Code {
+		case order.CodeInvalid:
+			code = http.StatusBadRequest
+		case order.CodeUnauthorized, order.CodeForbidden:
+			code = http.StatusForbidden
+		case order.CodeUnavailable:
+			code = http.StatusServiceUnavailable
+		}
+		if s == nil {
+			h.status(w, r, nil, code, "invalidLink")
+			return
+		}
+		// Reload: the order may have moved on.
+		if o, sig, err := h.svc.SignatoryView(r.Context(), s.sp); err == nil {
+			s.order, s.sig = o, sig
+		}
+		h.render(w, r, s, code, de.Message)
+		return
+	}
+	ref := randomToken()[:12]
+	h.log.ErrorContext(r.Context(), "signing page failed", "reference", ref, "err", err)
+	h.status(w, r, s, http.StatusInternalServerError, "error")
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}

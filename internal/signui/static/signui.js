@@ -1,0 +1,63 @@
+// Drawn signatures: a pointer-driven pad (mouse, pen, touch). On submit the drawing, cropped to
+// what was drawn, goes into the form as a PNG data URL; the server checks its size.
+"use strict";
+document.querySelectorAll("form.sign-form").forEach(function (form) {
+  var pad = form.querySelector("canvas.pad");
+  if (!pad) return;
+  var ctx = pad.getContext("2d");
+  var drawn = false, last = null;
+  var box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+  ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#0f172a";
+  pad.tabIndex = 0;
+
+  function point(e) {
+    var r = pad.getBoundingClientRect();
+    return { x: (e.clientX - r.left) * pad.width / r.width, y: (e.clientY - r.top) * pad.height / r.height };
+  }
+  function grow(p) {
+    box.x0 = Math.min(box.x0, p.x); box.y0 = Math.min(box.y0, p.y);
+    box.x1 = Math.max(box.x1, p.x); box.y1 = Math.max(box.y1, p.y);
+  }
+  pad.addEventListener("pointerdown", function (e) {
+    pad.setPointerCapture(e.pointerId);
+    last = point(e); grow(last);
+    ctx.beginPath(); ctx.arc(last.x, last.y, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill();
+    drawn = true; e.preventDefault();
+  });
+  pad.addEventListener("pointermove", function (e) {
+    if (!last) return;
+    var p = point(e);
+    ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+    grow(p); last = p; e.preventDefault();
+  });
+  ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) { pad.addEventListener(t, function () { last = null; }); });
+
+  form.querySelector("button.clear").addEventListener("click", function () {
+    ctx.clearRect(0, 0, pad.width, pad.height);
+    drawn = false; box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+  });
+
+  form.addEventListener("submit", function (e) {
+    if (!drawn) {
+      e.preventDefault();
+      alert(form.dataset.missing);
+      return;
+    }
+    var m = ctx.lineWidth + 2;
+    var x = Math.max(0, Math.floor(box.x0 - m)), y = Math.max(0, Math.floor(box.y0 - m));
+    var w = Math.min(pad.width, Math.ceil(box.x1 + m)) - x, h = Math.min(pad.height, Math.ceil(box.y1 + m)) - y;
+    var out = document.createElement("canvas");
+    out.width = w; out.height = h;
+    out.getContext("2d").drawImage(pad, x, y, w, h, 0, 0, w, h);
+    form.querySelector("input[name=image]").value = out.toDataURL("image/png");
+  });
+});
+
+// A form is sent once: a second click while the server seals would only be refused.
+document.querySelectorAll("form").forEach(function (form) {
+  form.addEventListener("submit", function (e) {
+    if (e.defaultPrevented) return;
+    if (form.dataset.sent) { e.preventDefault(); return; }
+    form.dataset.sent = "1";
+  });
+});

@@ -1,0 +1,368 @@
+package signui
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"esign/internal/order"
+)
+
+// view is what page.html is rendered with.
+type view struct {
+	T          func(string) string
+	Lang       string
+	Base       string            // the signatory's page, "/sign/<token>"
+	Assets     map[string]string // name → versioned URL
+	PDFJS      bool              // pdf.js is embedded (else documents are offered as downloads)
+	Logo       *order.Logo
+	Stylesheet string
+
+	Message  string // where things stand, when the signatory cannot act (translated)
+	Error    string // what went wrong with the last action
+	Continue string // signatoryRedirectUri, when finished
+
+	Login     []provider // VIEW-stage login, before the documents are shown
+	Documents []document
+	Approve   bool // the signatory approves documents (SIGNER, APPROVER)
+	SignReady bool // every document approved: show the signing choices
+	Providers []provider
+	Reject    bool   // rejection is allowed
+	Cancel    string // where Cancel goes (enableCancel), "" for no button
+}
+
+type document struct {
+	ID, Title string
+	Status    string // translated; "" when the signatory did nothing yet
+	Approved  bool
+	URL       string
+}
+
+type provider struct {
+	ID, Kind, Name          string
+	LoginURL                string // oidc and criiptoVerify
+	Draw                    bool   // drawable, alone or in allOf
+	RequireName             bool
+	MinWidth, MinHeight     int
+	Message                 string
+}
+
+// render writes the signatory's page as things stand, with errMsg shown when an action failed.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, code int, errMsg string) {
+	ui := s.ui()
+	t := translator(ui.Language)
+	v := h.baseView(ui)
+	v.Base, v.Error = s.base(), errMsg
+	o, sig := s.order, s.sig
+	switch {
+	case sig.Status == order.SignatorySigned:
+		v.Message = t("doneSigned")
+	case sig.Status == order.SignatoryApproved:
+		v.Message = t("doneApproved")
+	case sig.Status == order.SignatoryRejected:
+		v.Message = t("doneRejected")
+	case o.Status == order.StatusClosed:
+		v.Message = t("closed")
+	case o.Status == order.StatusCancelled:
+		v.Message = t("cancelled")
+	case o.Status == order.StatusExpired || !time.Now().Before(o.ExpiresAt):
+		v.Message = t("expired")
+	case sig.Status != order.SignatoryOpen:
+		v.Message = t("closed")
+	case !o.IsTurn(sig) && sig.SignatoryRole != order.RoleViewer:
+		v.Message = t("notTurn")
+	}
+	if v.Message != "" {
+		switch sig.Status {
+		case order.SignatoryRejected:
+			v.Continue = redirectURI(ui, "rejected")
+		case order.SignatorySigned, order.SignatoryApproved:
+			v.Continue = redirectURI(ui, "success")
+		}
+		h.write(w, code, "page.html", v, ui)
+		return
+	}
+	providers := o.SignatoryProviders(sig)
+	if needsLogin(o) && !s.sp.ViewValidated {
+		for _, p := range providers {
+			if lp := loginProviderView(p, s.base(), order.EvidenceStageView); lp.LoginURL != "" {
+				v.Login = append(v.Login, lp)
+			}
+		}
+		h.write(w, code, "page.html", v, ui)
+		return
+	}
+	allApproved := true
+	for _, id := range o.SignatoryDocumentIDs(sig) {
+		d := o.Document(id)
+		if d == nil {
+			continue
+		}
+		doc := document{ID: d.ID, Title: d.Title, URL: s.base() + "/documents/" + url.PathEscape(d.ID)}
+		if st := sig.SignatoryDocumentStatus(d.ID); st != nil {
+			switch *st {
+			case order.DocumentApproved, order.DocumentPreapproved:
+				doc.Status, doc.Approved = t("approved"), true
+			case order.DocumentRejected:
+				doc.Status = t("rejected")
+			case order.DocumentSigned:
+				doc.Status, doc.Approved = t("signed"), true
+			}
+		}
+		allApproved = allApproved && doc.Approved
+		v.Documents = append(v.Documents, doc)
+	}
+	switch sig.SignatoryRole {
+	case order.RoleViewer:
+		v.Message = t("doneViewer")
+	default:
+		v.Approve = true
+		v.Reject = !ui.DisableRejection
+		if ui.EnableCancel {
+			v.Cancel = redirectURI(ui, "cancel")
+			if v.Cancel == "" {
+				v.Cancel = s.base() + "?cancelled=1"
+			}
+		}
+	}
+	if sig.SignatoryRole == order.RoleSigner && allApproved {
+		v.SignReady = true
+		for _, p := range providers {
+			v.Providers = append(v.Providers, signProviderView(p, s.base()))
+		}
+	}
+	if r.URL.Query().Get("cancelled") == "1" {
+		v.Message = t("closeWindow")
+	}
+	h.write(w, code, "page.html", v, ui)
+}
+
+func needsLogin(o *order.SignatureOrder) bool {
+	for _, st := range o.EvidenceValidationStages {
+		if st == order.EvidenceStageView {
+			return true
+		}
+	}
+	return false
+}
+
+func loginProviderView(p order.EvidenceProvider, base, stage string) provider {
+	login := func(name string, acr []string, message *string) provider {
+		q := url.Values{"provider": {p.ID}, "stage": {stage}}
+		if len(acr) > 0 {
+			q.Set("acr", acr[0])
+		}
+		v := provider{ID: p.ID, Kind: string(p.Kind), Name: name, LoginURL: base + "/login?" + q.Encode()}
+		if message != nil {
+			v.Message = *message
+		}
+		return v
+	}
+	switch {
+	case p.OIDC != nil:
+		return login(p.OIDC.Name, p.OIDC.AcrValues, nil)
+	case p.CriiptoVerify != nil:
+		return login("eID", p.CriiptoVerify.AcrValues, p.CriiptoVerify.Message)
+	}
+	return provider{}
+}
+
+func signProviderView(p order.EvidenceProvider, base string) provider {
+	if lp := loginProviderView(p, base, order.EvidenceStageSign); lp.LoginURL != "" {
+		return lp
+	}
+	v := provider{ID: p.ID, Kind: string(p.Kind)}
+	draw := func(d *order.DrawableProvider) {
+		v.Draw, v.RequireName = true, d.RequireName
+		if d.MinimumWidth != nil {
+			v.MinWidth = *d.MinimumWidth
+		}
+		if d.MinimumHeight != nil {
+			v.MinHeight = *d.MinimumHeight
+		}
+	}
+	switch p.Kind {
+	case order.ProviderNoop:
+		v.Name = p.Noop.Name
+	case order.ProviderDrawable:
+		draw(p.Drawable)
+	case order.ProviderAllOf:
+		for _, sub := range p.AllOf {
+			switch {
+			case sub.Drawable != nil:
+				draw(sub.Drawable)
+			case sub.OIDC != nil || sub.CriiptoVerify != nil:
+				// A login inside allOf would need the drawing carried through the provider's
+				// redirect; the hosted page offers such providers through the API only.
+				return provider{}
+			}
+		}
+	}
+	return v
+}
+
+// status writes a page that only says where things stand (an invalid link, an error).
+func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *signatory, code int, key string) {
+	ui := order.UI{Language: "EN_US"}
+	if s != nil {
+		ui = s.ui()
+	}
+	v := h.baseView(ui)
+	v.Message = translator(ui.Language)(key)
+	h.write(w, code, "page.html", v, ui)
+}
+
+func (h *Handler) baseView(ui order.UI) view {
+	v := view{T: translator(ui.Language), Lang: htmlLang[ui.Language], Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: ui.Logo}
+	if v.Lang == "" {
+		v.Lang = "en"
+	}
+	if ui.Stylesheet != nil {
+		v.Stylesheet = *ui.Stylesheet
+	}
+	return v
+}
+
+func (h *Handler) write(w http.ResponseWriter, code int, name string, v view, ui order.UI) {
+	var buf bytes.Buffer
+	if err := h.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
+		h.log.Error("render signing page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	securityHeaders(w, contentSecurityPolicy(ui))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// contentSecurityPolicy allows the page's own scripts, styles and workers only (no inline script or
+// style, no eval), plus the integrator's logo and stylesheet origins. Forms post to this origin; a
+// finished signing may redirect to signatoryRedirectUri's origin.
+func contentSecurityPolicy(ui order.UI) string {
+	img, style, form := "'self' data: blob:", "'self'", "'self'"
+	if ui.Logo != nil {
+		img += originOf(ui.Logo.Src)
+	}
+	if ui.Stylesheet != nil {
+		style += originOf(*ui.Stylesheet)
+	}
+	if ui.SignatoryRedirectURI != nil {
+		form += originOf(*ui.SignatoryRedirectURI)
+	}
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src 'self'",
+		"worker-src 'self'",
+		"style-src " + style,
+		"img-src " + img,
+		"font-src 'self'",
+		"connect-src 'self'",
+		"form-action " + form,
+		"base-uri 'none'",
+		"frame-ancestors 'none'",
+	}, "; ")
+}
+
+// originOf is " scheme://host" of an http(s) URL, else "".
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return " " + u.Scheme + "://" + u.Host
+}
+
+func securityHeaders(w http.ResponseWriter, csp string) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	hd.Set("Cache-Control", "no-store")
+}
+
+// assets are the page's static files: its own (static/) and pdf.js (assets/pdfjs/, when built).
+type assets struct {
+	files map[string]*asset
+	urls  map[string]string
+	pdfjs bool
+}
+
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+func loadAssets(own, vendor fs.FS) (*assets, error) {
+	a := &assets{files: map[string]*asset{}, urls: map[string]string{}}
+	add := func(fsys fs.FS, name string) error {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		version := base64.RawURLEncoding.EncodeToString(sum[:12])
+		a.files[name] = &asset{body: b, contentType: contentType(name), etag: `"` + version + `"`}
+		a.urls[name] = AssetsPath + name + "?v=" + version
+		return nil
+	}
+	for _, name := range []string{"signui.css", "signui.js", "viewer.mjs"} {
+		if err := add(own, name); err != nil {
+			return nil, fmt.Errorf("signing page asset %s: %w", name, err)
+		}
+	}
+	// pdf.js is optional: a fresh clone without `make assets` still builds, and offers downloads.
+	a.pdfjs = true
+	err := fs.WalkDir(vendor, "pdfjs", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		return add(vendor, p)
+	})
+	if err != nil || a.files["pdfjs/pdf.min.mjs"] == nil || a.files["pdfjs/pdf.worker.min.mjs"] == nil {
+		a.pdfjs = false
+	}
+	return a, nil
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".ttf":
+		return "font/ttf"
+	default:
+		return "application/octet-stream"
+	}
+}
+
+func (a *assets) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f, ok := a.files[r.URL.Path]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", f.contentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("ETag", f.etag)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	if r.Header.Get("If-None-Match") == f.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(f.body)
+}
