@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"esign/internal/blob/azure"
 )
@@ -156,9 +158,17 @@ func assertNoPlaintextInPostgres(t *testing.T, url string) {
 }
 
 // assertSealedPDFs checks every PDF the SDK got back from a close with independent validators:
-// qpdf's structure check and poppler's pdfsig for each signature.
+// qpdf's structure check, poppler's pdfsig for each CMS signature, and pdfcpu for the signatures, the
+// document timestamp and revocation (the DSS, and live answers from the server's responders). A
+// flipped byte makes both signature validators report the document invalid.
 func assertSealedPDFs(t *testing.T, dir string, signatures int, caFile string) {
 	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // pdfcpu's configuration and trust store
+	conf := model.NewDefaultConfiguration()
+	if _, err := api.ImportCertificates([]string{caFile}); err != nil {
+		t.Fatal(err)
+	}
+	conf.AllowedRevocationHosts = []string{"127.0.0.1"}
 	nss := t.TempDir() // an NSS database trusting the server's (local, not public) CA
 	for _, args := range [][]string{{"-N", "-d", "sql:" + nss, "--empty-password"}, {"-A", "-d", "sql:" + nss, "-n", "esign", "-t", "CT,C,C", "-i", caFile}} {
 		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
@@ -188,6 +198,40 @@ func assertSealedPDFs(t *testing.T, dir string, signatures int, caFile string) {
 		// internal/pdf/pades tests); that one proves the chain to the server's CA.
 		if !strings.Contains(string(out), "Certificate is Trusted.") {
 			t.Errorf("pdfsig %s: the seal certificate is not trusted\n%s", filepath.Base(f), out)
+		}
+		if !bytes.Contains(data, []byte("/DSS")) {
+			t.Errorf("%s has no DSS", filepath.Base(f))
+		}
+		res, err := api.ValidateSignaturesRaw(bytes.NewReader(data), true, conf)
+		if err != nil {
+			t.Fatalf("pdfcpu %s: %v", filepath.Base(f), err)
+		}
+		if len(res) != signatures+1 {
+			t.Errorf("pdfcpu %s: %d signatures, want %d and the document timestamp", filepath.Base(f), len(res), signatures)
+		}
+		for _, r := range res {
+			if r.Status != model.SignatureStatusValid {
+				t.Errorf("pdfcpu %s: %s", filepath.Base(f), r.Signature.String(r.Status))
+			}
+		}
+		tampered := filepath.Join(t.TempDir(), "tampered.pdf")
+		// A byte of the first stream of the original document: covered by every signature.
+		data[bytes.Index(data, []byte("stream\n"))+len("stream\n")] ^= 0x01
+		if err := os.WriteFile(tampered, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, _ := exec.Command("pdfsig", "-nssdir", "sql:"+nss, tampered).CombinedOutput(); strings.Contains(string(out), "Signature is Valid.") {
+			t.Errorf("pdfsig calls a signature of %s valid after a flipped byte:\n%s", filepath.Base(f), out)
+		}
+		res, err = api.ValidateSignaturesRaw(bytes.NewReader(data), true, conf)
+		if err != nil {
+			t.Fatalf("pdfcpu %s after a flipped byte: %v", filepath.Base(f), err)
+		} else {
+			for _, r := range res {
+				if r.Status == model.SignatureStatusValid {
+					t.Errorf("pdfcpu calls %s of %s valid after a flipped byte", r.Details.FieldName, filepath.Base(f))
+				}
+			}
 		}
 	}
 }

@@ -184,9 +184,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // app is the wired service and what must be closed after it.
 type app struct {
-	service *signing.Service
-	store   store.Store
-	closers []func()
+	service   *signing.Service
+	responder *pki.Responder // OCSP and CRL of the local CA
+	store     store.Store
+	closers   []func()
 }
 
 func (a *app) close() {
@@ -240,7 +241,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 		return fail(err)
 	}
 	a.closers = append(a.closers, closeSealKey)
-	local, err := pki.LoadOrCreateLocal(cfg.PKIDir, cfg.embedded(), time.Now(), sealKey)
+	local, err := pki.LoadOrCreateLocal(cfg.PKIDir, cfg.embedded(), time.Now(), sealKey, cfg.PublicURL)
 	if err != nil {
 		return fail(err)
 	}
@@ -248,6 +249,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 		log.Warn("created a local PKI: documents are sealed with a certificate that is NOT publicly trusted",
 			"pki_dir", cfg.PKIDir, "ca", local.CA.Cert.Subject.String())
 	}
+	a.responder = local.Responder()
 	var stamper pades.Timestamper = &tsa.Server{Signer: local.TSA.Signer, Cert: local.TSA.Cert, Chain: local.TSA.Chain[1:]}
 	if cfg.TSAURL != "" {
 		stamper = &tsa.Client{URL: cfg.TSAURL}
@@ -261,7 +263,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
 		JWT: jwts, Login: login, Verify: cfg.Verify,
 		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
-		Finalizer: &seal.Finalizer{TSA: stamper},
+		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: &http.Client{Timeout: 10 * time.Second}}},
 	}, log)
 	return a, nil
 }
@@ -347,7 +349,7 @@ func initKeys(ctx context.Context, cfg config) error {
 		return err
 	}
 	defer closeSealKey()
-	_, err = pki.LoadOrCreateLocal(cfg.PKIDir, true, time.Now(), sealKey)
+	_, err = pki.LoadOrCreateLocal(cfg.PKIDir, true, time.Now(), sealKey, cfg.PublicURL)
 	return err
 }
 
@@ -449,6 +451,7 @@ func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Met
 		return nil, err
 	}
 	page.Register(mux)
+	a.responder.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/graphiql/", http.StatusFound)
 	})

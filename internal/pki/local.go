@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -28,12 +29,35 @@ type Local struct {
 	TSA  *Identity
 	// Created reports whether this call made the PKI (so the caller can say so once in its logs).
 	Created bool
+
+	ocspURL, crlURL string
+}
+
+// Responder answers for the local CA's certificates.
+func (l *Local) Responder() *Responder {
+	return &Responder{CA: l.CA, Known: []*x509.Certificate{l.Seal.Cert, l.TSA.Cert}, Now: time.Now}
+}
+
+// namesResponders reports whether cert names exactly the local responders.
+func (l *Local) namesResponders(cert *x509.Certificate) bool {
+	urls := func(u string) []string {
+		if u == "" {
+			return nil
+		}
+		return []string{u}
+	}
+	return slices.Equal(cert.OCSPServer, urls(l.ocspURL)) && slices.Equal(cert.CRLDistributionPoints, urls(l.crlURL))
 }
 
 // LoadOrCreateLocal loads the PKI in dir, creating what is missing when create is true. With
 // sealKey (an HSM key), the sealing certificate is issued for that key and no seal key file is kept.
-func LoadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Signer) (*Local, error) {
+// publicURL, when given, is where the service answers OCSP and serves its CRL (Responder): the
+// certificates name those URLs, and are re-issued (same keys) when they name others.
+func LoadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Signer, publicURL string) (*Local, error) {
 	l := &Local{}
+	if publicURL != "" {
+		l.ocspURL, l.crlURL = publicURL+OCSPPath, publicURL+CRLPath
+	}
 	caKey, caCert, err := loadPair(dir, "ca")
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && create:
@@ -83,8 +107,9 @@ func (l *Local) identity(dir, name, cn string, usage Usage, create bool, now tim
 	if err != nil {
 		return nil, fmt.Errorf("local PKI %s: %w", name, err)
 	}
-	if cert == nil || cert.NotAfter.Sub(now) < renewBefore || cert.CheckSignatureFrom(l.CA.Cert) != nil || !samePublicKey(cert, key) {
-		if cert, err = l.CA.Issue(IssueRequest{CommonName: cn, PublicKey: key.Public(), Usage: usage, NotBefore: now, Validity: leafValidity}); err != nil {
+	if cert == nil || cert.NotAfter.Sub(now) < renewBefore || cert.CheckSignatureFrom(l.CA.Cert) != nil || !samePublicKey(cert, key) || !l.namesResponders(cert) {
+		if cert, err = l.CA.Issue(IssueRequest{CommonName: cn, PublicKey: key.Public(), Usage: usage, NotBefore: now, Validity: leafValidity,
+			OCSPURL: l.ocspURL, CRLURL: l.crlURL}); err != nil {
 			return nil, err
 		}
 		if external != nil {

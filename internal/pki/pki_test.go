@@ -18,14 +18,14 @@ import (
 func TestLocalPKICreateLoadAndUsages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
 	now := time.Now()
-	if _, err := pki.LoadOrCreateLocal(dir, false, now, nil); err == nil {
+	if _, err := pki.LoadOrCreateLocal(dir, false, now, nil, ""); err == nil {
 		t.Fatal("a missing PKI was accepted without create")
 	}
-	made, err := pki.LoadOrCreateLocal(dir, true, now, nil)
+	made, err := pki.LoadOrCreateLocal(dir, true, now, nil, "")
 	if err != nil || !made.Created {
 		t.Fatalf("create: %v (created %v)", err, made != nil && made.Created)
 	}
-	again, err := pki.LoadOrCreateLocal(dir, false, now, nil)
+	again, err := pki.LoadOrCreateLocal(dir, false, now, nil, "")
 	if err != nil || again.Created {
 		t.Fatalf("load: %v", err)
 	}
@@ -53,7 +53,7 @@ func TestLocalPKICreateLoadAndUsages(t *testing.T) {
 		}
 	}
 	// Close to expiry, leaves are re-issued for the same keys.
-	later, err := pki.LoadOrCreateLocal(dir, false, made.Seal.Cert.NotAfter.Add(-24*time.Hour), nil)
+	later, err := pki.LoadOrCreateLocal(dir, false, made.Seal.Cert.NotAfter.Add(-24*time.Hour), nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestSealKeyInHSM(t *testing.T) {
 	}
 	defer closer.Close()
 	dir := filepath.Join(t.TempDir(), "pki")
-	local, err := pki.LoadOrCreateLocal(dir, true, time.Now(), key)
+	local, err := pki.LoadOrCreateLocal(dir, true, time.Now(), key, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestSealKeyInHSM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closer2.Close()
-	reloaded, err := pki.LoadOrCreateLocal(dir, false, time.Now(), again)
+	reloaded, err := pki.LoadOrCreateLocal(dir, false, time.Now(), again, "")
 	if err != nil || !reloaded.Seal.Cert.Equal(local.Seal.Cert) {
 		t.Fatalf("reload with the same HSM key re-issued the certificate (%v)", err)
 	}

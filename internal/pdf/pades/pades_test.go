@@ -32,6 +32,7 @@ import (
 )
 
 type fixture struct {
+	pki  *pkitest.Fixture
 	ca   *pki.Authority
 	key  pades.Key
 	tsa  *tsa.Server
@@ -41,7 +42,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	p := pkitest.New(t)
-	return &fixture{ca: p.CA, key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, tsa: p.TSA}
+	return &fixture{pki: p, ca: p.CA, key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, tsa: p.TSA}
 }
 
 // nssDB is an NSS database trusting the test CA, for pdfsig.

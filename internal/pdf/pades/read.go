@@ -28,6 +28,9 @@ type SignatureInfo struct {
 	// Timestamp is the signature timestamp's time and certificate, when there is one.
 	Timestamp            time.Time
 	TimestampCertificate *x509.Certificate
+	// Certificates are all the certificates the signature carries: the signer's chain and the
+	// timestamp token's (what a DSS must hold revocation data for).
+	Certificates []*x509.Certificate
 	// Problem says why the signature's contents could not be read (a foreign or broken signature);
 	// such a signature is still listed, since the document carries it.
 	Problem string
@@ -96,6 +99,7 @@ func readSignature(d types.Dict, docTimestamp bool) (SignatureInfo, error) {
 			return info, fmt.Errorf("document timestamp: %w", err)
 		}
 		info.Timestamp = ts.Time
+		info.Certificates = ts.Certificates
 		if len(ts.Certificates) > 0 {
 			info.SigningCertificate, info.TimestampCertificate = ts.Certificates[0], ts.Certificates[0]
 		}
@@ -106,6 +110,7 @@ func readSignature(d types.Dict, docTimestamp bool) (SignatureInfo, error) {
 		return info, fmt.Errorf("cms: %w", err)
 	}
 	info.SigningCertificate = p7.GetOnlySigner()
+	info.Certificates = append(info.Certificates, p7.Certificates...)
 	if len(p7.Signers) == 1 {
 		for _, a := range p7.Signers[0].UnauthenticatedAttributes {
 			if !a.Type.Equal(oidSignatureTimeStamp) {
@@ -116,6 +121,7 @@ func readSignature(d types.Dict, docTimestamp bool) (SignatureInfo, error) {
 				return info, fmt.Errorf("signature timestamp: %w", err)
 			}
 			info.Timestamp = ts.Time
+			info.Certificates = append(info.Certificates, ts.Certificates...)
 			if len(ts.Certificates) > 0 {
 				info.TimestampCertificate = ts.Certificates[0]
 			}

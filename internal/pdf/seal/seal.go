@@ -4,11 +4,13 @@ package seal
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"time"
 
 	"esign/internal/evidence"
 	"esign/internal/pdf/pades"
+	"esign/internal/pki"
 	"esign/internal/signing"
 )
 
@@ -92,17 +94,43 @@ func sealLines(req signing.SealRequest) []string {
 	return []string{w.signedBy + " " + name, at.Format("2006-01-02 15:04:05 MST"), kind, w.docID + " " + req.DocumentID}
 }
 
-// Finalizer implements signing.DocumentFinalizer: at close, a document timestamp over the signed
-// document. (The DSS with certificates and OCSP/CRL answers that completes PAdES B-LTA comes with
-// the revocation services.)
+// Finalizer implements signing.DocumentFinalizer: at close, a DSS with the certificates of every
+// signature and timestamp and OCSP/CRL answers for them, then a document timestamp over it all
+// (PAdES B-LTA).
 type Finalizer struct {
 	TSA pades.Timestamper
+	// Revocation gathers the DSS's validation data; nil leaves the DSS out.
+	Revocation RevocationCollector
+}
+
+// RevocationCollector returns certificates with OCSP answers and CRLs for them (pki.Revocation).
+type RevocationCollector interface {
+	Collect(ctx context.Context, certs []*x509.Certificate) (pki.ValidationData, error)
 }
 
 var _ signing.DocumentFinalizer = (*Finalizer)(nil)
 
-// Finalize adds the document timestamp.
+// Finalize adds the DSS and the document timestamp.
 func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {
+	if f.Revocation != nil {
+		sigs, err := pades.ReadSignatures(ctx, pdf)
+		if err != nil {
+			return nil, fmt.Errorf("read signatures: %w", err)
+		}
+		var certs []*x509.Certificate
+		for _, s := range sigs {
+			certs = append(certs, s.Certificates...)
+		}
+		if len(certs) > 0 {
+			vd, err := f.Revocation.Collect(ctx, certs)
+			if err != nil {
+				return nil, fmt.Errorf("validation data: %w", err)
+			}
+			if pdf, err = pades.AddDSS(ctx, pdf, pades.ValidationData(vd)); err != nil {
+				return nil, fmt.Errorf("add DSS: %w", err)
+			}
+		}
+	}
 	out, err := pades.DocumentTimestamp(ctx, pdf, f.TSA)
 	if err != nil {
 		return nil, fmt.Errorf("document timestamp: %w", err)
