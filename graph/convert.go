@@ -414,11 +414,20 @@ func bytesModel(b signing.DocumentBytes, original bool) model.Blob {
 	return b.Current
 }
 
-// documentBlob answers blob/originalBlob: bytes already read in this request (closeSignatureOrder's
-// answer), else decrypted on demand; null once the document is deleted.
+// documentBlob answers blob/originalBlob; null once the document is deleted.
 func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, original bool) (model.Blob, error) {
+	b, err := r.documentBytes(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return bytesModel(b, original), nil
+}
+
+// documentBytes are the bytes already read in this request (closeSignatureOrder's answer), else
+// decrypted on demand.
+func (r *Resolver) documentBytes(ctx context.Context, ref model.DocumentRef) (signing.DocumentBytes, error) {
 	if b, ok := rememberedBytes(ctx, ref.DocumentID); ok {
-		return bytesModel(b, original), nil
+		return b, nil
 	}
 	var b signing.DocumentBytes
 	var err error
@@ -427,15 +436,15 @@ func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, orig
 	} else {
 		var p signing.Principal
 		if p, err = caller(ctx); err != nil {
-			return nil, err
+			return signing.DocumentBytes{}, err
 		}
 		b, err = r.Service.DocumentBytes(ctx, p, ref.OrderID, ref.DocumentID)
 	}
 	if err != nil {
-		return nil, err
+		return signing.DocumentBytes{}, err
 	}
 	rememberBytes(ctx, map[string]signing.DocumentBytes{ref.DocumentID: b})
-	return bytesModel(b, original), nil
+	return b, nil
 }
 
 // signatoryViewer is what a signatory's own token shows: their documents (with their statuses), their
@@ -539,13 +548,13 @@ func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef
 	if err != nil {
 		return nil, err
 	}
-	blob, err := r.documentBlob(ctx, ref, false)
-	if err != nil || blob == nil {
+	b, err := r.documentBytes(ctx, ref)
+	if err != nil || b.Current == nil {
 		return nil, err
 	}
-	views, err := r.Service.DocumentSignatures(ctx, p, ref.OrderID, ref.DocumentID, blob)
-	if err != nil || views == nil {
-		return nil, err
+	views, err := signing.Signatures(ctx, b)
+	if err != nil {
+		return nil, fmt.Errorf("document %s: %w", ref.DocumentID, err)
 	}
 	o, err := r.Service.Order(ctx, p, ref.OrderID)
 	if err != nil || o == nil {

@@ -104,7 +104,7 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	if s.SignatoryRole == RoleViewer && status != DocumentOpened {
 		return Conflictf("a VIEWER can only open documents")
 	}
-	if status == DocumentRejected && o.effectiveUI(s).DisableRejection {
+	if status == DocumentRejected && o.UIFor(s).DisableRejection {
 		return Conflictf("rejection is disabled for this signature order")
 	}
 	if current := s.SignatoryDocumentStatus(documentID); status == DocumentOpened && current != nil {
@@ -130,11 +130,24 @@ func (o *SignatureOrder) allApproved(s *Signatory) bool {
 	return true
 }
 
-func (o *SignatureOrder) effectiveUI(s *Signatory) UI {
-	if s.UI != nil {
-		return *s.UI
+// UIFor is the signing page configuration the signatory sees: the signatory's own ui when it has
+// one, where an unset redirect URI, logo or stylesheet falls back to the order's, because an
+// integrator who only changes a signatory's language still expects the order's redirect and brand.
+func (o *SignatureOrder) UIFor(s *Signatory) UI {
+	if s.UI == nil {
+		return o.UI
 	}
-	return o.UI
+	ui := *s.UI
+	if ui.SignatoryRedirectURI == nil {
+		ui.SignatoryRedirectURI = o.UI.SignatoryRedirectURI
+	}
+	if ui.Logo == nil {
+		ui.Logo = o.UI.Logo
+	}
+	if ui.Stylesheet == nil {
+		ui.Stylesheet = o.UI.Stylesheet
+	}
+	return ui
 }
 
 // Reject records that the signatory rejects the whole order, with an optional reason.
@@ -146,7 +159,7 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 	if err := o.requireActive(s, now); err != nil {
 		return err
 	}
-	if o.effectiveUI(s).DisableRejection {
+	if o.UIFor(s).DisableRejection {
 		return Conflictf("rejection is disabled for this signature order")
 	}
 	s.Status = SignatoryRejected

@@ -1,6 +1,7 @@
 package order
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -148,5 +149,32 @@ func TestTrackRecordsFirstOpening(t *testing.T) {
 	}
 	if err := o.Track("nobody", true, first); err == nil {
 		t.Error("tracked an unknown signatory")
+	}
+}
+
+func TestUIForFallsBackToTheOrder(t *testing.T) {
+	redirect, style := "https://example.com/done", "https://example.com/brand.css"
+	own := "https://example.com/mine"
+	orderUI := UI{Language: "EN_US", SignatoryRedirectURI: &redirect, Stylesheet: &style,
+		Logo: &Logo{Src: "https://example.com/logo.png"}, DisableRejection: true}
+	tests := []struct {
+		name string
+		sig  *UI
+		want UI
+	}{
+		{"no signatory ui", nil, orderUI},
+		{"language only keeps the order's redirect, logo and stylesheet", &UI{Language: "DA_DK"},
+			UI{Language: "DA_DK", SignatoryRedirectURI: &redirect, Stylesheet: &style, Logo: orderUI.Logo}},
+		{"the signatory's own redirect wins", &UI{Language: "SV_SE", SignatoryRedirectURI: &own, EnableCancel: true},
+			UI{Language: "SV_SE", SignatoryRedirectURI: &own, Stylesheet: &style, Logo: orderUI.Logo, EnableCancel: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &SignatureOrder{UI: orderUI}
+			got := o.UIFor(&Signatory{UI: tt.sig})
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("UIFor = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -80,13 +80,13 @@ func (s *Service) readDocument(ctx context.Context, o *order.SignatureOrder, d *
 	}
 	orig := d.Original()
 	if orig.Number == cur.Number {
-		return DocumentBytes{Current: current, Original: current}, nil
+		return DocumentBytes{Current: current, Original: current, SignedBy: signers(d)}, nil
 	}
 	original, err := s.readVersion(ctx, o, d, orig)
 	if err != nil {
 		return DocumentBytes{}, err
 	}
-	return DocumentBytes{Current: current, Original: original}, nil
+	return DocumentBytes{Current: current, Original: original, SignedBy: signers(d)}, nil
 }
 
 func (s *Service) readAll(ctx context.Context, o *order.SignatureOrder) (map[string]DocumentBytes, error) {

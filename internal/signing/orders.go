@@ -276,10 +276,12 @@ type Closed struct {
 	Bytes map[string]DocumentBytes // by document id
 }
 
-// DocumentBytes are a document's current and original bytes.
+// DocumentBytes are a document's current and original bytes, and who signed it: the signatories
+// whose signatures are the last ones in Current, oldest first.
 type DocumentBytes struct {
 	Current  []byte
 	Original []byte
+	SignedBy []string
 }
 
 // CloseOrder closes an open order. Without retainDays the documents are read for the answer and then

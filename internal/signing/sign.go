@@ -164,10 +164,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		if name == "" && sig.SigningAs != nil {
 			name = *sig.SigningAs
 		}
-		ui := o.UI
-		if sig.UI != nil {
-			ui = *sig.UI
-		}
+		ui := o.UIFor(sig)
 		out, err := s.cfg.Sealer.Seal(ctx, pdf, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
 			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})

@@ -15,34 +15,16 @@ type SignatureView struct {
 	SignatoryID string
 }
 
-// DocumentSignatures lists the signatures the order's signatories made on a document, oldest first
-// (signatures the document carried before upload are not listed); nil when the document is unknown
-// to the caller or deleted.
-func (s *Service) DocumentSignatures(ctx context.Context, p Principal, orderID, documentID string, current []byte) ([]SignatureView, error) {
-	o, err := s.Order(ctx, p, orderID)
-	if err != nil || o == nil {
-		return nil, err
-	}
-	d := o.Document(documentID)
-	if d == nil || d.Current() == nil {
-		return nil, nil
-	}
-	return documentSignatures(ctx, d, current)
-}
-
-func documentSignatures(ctx context.Context, d *order.Document, current []byte) ([]SignatureView, error) {
-	var signers []string
-	for _, v := range d.Versions {
-		if v.SignedBy != "" {
-			signers = append(signers, v.SignedBy)
-		}
-	}
-	if len(signers) == 0 {
+// Signatures lists the signatures the order's signatories made on a document, oldest first, read
+// from its current bytes (signatures the document carried before upload are not listed). The caller
+// has already been allowed to read the bytes.
+func Signatures(ctx context.Context, b DocumentBytes) ([]SignatureView, error) {
+	if len(b.SignedBy) == 0 {
 		return []SignatureView{}, nil // nothing was signed here (earlier signatures are not ours to report)
 	}
-	infos, err := pades.ReadSignatures(ctx, current)
+	infos, err := pades.ReadSignatures(ctx, b.Current)
 	if err != nil {
-		return nil, fmt.Errorf("read signatures of document %s: %w", d.ID, err)
+		return nil, fmt.Errorf("read signatures: %w", err)
 	}
 	var approvals []pades.SignatureInfo
 	for _, in := range infos {
@@ -51,13 +33,24 @@ func documentSignatures(ctx context.Context, d *order.Document, current []byte) 
 		}
 	}
 	// Our signatures are the last ones, one per signed version, in order.
-	offset := len(approvals) - len(signers)
+	offset := len(approvals) - len(b.SignedBy)
 	if offset < 0 {
-		return nil, fmt.Errorf("document %s has %d signatures but %d signed versions", d.ID, len(approvals), len(signers))
+		return nil, fmt.Errorf("%d signatures but %d signed versions", len(approvals), len(b.SignedBy))
 	}
-	out := make([]SignatureView, len(signers))
-	for i, signer := range signers {
+	out := make([]SignatureView, len(b.SignedBy))
+	for i, signer := range b.SignedBy {
 		out[i] = SignatureView{SignatureInfo: approvals[offset+i], SignatoryID: signer}
 	}
 	return out, nil
+}
+
+// signers are the signatories who signed versions up to the current one, oldest first.
+func signers(d *order.Document) []string {
+	var out []string
+	for _, v := range d.Versions {
+		if v.SignedBy != "" {
+			out = append(out, v.SignedBy)
+		}
+	}
+	return out
 }

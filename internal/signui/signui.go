@@ -120,12 +120,7 @@ type signatory struct {
 
 func (s *signatory) base() string { return "/sign/" + s.token }
 
-func (s *signatory) ui() order.UI {
-	if s.sig.UI != nil {
-		return *s.sig.UI
-	}
-	return s.order.UI
-}
+func (s *signatory) ui() order.UI { return s.order.UIFor(s.sig) }
 
 // resolve authenticates the token of the path. When it answers false it has written the response.
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (*signatory, bool) {

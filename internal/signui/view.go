@@ -46,12 +46,12 @@ type document struct {
 }
 
 type provider struct {
-	ID, Kind, Name          string
-	LoginURL                string // oidc and criiptoVerify
-	Draw                    bool   // drawable, alone or in allOf
-	RequireName             bool
-	MinWidth, MinHeight     int
-	Message                 string
+	ID, Kind, Name      string
+	LoginURL            string // oidc and criiptoVerify
+	Draw                bool   // drawable, alone or in allOf
+	RequireName         bool
+	MinWidth, MinHeight int
+	Message             string
 }
 
 // render writes the signatory's page as things stand, with errMsg shown when an action failed.
