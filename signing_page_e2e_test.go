@@ -15,14 +15,16 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"esign/internal/pdf/pdftest"
 	"esign/internal/testenv"
 )
 
 // TestSigningPageInBrowser drives headless Chromium through the hosted signing page: one signatory
-// draws a signature, a second signs with an eID login at a real OpenID Connect provider (Dex), the
-// order is closed and the PDF carries both signatures and the document timestamp, all valid.
+// draws a signature, a second signs with an eID login at a real OpenID Connect provider (Dex), a
+// third signs with the keyboard only; the order is closed and the PDF carries the three signatures
+// and the document timestamp, all valid.
 func TestSigningPageInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test: not in -short")
@@ -52,6 +54,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 			map[string]any{"reference": "alice"},
 			map[string]any{"reference": "bob", "ui": map[string]any{"language": "DA_DK"},
 				"evidenceValidation": []any{map[string]any{"key": "email", "value": bob.Email}}},
+			map[string]any{"reference": "carol"},
 		},
 	}})
 	if msg := resp.firstError(); msg != "" {
@@ -69,7 +72,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	order := created.CreateSignatureOrder.SignatureOrder
-	alice, bobSig := order.Signatories[0], order.Signatories[1]
+	alice, bobSig, carol := order.Signatories[0], order.Signatories[1], order.Signatories[2]
 
 	t.Run("invalid link", func(t *testing.T) {
 		r, err := http.Get(s.URL + "/sign/not-a-token")
@@ -121,6 +124,26 @@ func TestSigningPageInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("keyboard only", func(t *testing.T) {
+		// No pointer: buttons are focused and pressed with Enter, the name is typed and written
+		// into the pad by its button.
+		ctx := browserCtx(t)
+		press := func(name, sel string) {
+			step(t, ctx, name, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent(kb.Enter))
+		}
+		step(t, ctx, "open the page", chromedp.Navigate(carol.Href), chromedp.WaitVisible(chromedp.CSS(`button[data-approve]`)))
+		press("approve", `button[data-approve]`)
+		step(t, ctx, "wait for the pad", chromedp.WaitVisible(chromedp.CSS(`canvas.pad`)))
+		press("write an empty name", `button.write-name`) // refused in the page: nothing to write
+		if msg := get(t, ctx, "problem", chromedp.Evaluate[string](`document.querySelector(".form-error").textContent`)); msg != "Type your name first." {
+			t.Errorf("writing an empty name says %q", msg)
+		}
+		step(t, ctx, "type the name", chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Carol Christensen"))
+		press("write the name into the pad", `button.write-name`)
+		press("sign", `button[data-sign]`)
+		waitForRedirect(t, ctx, done.URL+"/done?status=success")
+	})
+
 	// Close and validate the PDF with independent validators.
 	resp, _ = s.graphql(t, s.writeKey.basic(), `mutation($id: ID!) { closeSignatureOrder(input: {signatureOrderId: $id}) {
 		signatureOrder { status documents { id blob signatures { __typename signatory { reference }
@@ -150,7 +173,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	docs := closed.CloseSignatureOrder.SignatureOrder.Documents
-	if len(docs) != 1 || len(docs[0].Signatures) != 2 {
+	if len(docs) != 1 || len(docs[0].Signatures) != 3 {
 		t.Fatalf("closed order: %d documents, signatures %+v", len(docs), docs[0].Signatures)
 	}
 	sigs := docs[0].Signatures
@@ -164,6 +187,9 @@ func TestSigningPageInBrowser(t *testing.T) {
 	if sigs[1].Typename != "JWTSignature" || sigs[1].Signatory.Reference != "bob" || claims["email"] != bob.Email || claims["iss"] != dex.Issuer {
 		t.Errorf("second signature: %+v (claims %v)", sigs[1], claims)
 	}
+	if sigs[2].Typename != "DrawableSignature" || sigs[2].Signatory.Reference != "carol" || sigs[2].Name != "Carol Christensen" || sigs[2].Image == "" {
+		t.Errorf("third signature: %+v", sigs[2])
+	}
 	pdf, err := base64.StdEncoding.DecodeString(docs[0].Blob)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +198,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "contract.pdf"), pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	assertSealedPDFs(t, dir, 2, filepath.Join(s.env["DATA_DIR"], "pki", "ca.crt"))
+	assertSealedPDFs(t, dir, 3, filepath.Join(s.env["DATA_DIR"], "pki", "ca.crt"))
 
 	t.Run("closed order page", func(t *testing.T) {
 		ctx := browserCtx(t)

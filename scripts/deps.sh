@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure every real dependency the tests run against is installed: Debian packages (PostgreSQL,
-# SoftHSM2, Chromium, poppler's pdfsig, qpdf, NSS tools) and the npm packages in tools/ (the official
+# SoftHSM2, Chromium, poppler's pdfsig, qpdf, NSS tools, OpenSSL, gcc for -race) and the npm packages in tools/ (the official
 # SDK, Azurite, GraphiQL). As root with apt-get it installs what is missing; otherwise it says exactly
 # what to install and fails. Safe to run again: it only acts on what is missing.
 set -euo pipefail
@@ -16,6 +16,7 @@ have chromium || need_pkgs+=(chromium)
 have pdfsig || need_pkgs+=(poppler-utils)
 have qpdf || need_pkgs+=(qpdf)
 have certutil || need_pkgs+=(libnss3-tools)
+have openssl || need_pkgs+=(openssl)
 have node || need_pkgs+=(nodejs)
 have npm || need_pkgs+=(npm)
 have gcc || need_pkgs+=(gcc)

@@ -106,6 +106,7 @@ func TestPdfcpuValidatesClosedDocument(t *testing.T) {
 	if n := strings.Count(out, "Signature is Valid."); n != 2 {
 		t.Errorf("pdfsig: %d valid signatures, want 2\n%s", n, out)
 	}
+	pdftest.RequireOpenSSLValid(t, closed, caFile, 2, 1)
 
 	tampered := bytes.Clone(closed)
 	tampered[bytes.Index(tampered, []byte("Test document"))] ^= 0x01 // text on the page, not structure
@@ -125,4 +126,5 @@ func TestPdfcpuValidatesClosedDocument(t *testing.T) {
 	if out := pdfsig(t, f, tampered); strings.Contains(out, "Signature is Valid.") {
 		t.Errorf("pdfsig still calls a signature valid after a flipped byte:\n%s", out)
 	}
+	pdftest.RequireOpenSSLInvalid(t, tampered, caFile)
 }

@@ -1,14 +1,16 @@
-// Drawn signatures: a pointer-driven pad (mouse, pen, touch). On submit the drawing, cropped to
-// what was drawn, goes into the form as a PNG data URL; the server checks its size.
+// Drawn signatures: a pointer-driven pad (mouse, pen, touch), and for keyboard users a button that
+// writes the typed name into the pad. On submit the drawing, cropped to what was drawn, goes into
+// the form as a PNG data URL; the server checks its size.
 "use strict";
 document.querySelectorAll("form.sign-form").forEach(function (form) {
   var pad = form.querySelector("canvas.pad");
   if (!pad) return;
   var ctx = pad.getContext("2d");
+  var problem = form.querySelector(".form-error"); // an inline alert: a dialog would block the page
+  function say(msg) { problem.textContent = msg; problem.hidden = !msg; }
   var drawn = false, last = null;
   var box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
   ctx.lineWidth = 3; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#0f172a";
-  pad.tabIndex = 0;
 
   function point(e) {
     var r = pad.getBoundingClientRect();
@@ -20,7 +22,7 @@ document.querySelectorAll("form.sign-form").forEach(function (form) {
   }
   pad.addEventListener("pointerdown", function (e) {
     pad.setPointerCapture(e.pointerId);
-    last = point(e); grow(last);
+    last = point(e); grow(last); say("");
     ctx.beginPath(); ctx.arc(last.x, last.y, ctx.lineWidth / 2, 0, 2 * Math.PI); ctx.fillStyle = ctx.strokeStyle; ctx.fill();
     drawn = true; e.preventDefault();
   });
@@ -32,15 +34,34 @@ document.querySelectorAll("form.sign-form").forEach(function (form) {
   });
   ["pointerup", "pointercancel", "pointerleave"].forEach(function (t) { pad.addEventListener(t, function () { last = null; }); });
 
-  form.querySelector("button.clear").addEventListener("click", function () {
+  function clear() {
     ctx.clearRect(0, 0, pad.width, pad.height);
     drawn = false; box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+  }
+  form.querySelector("button.clear").addEventListener("click", clear);
+
+  var write = form.querySelector("button.write-name");
+  write.addEventListener("click", function () {
+    var input = form.querySelector("input[name=name]"), name = input.value.trim();
+    if (!name) { say(write.dataset.nameMissing); input.focus(); return; }
+    clear(); say("");
+    var size = 72;
+    do {
+      ctx.font = "italic " + size + "px cursive, serif";
+      size -= 4;
+    } while (size > 24 && ctx.measureText(name).width > pad.width - 40);
+    var metrics = ctx.measureText(name), x = 20, y = pad.height / 2 + size / 3;
+    ctx.fillStyle = ctx.strokeStyle;
+    ctx.fillText(name, x, y, pad.width - 40);
+    grow({ x: x, y: y - metrics.actualBoundingBoxAscent });
+    grow({ x: x + Math.min(metrics.width, pad.width - 40), y: y + metrics.actualBoundingBoxDescent });
+    drawn = true;
   });
 
   form.addEventListener("submit", function (e) {
     if (!drawn) {
       e.preventDefault();
-      alert(form.dataset.missing);
+      say(form.dataset.missing);
       return;
     }
     var m = ctx.lineWidth + 2;
