@@ -2,6 +2,7 @@ package seal_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,50 @@ func TestSealTextFollowsLanguageAndTimezone(t *testing.T) {
 	req.Language, req.Timezone, req.SignatoryName, req.Evidence = "XX", "", "", evidence.Evidence{}
 	if lines := seal.SealLines(req); lines[0] != "Signed by Signatory 1" || lines[2] != "Test signature (no identity proof)" || lines[1] != "2026-06-01 10:00:00 UTC" {
 		t.Errorf("fallback seal text %q", lines)
+	}
+}
+
+// BenchmarkSealAndClose is what a signature and a close cost on a 1 MB/10-page and a 20 MB document:
+// the first seal (seals page, visible seal with the evidence, CMS, signature timestamp from the
+// in-process TSA, incremental update), a later seal (no new page), and the close (read the
+// signatures, OCSP and CRL from the loopback responders, DSS, document timestamp) after two seals.
+func BenchmarkSealAndClose(b *testing.B) {
+	p := pkitest.New(b)
+	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA}
+	f := &seal.Finalizer{TSA: p.TSA, Revocation: p.Revocation()}
+	ctx := context.Background()
+	req := signing.SealRequest{SignatoryName: "Ada Lovelace", Time: time.Now(), MaxSignatories: 14, DocumentID: "DOC-1",
+		Evidence: evidence.Evidence{Type: evidence.TypeDrawable, Value: `{"image":"","name":"Ada Lovelace"}`}}
+	for _, size := range []int{1_000_000, 20_000_000} {
+		doc := pdftest.Make(b, 10, size)
+		one, err := s.Seal(ctx, doc, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		second := req
+		second.SealIndex = 1
+		two, err := s.Seal(ctx, one, second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, bm := range []struct {
+			name string
+			in   []byte
+			run  func([]byte) ([]byte, error)
+		}{
+			{"FirstSeal", doc, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, req) }},
+			{"SecondSeal", one, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, second) }},
+			{"Close", two, func(in []byte) ([]byte, error) { return f.Finalize(ctx, in) }},
+		} {
+			b.Run(fmt.Sprintf("%s/%dMB", bm.name, size/1_000_000), func(b *testing.B) {
+				b.SetBytes(int64(len(bm.in)))
+				b.ReportAllocs()
+				for i := 0; i < b.N; i++ {
+					if _, err := bm.run(bm.in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
