@@ -40,7 +40,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 
 	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
 		createSignatureOrder(input: $input) { signatureOrder { id
-			signatories { id href reference }
+			signatories { id href reference token }
 			evidenceProviders { __typename id } } } }`, map[string]any{"input": map[string]any{
 		"title": "Browser e2e",
 		"ui":    map[string]any{"signatoryRedirectUri": done.URL + "/done"},
@@ -64,7 +64,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 		CreateSignatureOrder struct {
 			SignatureOrder struct {
 				ID          string
-				Signatories []struct{ ID, Href, Reference string }
+				Signatories []struct{ ID, Href, Reference, Token string }
 			}
 		}
 	}
@@ -100,6 +100,16 @@ func TestSigningPageInBrowser(t *testing.T) {
 		drawSignature(t, ctx, `canvas.pad`)
 		step(t, ctx, "sign", chromedp.Click(chromedp.CSS(`button[data-sign]`)))
 		waitForRedirect(t, ctx, done.URL+"/done?status=success")
+	})
+
+	t.Run("signatures seen by another signatory", func(t *testing.T) {
+		// Carol sees Alice's signature on her document, without Alice's signatory (link, token).
+		got := signatoryGraphQL(t, s, carol.Token, "", `{ viewer { ... on SignatoryViewer { documents { edges { node {
+			... on PdfDocument { signatures { __typename signatory { id } ... on DrawableSignature { name } } } } } } } } }`)
+		want := `{"data":{"viewer":{"documents":{"edges":[{"node":{"signatures":[{"__typename":"DrawableSignature","signatory":null,"name":"Alice Andersen"}]}}]}}}}`
+		if got != want {
+			t.Errorf("signatures seen by carol:\n%s\nwant\n%s", got, want)
+		}
 	})
 
 	t.Run("eID login at Dex", func(t *testing.T) {

@@ -83,10 +83,7 @@ func uiModel(ui order.UI) *model.SignatureOrderUI {
 }
 
 func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *model.Signatory {
-	ui := o.UI
-	if s.UI != nil {
-		ui = *s.UI
-	}
+	ui := o.UIFor(s)
 	m := &model.Signatory{
 		OrderID:           o.ID,
 		CooldownExpiresAt: s.CooldownExpiresAt,
@@ -538,16 +535,11 @@ func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput,
 	return in, nil
 }
 
-// documentSignatures answers PdfDocument.signatures for applications: the signatures read back from
-// the document's current bytes, each with its signatory and evidence.
+// documentSignatures answers PdfDocument.signatures: the signatures read back from the document's
+// current bytes, each with its evidence and, for applications, its signatory. A signatory sees the
+// signatures on its own documents without the other signatories (their links and tokens are not
+// theirs to see).
 func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef) ([]model.Signature, error) {
-	if st := state(ctx); st != nil && st.App == nil && st.Signatory != nil {
-		return nil, order.NotImplemented("PdfDocument.signatures for signatories")
-	}
-	p, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
 	b, err := r.documentBytes(ctx, ref)
 	if err != nil || b.Current == nil {
 		return nil, err
@@ -556,13 +548,23 @@ func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef
 	if err != nil {
 		return nil, fmt.Errorf("document %s: %w", ref.DocumentID, err)
 	}
-	o, err := r.Service.Order(ctx, p, ref.OrderID)
-	if err != nil || o == nil {
-		return nil, err
+	var o *order.SignatureOrder
+	if st := state(ctx); st == nil || st.App != nil || st.Signatory == nil {
+		p, err := caller(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if o, err = r.Service.Order(ctx, p, ref.OrderID); err != nil || o == nil {
+			return nil, err
+		}
 	}
 	out := make([]model.Signature, 0, len(views))
 	for _, v := range views {
-		out = append(out, signatureModel(v, r.signatoryOf(o, v.SignatoryID)))
+		var who *model.Signatory
+		if o != nil {
+			who = r.signatoryOf(o, v.SignatoryID)
+		}
+		out = append(out, signatureModel(v, who))
 	}
 	return out, nil
 }
