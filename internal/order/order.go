@@ -78,6 +78,8 @@ type SignatureOrder struct {
 	ExpiresAt     time.Time  `json:"expiresAt"`
 	ClosedAt      *time.Time `json:"closedAt,omitempty"`
 	CancelledAt   *time.Time `json:"cancelledAt,omitempty"`
+	// ExpiredAt is when the sweeper found the order OPEN past ExpiresAt and expired it.
+	ExpiredAt *time.Time `json:"expiredAt,omitempty"`
 	// RetainDocumentsUntil is set when an order is closed with retainDocumentsForDays: the documents stay
 	// until then (or until cleanupSignatureOrder), after which the sweeper deletes them.
 	RetainDocumentsUntil *time.Time `json:"retainDocumentsUntil,omitempty"`

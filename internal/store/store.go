@@ -119,6 +119,12 @@ type Store interface {
 	// ListOrders returns one page of an application's orders, newest first (created_at, then id).
 	ListOrders(ctx context.Context, q ListOrdersQuery) (OrderPage, error)
 
+	// SweepDue claims up to limit orders whose SweepAt is at or before now, earliest first, skipping
+	// orders another transaction holds; it applies fn to each and saves them (SweepAt recomputed), all
+	// in one transaction, and returns the saved orders. An order for which fn fails is left unchanged
+	// and its error is returned joined with the others', beside the saved orders.
+	SweepDue(ctx context.Context, now time.Time, limit int, fn Updater) ([]*order.SignatureOrder, error)
+
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -201,9 +203,9 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	}
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, data)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			o.ID, o.ApplicationID, string(o.Status), o.CreatedAt, o.ExpiresAt, o.RetainDocumentsUntil, data)
+			`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, data)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			o.ID, o.ApplicationID, string(o.Status), o.CreatedAt, o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), data)
 		if err != nil {
 			return classify(err)
 		}
@@ -260,34 +262,12 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		if err := tx.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1 FOR UPDATE`, id).Scan(&data); err != nil {
 			return classify(err)
 		}
-		o, err := store.DecodeOrder(data)
-		if err != nil {
-			return err
-		}
-		before := *o
-		if fnErr = fn(o); fnErr != nil {
-			return fnErr
-		}
-		if err := store.CheckKeysUnchanged(&before, o); err != nil {
-			return err
-		}
-		if data, err = store.EncodeOrder(o); err != nil {
-			return fmt.Errorf("encode: %w", err)
-		}
-		_, err = tx.Exec(ctx,
-			`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, data = $5 WHERE id = $1`,
-			id, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, data)
-		if err != nil {
-			return classify(err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM order_index WHERE order_id = $1`, id); err != nil {
-			return fmt.Errorf("clear index: %w", err)
-		}
-		if err := insertIndex(ctx, tx, o); err != nil {
-			return err
+		o, err := applyAndSave(ctx, tx, data, fn)
+		if ue := (*updaterError)(nil); errors.As(err, &ue) {
+			fnErr = ue.err
 		}
 		saved = o
-		return nil
+		return err
 	})
 	if fnErr != nil {
 		return nil, fnErr // unchanged, as the contract promises
@@ -296,6 +276,83 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		return nil, fmt.Errorf("update order %s: %w", id, err)
 	}
 	return saved, nil
+}
+
+// updaterError carries an Updater's own error out of a transaction, so that it is returned unwrapped.
+type updaterError struct{ err error }
+
+func (e *updaterError) Error() string { return e.err.Error() }
+func (e *updaterError) Unwrap() error { return e.err }
+
+// applyAndSave decodes a locked order, applies fn and writes the result (its index only when the
+// indexed keys changed).
+func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater) (*order.SignatureOrder, error) {
+	o, err := store.DecodeOrder(data)
+	if err != nil {
+		return nil, err
+	}
+	before := *o
+	indexed := store.IndexEntries(o)
+	if err := fn(o); err != nil {
+		return nil, &updaterError{err}
+	}
+	if err := store.CheckKeysUnchanged(&before, o); err != nil {
+		return nil, err
+	}
+	if data, err = store.EncodeOrder(o); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	_, err = tx.Exec(ctx,
+		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = $5, data = $6 WHERE id = $1`,
+		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), data)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if slices.Equal(indexed, store.IndexEntries(o)) {
+		return o, nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM order_index WHERE order_id = $1`, o.ID); err != nil {
+		return nil, fmt.Errorf("clear index: %w", err)
+	}
+	if err := insertIndex(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// SweepDue implements store.Store. FOR UPDATE SKIP LOCKED lets sweepers on several replicas claim
+// disjoint batches; an order a request holds is skipped now and found by a later run.
+func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Updater) ([]*order.SignatureOrder, error) {
+	var saved []*order.SignatureOrder
+	var fnErrs []error
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		saved, fnErrs = nil, nil
+		rows, err := tx.Query(ctx,
+			`SELECT data FROM signature_orders WHERE sweep_at <= $1 ORDER BY sweep_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+		if err != nil {
+			return classify(err)
+		}
+		claimed, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+		if err != nil {
+			return classify(err)
+		}
+		for _, data := range claimed {
+			o, err := applyAndSave(ctx, tx, data, fn)
+			if ue := (*updaterError)(nil); errors.As(err, &ue) {
+				fnErrs = append(fnErrs, ue.err)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			saved = append(saved, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	return saved, errors.Join(fnErrs...)
 }
 
 // FindOrderID implements store.Store.

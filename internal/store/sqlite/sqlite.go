@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -269,10 +270,10 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, data)
-		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, data)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.ID, o.ApplicationID, string(o.Status), micros(o.CreatedAt), micros(o.ExpiresAt),
-		nullMicros(o.RetainDocumentsUntil), string(data))
+		nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()), string(data))
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, classify(err))
 	}
@@ -332,36 +333,102 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 	if err := tx.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data); err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
 	}
-	o, err := store.DecodeOrder(data)
+	o, err := applyAndSave(ctx, tx, data, fn)
+	if ue := (*updaterError)(nil); errors.As(err, &ue) {
+		return nil, ue.err // unchanged, as the contract promises
+	}
 	if err != nil {
-		return nil, fmt.Errorf("update order %s: %w", id, err)
-	}
-	before := *o
-	if err := fn(o); err != nil {
-		return nil, err
-	}
-	if err := store.CheckKeysUnchanged(&before, o); err != nil {
-		return nil, fmt.Errorf("update order %s: %w", id, err)
-	}
-	if data, err = store.EncodeOrder(o); err != nil {
-		return nil, fmt.Errorf("update order %s: encode: %w", id, err)
-	}
-	_, err = tx.ExecContext(ctx,
-		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, data = ? WHERE id = ?`,
-		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), string(data), id)
-	if err != nil {
-		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM order_index WHERE order_id = ?`, id); err != nil {
-		return nil, fmt.Errorf("update order %s: clear index: %w", id, err)
-	}
-	if err := insertIndex(ctx, tx, o); err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("update order %s: commit: %w", id, err)
 	}
 	return o, nil
+}
+
+// updaterError carries an Updater's own error, so that it is returned unwrapped.
+type updaterError struct{ err error }
+
+func (e *updaterError) Error() string { return e.err.Error() }
+func (e *updaterError) Unwrap() error { return e.err }
+
+// applyAndSave decodes an order read in a write transaction, applies fn and writes the result (its
+// index only when the indexed keys changed).
+func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater) (*order.SignatureOrder, error) {
+	o, err := store.DecodeOrder(data)
+	if err != nil {
+		return nil, err
+	}
+	before := *o
+	indexed := store.IndexEntries(o)
+	if err := fn(o); err != nil {
+		return nil, &updaterError{err}
+	}
+	if err := store.CheckKeysUnchanged(&before, o); err != nil {
+		return nil, err
+	}
+	if data, err = store.EncodeOrder(o); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	_, err = tx.ExecContext(ctx,
+		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, sweep_at = ?, data = ? WHERE id = ?`,
+		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()), string(data), o.ID)
+	if err != nil {
+		return nil, classify(err)
+	}
+	if slices.Equal(indexed, store.IndexEntries(o)) {
+		return o, nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM order_index WHERE order_id = ?`, o.ID); err != nil {
+		return nil, fmt.Errorf("clear index: %w", err)
+	}
+	if err := insertIndex(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// SweepDue implements store.Store. SQLite has one writer: the batch holds the write lock, so a
+// concurrent sweeper waits and then finds these orders done.
+func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Updater) ([]*order.SignatureOrder, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT data FROM signature_orders WHERE sweep_at <= ? ORDER BY sweep_at LIMIT ?`, micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", classify(err))
+	}
+	var claimed [][]byte
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		claimed = append(claimed, data)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	var saved []*order.SignatureOrder
+	var fnErrs []error
+	for _, data := range claimed {
+		o, err := applyAndSave(ctx, tx, data, fn)
+		if ue := (*updaterError)(nil); errors.As(err, &ue) {
+			fnErrs = append(fnErrs, ue.err)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sweep: %w", err)
+		}
+		saved = append(saved, o)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sweep: commit: %w", err)
+	}
+	return saved, errors.Join(fnErrs...)
 }
 
 // FindOrderID implements store.Store.

@@ -39,6 +39,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListOrdersStatus", testListOrdersStatus},
 		{"ListOrdersIsolation", testListOrdersIsolation},
 		{"ConcurrentUpdates", testConcurrentUpdates},
+		{"SweepDue", testSweepDue},
+		{"SweepDueUpdaterError", testSweepDueUpdaterError},
+		{"ConcurrentSweeps", testConcurrentSweeps},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -736,6 +739,139 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 			t.Fatalf("no update saved the value %d (saw %v): updates overlapped", i, seen)
 		}
 	}
+}
+
+// sweepOrder is an order the sweeper sees as described: status, expiry, retention, and whether its
+// documents are still stored.
+func sweepOrder(id string, status order.Status, expires time.Time, retain *time.Time, stored bool) *order.SignatureOrder {
+	o := NewOrder("app-1", id, base)
+	o.Status, o.ExpiresAt, o.RetainDocumentsUntil = status, expires, retain
+	o.DocumentsDeletedAt = nil
+	if !stored {
+		o.Documents[0].Versions = nil
+		o.DocumentsDeletedAt = ptr(base)
+	}
+	return o
+}
+
+// sweep is the updater the sweeper runs: order.Sweep at now, recording what each order gave up.
+func sweep(now time.Time, mu *sync.Mutex, results map[string][]order.SweepResult) store.Updater {
+	return func(o *order.SignatureOrder) error {
+		r := o.Sweep(now)
+		mu.Lock()
+		defer mu.Unlock()
+		results[o.ID] = append(results[o.ID], r)
+		return nil
+	}
+}
+
+func testSweepDue(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, o := range []*order.SignatureOrder{
+		sweepOrder("open-expired", order.StatusOpen, base.Add(time.Hour), nil, true),
+		sweepOrder("open-later", order.StatusOpen, base.Add(3*time.Hour), nil, true),
+		sweepOrder("closed-retention-over", order.StatusClosed, base.Add(90*time.Hour), ptr(base.Add(2*time.Hour)), true),
+		sweepOrder("closed-retained", order.StatusClosed, base.Add(90*time.Hour), ptr(base.Add(4*time.Hour)), true),
+		sweepOrder("cancelled-left-documents", order.StatusCancelled, base.Add(90*time.Hour), nil, true),
+		sweepOrder("cancelled-clean", order.StatusCancelled, base.Add(90*time.Hour), nil, false),
+	} {
+		createOrder(t, s, o)
+	}
+	now := base.Add(150 * time.Minute)
+	var mu sync.Mutex
+	results := map[string][]order.SweepResult{}
+
+	first, err := s.SweepDue(ctx, now, 1, sweep(now, &mu, results))
+	mustNil(t, "sweep one", err)
+	mustEqual(t, "the earliest due order first", ids(first), []string{"cancelled-left-documents"})
+	rest, err := s.SweepDue(ctx, now, 100, sweep(now, &mu, results))
+	mustNil(t, "sweep the rest", err)
+	mustEqual(t, "due orders by sweep time", ids(rest), []string{"open-expired", "closed-retention-over"})
+	again, err := s.SweepDue(ctx, now, 100, sweep(now, &mu, results))
+	mustNil(t, "sweep again", err)
+	mustEqual(t, "nothing left at the same time", len(again), 0)
+
+	expired := getOrder(t, s, "open-expired")
+	mustEqual(t, "status after expiry", expired.Status, order.StatusExpired)
+	if expired.DocumentsDeletedAt == nil || expired.Documents[0].Versions != nil {
+		t.Errorf("the expired order kept its documents: %+v", expired.Documents[0].Versions)
+	}
+	mustEqual(t, "dropped versions of the expired order", len(results["open-expired"][0].Dropped), 2)
+	mustEqual(t, "open order not yet due", getOrder(t, s, "open-later").Status, order.StatusOpen)
+	mustEqual(t, "retained documents stay", len(getOrder(t, s, "closed-retained").Documents[0].Versions), 2)
+
+	// Later, what was not due before is.
+	later := base.Add(5 * time.Hour)
+	swept, err := s.SweepDue(ctx, later, 100, sweep(later, &mu, results))
+	mustNil(t, "sweep later", err)
+	mustEqual(t, "due later", ids(swept), []string{"open-later", "closed-retained"})
+}
+
+func testSweepDueUpdaterError(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		createOrder(t, s, sweepOrder(id, order.StatusOpen, base.Add(time.Hour), nil, true))
+	}
+	boom := &codedError{code: "boom"}
+	now := base.Add(2 * time.Hour)
+	saved, err := s.SweepDue(ctx, now, 10, func(o *order.SignatureOrder) error {
+		if o.ID == "b" {
+			return boom
+		}
+		o.Sweep(now)
+		return nil
+	})
+	mustIs(t, "updater error", err, boom)
+	mustEqual(t, "the other orders are saved", ids(saved), []string{"a", "c"})
+	mustEqual(t, "the failing order is unchanged", getOrder(t, s, "b").Status, order.StatusOpen)
+	retry, err := s.SweepDue(ctx, now, 10, func(o *order.SignatureOrder) error { o.Sweep(now); return nil })
+	mustNil(t, "retry", err)
+	mustEqual(t, "the failed order is still due", ids(retry), []string{"b"})
+}
+
+// Three sweepers on one store expire each order exactly once.
+func testConcurrentSweeps(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 60
+	for i := range n {
+		createOrder(t, s, sweepOrder(fmt.Sprintf("o%02d", i), order.StatusOpen, base.Add(time.Duration(i)*time.Second), nil, true))
+	}
+	now := base.Add(time.Hour)
+	var mu sync.Mutex
+	results := map[string][]order.SweepResult{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	for range 3 {
+		wg.Go(func() {
+			for {
+				saved, err := s.SweepDue(ctx, now, 7, sweep(now, &mu, results))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if len(saved) == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("sweeper: %v", err)
+	}
+	expired, dropped := 0, 0
+	for id, rs := range results {
+		for _, r := range rs {
+			if r.Expired {
+				expired++
+			}
+			dropped += len(r.Dropped)
+		}
+		mustEqual(t, "status of "+id, getOrder(t, s, id).Status, order.StatusExpired)
+	}
+	mustEqual(t, "orders expired", expired, n)
+	mustEqual(t, "versions dropped (two per order, once)", dropped, 2*n)
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -1,0 +1,58 @@
+package order
+
+import "time"
+
+// SweepAt is when the sweeper next has work on the order, nil when never: an OPEN order at its
+// expiry; a CLOSED order with retained documents when the retention ends; any other order that is
+// no longer OPEN but still has documents at once (its creation time, which is in the past).
+// Backends store it in an indexed column so the sweeper finds due orders without reading the rest.
+func (o *SignatureOrder) SweepAt() *time.Time {
+	switch {
+	case o.Status == StatusOpen:
+		return &o.ExpiresAt
+	case !o.hasStoredDocuments():
+		return nil
+	case o.RetainDocumentsUntil != nil:
+		return o.RetainDocumentsUntil
+	default:
+		return &o.CreatedAt
+	}
+}
+
+func (o *SignatureOrder) hasStoredDocuments() bool {
+	for _, d := range o.Documents {
+		if len(d.Versions) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// SweepResult says what Sweep did to one order.
+type SweepResult struct {
+	Expired bool              // the order was OPEN past its expiry and is now EXPIRED
+	Dropped []DocumentVersion // versions whose keys are gone: the caller deletes their blobs after saving
+}
+
+// Sweep applies what is due at now: an OPEN order past its expiry becomes EXPIRED and loses its
+// documents; an order no longer OPEN loses documents that are not retained past now. It is decided
+// on the order as stored when the sweeper holds its lock, so an order closed or extended meanwhile is
+// left alone, and a second sweeper finds nothing left to do.
+func (o *SignatureOrder) Sweep(now time.Time) SweepResult {
+	var r SweepResult
+	switch {
+	case o.Status == StatusOpen:
+		if now.Before(o.ExpiresAt) {
+			return r
+		}
+		o.Status = StatusExpired
+		o.ExpiredAt = &now
+		r.Expired = true
+	case o.RetainDocumentsUntil != nil && now.Before(*o.RetainDocumentsUntil):
+		return r
+	}
+	if o.hasStoredDocuments() || o.DocumentsDeletedAt == nil {
+		r.Dropped = o.DropDocuments(now)
+	}
+	return r
+}
