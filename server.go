@@ -38,6 +38,7 @@ import (
 	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/signui"
+	"esign/internal/sweeper"
 	"esign/internal/store"
 	"esign/internal/store/postgres"
 	"esign/internal/store/sqlite"
@@ -79,6 +80,7 @@ type config struct {
 	MaxParserTokens  int
 	OIDCAllowHTTP    bool
 	Verify           *signing.VerifyConfig
+	Sweeper          sweeper.Config
 }
 
 // embedded reports whether the service runs on its embedded default (no external database); only
@@ -147,6 +149,20 @@ func parseConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, errors.New("VERIFY_DOMAIN and VERIFY_CLIENT_ID go together"))
 		}
 		c.Verify = &signing.VerifyConfig{Domain: d, ClientID: id, ClientSecret: getenv("VERIFY_CLIENT_SECRET")}
+	}
+	duration := func(name, def string) time.Duration {
+		d, err := time.ParseDuration(str(name, def))
+		if err != nil || d < 0 {
+			errs = append(errs, fmt.Errorf("%s: must be a duration such as 1h or 2160h, got %q", name, getenv(name)))
+		}
+		return d
+	}
+	c.Sweeper = sweeper.Config{
+		Schedule:          str("SWEEP_SCHEDULE", "@every 1m"),
+		OrphanSchedule:    str("SWEEP_ORPHAN_SCHEDULE", "@every 1h"),
+		OrphanGrace:       duration("SWEEP_ORPHAN_GRACE", "1h"),
+		MetadataRetention: duration("METADATA_RETENTION", "0s"),
+		BatchSize:         num("SWEEP_BATCH_SIZE", 200),
 	}
 	if c.AzureConnection == "" && getenv("AZURE_STORAGE_CONTAINER") != "" {
 		errs = append(errs, errors.New("AZURE_STORAGE_CONTAINER is set without AZURE_STORAGE_CONNECTION_STRING"))
@@ -398,6 +414,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	sw, err := sweeper.New(a.service, cfg.Sweeper, log, metrics)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -409,6 +429,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	log.Info("listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	sw.Start()
+	defer func() { // before the store closes: a pass cut short here is finished by the next one
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		sw.Stop(stopCtx)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -56,3 +56,24 @@ func (o *SignatureOrder) Sweep(now time.Time) SweepResult {
 	}
 	return r
 }
+
+// RetiredAt is when the order had both ended (closed, cancelled or expired) and lost its documents,
+// nil while it is OPEN or still holds documents. Metadata retention counts from it.
+func (o *SignatureOrder) RetiredAt() *time.Time {
+	var ended *time.Time
+	switch o.Status {
+	case StatusClosed:
+		ended = o.ClosedAt
+	case StatusCancelled:
+		ended = o.CancelledAt
+	case StatusExpired:
+		ended = o.ExpiredAt
+	}
+	if ended == nil || o.hasStoredDocuments() || o.DocumentsDeletedAt == nil {
+		return nil
+	}
+	if o.DocumentsDeletedAt.After(*ended) {
+		return o.DocumentsDeletedAt
+	}
+	return ended
+}

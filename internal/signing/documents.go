@@ -6,6 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"esign/internal/envelope"
 	"esign/internal/order"
@@ -29,12 +34,36 @@ func binding(o *order.SignatureOrder, d *order.Document, version int) envelope.B
 	return envelope.Binding{ApplicationID: o.ApplicationID, OrderID: o.ID, DocumentID: d.ID, Version: version}
 }
 
-// blobKey is where a version's ciphertext lives. The order id comes first so that a sweeper can find
-// blobs whose order no longer references them; the attempt id last, so that two writers racing for
-// the same version (two signatures at once) never overwrite each other's blob: the loser deletes
-// only its own.
-func blobKey(orderID, documentID string, version int, attempt string) string {
-	return fmt.Sprintf("orders/%s/%s/v%d-%s", orderID, documentID, version, attempt)
+// blobKey is where a version's ciphertext lives. The order id comes first so that the sweeper can
+// find blobs whose order no longer references them; the attempt id last, so that two writers racing
+// for the same version (two signatures at once) never overwrite each other's blob: the loser deletes
+// only its own. The attempt id is a UUIDv7, so the key tells when the blob was written.
+func blobKey(orderID, documentID string, version int) string {
+	return fmt.Sprintf("orders/%s/%s/v%d-%s", orderID, documentID, version, uuid.Must(uuid.NewV7()))
+}
+
+// blobOrderID is the order a blob key names ("" for a key that is not a document blob).
+func blobOrderID(key string) string {
+	parts := strings.Split(key, "/")
+	if len(parts) != 4 || parts[0] != "orders" {
+		return ""
+	}
+	return parts[1]
+}
+
+// blobWrittenAt is when a blob was written, from the UUIDv7 in its key; false for keys written
+// before the attempt ids were time-ordered.
+func blobWrittenAt(key string) (time.Time, bool) {
+	_, attempt, ok := strings.Cut(path.Base(key), "-")
+	if !ok {
+		return time.Time{}, false
+	}
+	id, err := uuid.Parse(attempt)
+	if err != nil || id.Version() != 7 {
+		return time.Time{}, false
+	}
+	sec, nsec := id.Time().UnixTime()
+	return time.Unix(sec, nsec).UTC(), true
 }
 
 // putVersion encrypts data in both layers and writes the blob. The caller records the returned version
@@ -44,7 +73,7 @@ func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *or
 	if err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("encrypt document %s v%d: %w", d.ID, number, err)
 	}
-	key := blobKey(o.ID, d.ID, number, s.NewID())
+	key := blobKey(o.ID, d.ID, number)
 	if err := s.blobs.Put(ctx, key, ciphertext); err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("store document %s v%d: %w", d.ID, number, err)
 	}
@@ -118,12 +147,14 @@ func (s *Service) DocumentBytes(ctx context.Context, p Principal, orderID, docum
 // deleteBlobs removes the blobs of versions whose keys are already gone from the store. A failure
 // leaves an unreadable ciphertext (its keys are shredded) that the sweeper removes later; it is
 // logged, not returned, because the order change it follows has already been committed.
-func (s *Service) deleteBlobs(ctx context.Context, orderID string, versions []order.DocumentVersion) {
+func (s *Service) deleteBlobs(ctx context.Context, orderID string, versions []order.DocumentVersion) (failed int) {
 	for _, v := range versions {
 		if err := s.blobs.Delete(ctx, v.BlobKey); err != nil {
-			s.log.ErrorContext(ctx, "delete blob failed; the sweeper will retry", "order", orderID, "blob", v.BlobKey, "err", err)
+			s.log.ErrorContext(ctx, "delete blob failed; the sweeper's orphan pass will delete it", "order", orderID, "blob", v.BlobKey, "err", err)
+			failed++
 		}
 	}
+	return failed
 }
 
 // Validation is the answer of validateDocument.

@@ -125,6 +125,10 @@ type Store interface {
 	// and its error is returned joined with the others', beside the saved orders.
 	SweepDue(ctx context.Context, now time.Time, limit int, fn Updater) ([]*order.SignatureOrder, error)
 
+	// PurgeOrders deletes up to limit orders (and their index) whose RetiredAt is before retiredBefore,
+	// and says how many it deleted.
+	PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error)
+
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

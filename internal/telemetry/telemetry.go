@@ -26,6 +26,9 @@ type Metrics struct {
 	documentBytes prometheus.Counter
 	documents     prometheus.Counter
 	httpRequests  *prometheus.CounterVec
+	sweepRuns     *prometheus.CounterVec
+	sweepSeconds  *prometheus.HistogramVec
+	sweepItems    *prometheus.CounterVec
 }
 
 // NewMetrics registers every metric.
@@ -48,8 +51,20 @@ func NewMetrics() *Metrics {
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "esign_http_requests_total", Help: "HTTP requests by route and status code.",
 		}, []string{"route", "code"}),
+		sweepRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esign_sweeper_runs_total", Help: "Sweeper passes (sweep, orphans) by outcome.",
+		}, []string{"pass", "outcome"}),
+		sweepSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "esign_sweeper_run_seconds", Help: "Sweeper pass duration.",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300},
+		}, []string{"pass"}),
+		sweepItems: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "esign_sweeper_items_total",
+			Help: "What the sweeper did: orders_changed, orders_expired, document_versions_deleted, blob_delete_errors, orphan_blobs_deleted, orders_purged.",
+		}, []string{"item"}),
 	}
 	m.registry.MustRegister(m.operations, m.latency, m.documentBytes, m.documents, m.httpRequests,
+		m.sweepRuns, m.sweepSeconds, m.sweepItems,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -69,6 +84,19 @@ func (m *Metrics) ObserveOperation(operation, outcome string, d time.Duration) {
 func (m *Metrics) DocumentStored(n int64) {
 	m.documents.Inc()
 	m.documentBytes.Add(float64(n))
+}
+
+// ObserveSweep records one sweeper pass: its outcome, duration and what it did, by item.
+func (m *Metrics) ObserveSweep(pass string, err error, d time.Duration, items map[string]int) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.sweepRuns.WithLabelValues(pass, outcome).Inc()
+	m.sweepSeconds.WithLabelValues(pass).Observe(d.Seconds())
+	for item, n := range items {
+		m.sweepItems.WithLabelValues(item).Add(float64(n))
+	}
 }
 
 type ctxKey struct{}

@@ -203,9 +203,9 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	}
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
-			`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, data)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			o.ID, o.ApplicationID, string(o.Status), o.CreatedAt, o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), data)
+			`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, retired_at, data)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			o.ID, o.ApplicationID, string(o.Status), o.CreatedAt, o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), o.RetiredAt(), data)
 		if err != nil {
 			return classify(err)
 		}
@@ -303,8 +303,9 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	_, err = tx.Exec(ctx,
-		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = $5, data = $6 WHERE id = $1`,
-		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), data)
+		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = $5, retired_at = $6, data = $7
+		 WHERE id = $1`,
+		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), o.RetiredAt(), data)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -353,6 +354,18 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	return saved, errors.Join(fnErrs...)
+}
+
+// PurgeOrders implements store.Store.
+func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error) {
+	tag, err := d.pool.Exec(ctx,
+		`DELETE FROM signature_orders WHERE id IN (
+		   SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+		retiredBefore, limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge orders: %w", classify(err))
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // FindOrderID implements store.Store.

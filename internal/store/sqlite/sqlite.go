@@ -270,10 +270,10 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	}
 	defer tx.Rollback()
 	_, err = tx.ExecContext(ctx,
-		`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, data)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		`INSERT INTO signature_orders (id, application_id, status, created_at, expires_at, retain_documents_until, sweep_at, retired_at, data)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.ID, o.ApplicationID, string(o.Status), micros(o.CreatedAt), micros(o.ExpiresAt),
-		nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()), string(data))
+		nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()), nullMicros(o.RetiredAt()), string(data))
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, classify(err))
 	}
@@ -371,8 +371,10 @@ func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	_, err = tx.ExecContext(ctx,
-		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, sweep_at = ?, data = ? WHERE id = ?`,
-		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()), string(data), o.ID)
+		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, sweep_at = ?, retired_at = ?, data = ?
+		 WHERE id = ?`,
+		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()),
+		nullMicros(o.RetiredAt()), string(data), o.ID)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -429,6 +431,21 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 		return nil, fmt.Errorf("sweep: commit: %w", err)
 	}
 	return saved, errors.Join(fnErrs...)
+}
+
+// PurgeOrders implements store.Store.
+func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error) {
+	res, err := d.w.ExecContext(ctx,
+		`DELETE FROM signature_orders WHERE id IN (
+		   SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < ? LIMIT ?)`, micros(retiredBefore), limit)
+	if err != nil {
+		return 0, fmt.Errorf("purge orders: %w", classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge orders: %w", err)
+	}
+	return int(n), nil
 }
 
 // FindOrderID implements store.Store.

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SweepDue", testSweepDue},
 		{"SweepDueUpdaterError", testSweepDueUpdaterError},
 		{"ConcurrentSweeps", testConcurrentSweeps},
+		{"PurgeOrders", testPurgeOrders},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -872,6 +873,40 @@ func testConcurrentSweeps(t *testing.T, s store.Store) {
 	}
 	mustEqual(t, "orders expired", expired, n)
 	mustEqual(t, "versions dropped (two per order, once)", dropped, 2*n)
+}
+
+func testPurgeOrders(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	ended := func(id string, status order.Status, at time.Time, stored bool) *order.SignatureOrder {
+		o := sweepOrder(id, status, base.Add(90*time.Hour), nil, stored)
+		o.ClosedAt, o.CancelledAt, o.ExpiredAt = &at, &at, &at
+		return o
+	}
+	for _, o := range []*order.SignatureOrder{
+		ended("old-closed", order.StatusClosed, base, false),
+		ended("old-cancelled", order.StatusCancelled, base.Add(time.Hour), false),
+		ended("old-with-documents", order.StatusClosed, base, true), // the sweeper deletes documents first
+		ended("recent", order.StatusExpired, base.Add(48*time.Hour), false),
+		sweepOrder("open", order.StatusOpen, base, nil, false),
+	} {
+		createOrder(t, s, o)
+	}
+	cutoff := base.Add(24 * time.Hour)
+	n, err := s.PurgeOrders(ctx, cutoff, 1)
+	mustNil(t, "purge one", err)
+	mustEqual(t, "purged with limit 1", n, 1)
+	n, err = s.PurgeOrders(ctx, cutoff, 100)
+	mustNil(t, "purge the rest", err)
+	mustEqual(t, "purged in total", n+1, 2)
+	for id, want := range map[string]bool{"old-closed": false, "old-cancelled": false, "old-with-documents": true, "recent": true, "open": true} {
+		_, err := s.GetOrder(ctx, id)
+		if exists := err == nil; exists != want {
+			t.Errorf("%s exists: %v, want %v (%v)", id, exists, want, err)
+		}
+	}
+	if _, err := s.FindOrderID(ctx, store.IndexSignatory, "old-closed-sig1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("index of a purged order: %v, want not found", err)
+	}
 }
 
 func testPing(t *testing.T, s store.Store) {
