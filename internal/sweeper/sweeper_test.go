@@ -227,9 +227,8 @@ func newSweeper(t *testing.T, r *rig, cfg sweeper.Config, obs sweeper.Observer, 
 	return s
 }
 
-
-// The lifecycle: expiry with its documents deleted, retention honoured to the microsecond's side,
-// cancelled and closed orders' documents, metadata purge, and counts reported.
+// The lifecycle: nothing a microsecond before the expiry; at it, EXPIRED with the documents deleted;
+// retained documents kept until the retention ends; metadata purged; every pass counted.
 func TestSweepLifecycle(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open replica, keys string) {
 		ctx := context.Background()
