@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"esign/internal/order"
@@ -42,6 +43,7 @@ func (s *Service) Sweep(ctx context.Context, now time.Time, batchSize int) (Swee
 		if err != nil && saved == nil {
 			return total, fmt.Errorf("sweep: %w", err)
 		}
+		var dropped []orderVersion
 		for _, o := range saved {
 			r := results[o.ID]
 			total.Orders++
@@ -49,8 +51,11 @@ func (s *Service) Sweep(ctx context.Context, now time.Time, batchSize int) (Swee
 				total.Expired++
 			}
 			total.VersionsDeleted += len(r.Dropped)
-			total.BlobErrors += s.deleteBlobs(ctx, o.ID, r.Dropped)
+			for _, v := range r.Dropped {
+				dropped = append(dropped, orderVersion{o.ID, v})
+			}
 		}
+		total.BlobErrors += s.deleteBlobsAfterSweep(ctx, dropped)
 		if err != nil {
 			return total, fmt.Errorf("sweep: %w", err)
 		}
@@ -59,6 +64,55 @@ func (s *Service) Sweep(ctx context.Context, now time.Time, batchSize int) (Swee
 		}
 	}
 	return total, ctx.Err()
+}
+
+type orderVersion struct {
+	orderID string
+	version order.DocumentVersion
+}
+
+// manyDeleter is a blob store that deletes many blobs in few round trips (azure: Blob Batch).
+type manyDeleter interface {
+	DeleteMany(ctx context.Context, keys []string) (failed []string, err error)
+}
+
+// sweepDeleteConcurrency bounds the blob deletes in flight where each is its own round trip.
+const sweepDeleteConcurrency = 16
+
+// deleteBlobsAfterSweep deletes the blobs of versions whose keys are gone and says how many
+// deletes failed (those blobs are unreadable; the orphan pass removes them later).
+func (s *Service) deleteBlobsAfterSweep(ctx context.Context, versions []orderVersion) (failed int) {
+	if md, ok := s.blobs.(manyDeleter); ok && len(versions) > 0 {
+		keys := make([]string, len(versions))
+		for i, v := range versions {
+			keys[i] = v.version.BlobKey
+		}
+		notDeleted, err := md.DeleteMany(ctx, keys)
+		if err != nil {
+			s.log.ErrorContext(ctx, "delete blobs failed; the sweeper's orphan pass will delete them", "blobs", len(notDeleted), "err", err)
+		}
+		return len(notDeleted)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := make(chan orderVersion)
+	for range min(sweepDeleteConcurrency, len(versions)) {
+		wg.Go(func() {
+			for v := range next {
+				if n := s.deleteBlobs(ctx, v.orderID, []order.DocumentVersion{v.version}); n > 0 {
+					mu.Lock()
+					failed += n
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for _, v := range versions {
+		next <- v
+	}
+	close(next)
+	wg.Wait()
+	return failed
 }
 
 // SweepOrphanBlobs deletes document blobs that no order references and that were written before

@@ -183,3 +183,43 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DeleteMany deletes blobs with Blob Batch requests (up to 256 deletes in one round trip); missing
+// blobs are not errors. It returns the keys it could not delete and an error saying why.
+func (s *Store) DeleteMany(ctx context.Context, keys []string) (failed []string, err error) {
+	const perBatch = 256
+	var errs []error
+	for len(keys) > 0 {
+		chunk := keys[:min(perBatch, len(keys))]
+		keys = keys[len(chunk):]
+		bb, err := s.c.NewBatchBuilder()
+		if err != nil {
+			return append(failed, append(chunk, keys...)...), fmt.Errorf("delete blobs: %w", err)
+		}
+		for _, k := range chunk {
+			if err := blob.ValidKey(k); err != nil {
+				return append(failed, append(chunk, keys...)...), fmt.Errorf("delete blobs: %w", err)
+			}
+			if err := bb.Delete(k, &container.BatchDeleteOptions{DeleteOptions: azblob.DeleteOptions{DeleteSnapshots: new(azblob.DeleteSnapshotsOptionTypeInclude)}}); err != nil {
+				return append(failed, append(chunk, keys...)...), fmt.Errorf("delete blobs: %w", err)
+			}
+		}
+		resp, err := s.c.SubmitBatch(ctx, bb, nil)
+		if err != nil {
+			failed = append(failed, chunk...)
+			errs = append(errs, fmt.Errorf("delete %d blobs: %w", len(chunk), err))
+			continue
+		}
+		for _, item := range resp.Responses {
+			if item.Error != nil && !notFound(item.Error) {
+				name := ""
+				if item.BlobName != nil {
+					name = *item.BlobName
+				}
+				failed = append(failed, name)
+				errs = append(errs, fmt.Errorf("delete blob %s: %w", name, item.Error))
+			}
+		}
+	}
+	return failed, errors.Join(errs...)
+}

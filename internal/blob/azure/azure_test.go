@@ -200,3 +200,34 @@ func droppingListener(t *testing.T) string {
 	t.Fatalf("%s kept accepting connections with a backlog of 0", addr)
 	return ""
 }
+
+// DeleteMany removes more blobs than one batch holds, ignores missing ones and keeps the others.
+func TestDeleteMany(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := t.Context()
+	var keys []string
+	for i := range 300 {
+		k := fmt.Sprintf("orders/o/d/v%d", i)
+		if err := s.Put(ctx, k, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	if err := s.Put(ctx, "orders/o/d/kept", []byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := s.DeleteMany(ctx, append(keys, "orders/o/d/missing"))
+	if err != nil || len(failed) != 0 {
+		t.Fatalf("DeleteMany: failed %v, %v", failed, err)
+	}
+	var left []string
+	if err := s.List(ctx, "orders/", func(k string) bool { left = append(left, k); return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0] != "orders/o/d/kept" {
+		t.Errorf("left after DeleteMany: %v", left)
+	}
+	if failed, err := s.DeleteMany(ctx, []string{"../escape"}); err == nil || len(failed) != 1 {
+		t.Errorf("DeleteMany with an invalid key: failed %v, %v", failed, err)
+	}
+}
