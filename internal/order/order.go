@@ -98,6 +98,8 @@ type SignatureOrder struct {
 	EvidenceProviders             []EvidenceProvider   `json:"evidenceProviders"`
 	Documents                     []Document           `json:"documents"`
 	Signatories                   []Signatory          `json:"signatories"`
+
+	events []Event // raised by changes since loading (Events); the store writes them to the outbox
 }
 
 // UI is the signing page configuration of an order or a signatory.

@@ -110,12 +110,18 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	if current := s.SignatoryDocumentStatus(documentID); status == DocumentOpened && current != nil {
 		return nil // opening again does not undo an approval
 	}
+	if current := s.SignatoryDocumentStatus(documentID); current != nil && *current == status {
+		return nil // nothing changes, nothing to tell
+	}
 	if s.DocumentStatus == nil {
 		s.DocumentStatus = map[string]DocumentStatus{}
 	}
 	s.DocumentStatus[documentID] = status
-	if s.SignatoryRole == RoleApprover && o.allApproved(s) {
+	o.raise(EventDocumentStatusChanged, now, field{"signatoryId", s.ID}, field{"documentId", documentID}, field{"status", string(status)})
+	if s.SignatoryRole == RoleApprover && s.Status != SignatoryApproved && o.allApproved(s) {
 		s.Status = SignatoryApproved
+		o.raise(EventSignatoryApproved, now, field{"signatoryId", s.ID})
+		o.raiseIfAllSigned(now)
 	}
 	return nil
 }
@@ -164,6 +170,7 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 	}
 	s.Status = SignatoryRejected
 	s.StatusReason = reason
+	o.raise(EventSignatoryRejected, now, field{"signatoryId", s.ID}, field{"reason", reason})
 	return nil
 }
 
@@ -187,7 +194,7 @@ func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signa
 }
 
 // MarkSigned records a completed signature: each of the signatory's documents SIGNED.
-func (o *SignatureOrder) MarkSigned(signatoryID string) {
+func (o *SignatureOrder) MarkSigned(signatoryID string, now time.Time) {
 	s := o.Signatory(signatoryID)
 	if s.DocumentStatus == nil {
 		s.DocumentStatus = map[string]DocumentStatus{}
@@ -197,6 +204,32 @@ func (o *SignatureOrder) MarkSigned(signatoryID string) {
 	}
 	s.Status = SignatorySigned
 	s.StatusReason = nil
+	o.raise(EventSignatorySigned, now, field{"signatoryId", s.ID})
+	o.raiseIfAllSigned(now)
+}
+
+// raiseIfAllSigned raises ALL_CURRENT_SIGNATORIES_SIGNED when every signer has signed and every
+// approver approved (viewers do not count; a rejection means not everyone signed).
+func (o *SignatureOrder) raiseIfAllSigned(now time.Time) {
+	acting := 0
+	for _, s := range o.Signatories {
+		switch {
+		case s.SignatoryRole == RoleViewer || s.Status == SignatoryDeleted:
+		case s.Status == SignatorySigned || s.Status == SignatoryApproved:
+			acting++
+		default:
+			return
+		}
+	}
+	if acting > 0 {
+		o.raise(EventAllCurrentSignersSigned, now)
+	}
+}
+
+// SignError tells the webhook that a signature attempt failed (the signatory stays OPEN and may
+// try again).
+func (o *SignatureOrder) SignError(signatoryID, message string, now time.Time) {
+	o.raise(EventSignatorySignError, now, field{"error", message}, field{"signatoryId", signatoryID})
 }
 
 // AllCurrentSignatoriesSigned reports whether no signatory is still expected to act.
@@ -240,6 +273,11 @@ func (o *SignatureOrder) Track(signatoryID string, download bool, now time.Time)
 	}
 	if *at == nil {
 		*at = &now
+		event := EventSignLinkOpened
+		if download {
+			event = EventDownloadLinkOpened
+		}
+		o.raise(event, now, field{"signatoryId", s.ID})
 	}
 	return nil
 }

@@ -67,7 +67,7 @@ func TestSigningSequenceAndApproval(t *testing.T) {
 	if _, err := o.CheckCanSign(signer, now); err != nil {
 		t.Fatal(err)
 	}
-	o.MarkSigned(signer)
+	o.MarkSigned(signer, time.Now())
 	if s := o.Signatory(signer); s.Status != SignatorySigned || *s.SignatoryDocumentStatus(docA) != DocumentSigned {
 		t.Fatalf("after signing: %+v", s)
 	}

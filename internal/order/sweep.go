@@ -48,6 +48,7 @@ func (o *SignatureOrder) Sweep(now time.Time) SweepResult {
 		o.Status = StatusExpired
 		o.ExpiredAt = &now
 		r.Expired = true
+		o.raise(EventSignatureOrderExpired, now)
 	case o.RetainDocumentsUntil != nil && now.Before(*o.RetainDocumentsUntil):
 		return r
 	}

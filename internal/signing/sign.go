@@ -74,10 +74,10 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	// The evidence is checked once: an authorization code can be exchanged only once.
 	ev, err := s.evidenceFor(ctx, o, sig, in)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.signError(ctx, o, sig.ID, err)
 	}
 	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
-		return nil, nil, err
+		return nil, nil, s.signError(ctx, o, sig.ID, err)
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		if attempt > 0 {
@@ -94,7 +94,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 		}
 		sealed, err := s.sealDocuments(ctx, o, sig, ev)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, s.signError(ctx, o, sig.ID, err)
 		}
 		updated, err := s.store.UpdateOrder(ctx, o.ID, func(cur *order.SignatureOrder) error {
 			if versionsDiffer(cur, o) {
@@ -110,7 +110,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 				d := cur.Document(v.documentID)
 				d.Versions = append(d.Versions, v.version)
 			}
-			cur.MarkSigned(sig.ID)
+			cur.MarkSigned(sig.ID, s.Now())
 			return nil
 		})
 		if err != nil {
@@ -126,6 +126,27 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 		return updated, updated.Signatory(sig.ID), nil
 	}
 	return nil, nil, &order.Error{Code: order.CodeUnavailable, Message: "the order changed while signing; try again"}
+}
+
+// signError raises SIGNATORY_SIGN_ERROR for a failed signature (with the message the caller gets,
+// never internals) and returns err unchanged. The event is best effort: failing to record it must
+// not hide the signing error.
+func (s *Service) signError(ctx context.Context, o *order.SignatureOrder, signatoryID string, err error) error {
+	if o.Webhook == nil {
+		return err
+	}
+	msg := "the signature could not be completed"
+	if de, ok := order.AsError(err); ok {
+		msg = de.Message
+	}
+	_, uerr := s.store.UpdateOrder(context.WithoutCancel(ctx), o.ID, func(cur *order.SignatureOrder) error {
+		cur.SignError(signatoryID, msg, s.Now())
+		return nil
+	})
+	if uerr != nil {
+		s.log.ErrorContext(ctx, "record sign error event failed", "order", o.ID, "err", uerr)
+	}
+	return err
 }
 
 type sealedVersion struct {

@@ -84,6 +84,57 @@ type OrderPage struct {
 	HasNext    bool // more orders follow the last one returned
 }
 
+// WebhookDelivery is one event on its way to a receiver: a row of the outbox.
+type WebhookDelivery struct {
+	ID            string // also the delivery id header the receiver gets
+	ApplicationID string
+	OrderID       string
+	Event         string
+	URL           string
+	Secret        []byte // nil: the order's webhook has no secret
+	Body          []byte
+	CreatedAt     time.Time
+	Attempt       int // the number of the attempt a claim hands out: 1 for the first
+}
+
+// InvocationOutcome is how one attempt ended.
+type InvocationOutcome string
+
+const (
+	InvocationSuccess   InvocationOutcome = "success"    // HTTP 200
+	InvocationHTTPError InvocationOutcome = "http_error" // any other status
+	InvocationTimeout   InvocationOutcome = "timeout"    // no answer in time
+	InvocationException InvocationOutcome = "exception"  // no HTTP answer at all (refused, DNS, TLS, blocked target)
+)
+
+// WebhookInvocation is one attempt to deliver, as the webhook logs answer it.
+type WebhookInvocation struct {
+	ID            string // the correlation id
+	DeliveryID    string
+	ApplicationID string
+	OrderID       string
+	Event         string
+	URL           string
+	RequestBody   string
+	ResponseBody  *string
+	StatusCode    *int
+	Outcome       InvocationOutcome
+	Exception     *string
+	TimeoutMillis *int
+	At            time.Time
+	RetryingAt    *time.Time // when the delivery is tried again; nil when it is not
+}
+
+// WebhookLogQuery selects invocations of an application, optionally of one order, with At in
+// [From, To), oldest first.
+type WebhookLogQuery struct {
+	ApplicationID string
+	OrderID       string // "" for every order
+	From, To      time.Time
+	Succeeded     *bool // nil: any outcome
+	Limit         int   // > 0
+}
+
 // Updater changes an order in place. Returning an error aborts the update and changes nothing.
 type Updater func(o *order.SignatureOrder) error
 
@@ -125,9 +176,25 @@ type Store interface {
 	// and its error is returned joined with the others', beside the saved orders.
 	SweepDue(ctx context.Context, now time.Time, limit int, fn Updater) ([]*order.SignatureOrder, error)
 
-	// PurgeOrders deletes up to limit orders (and their index) whose RetiredAt is before retiredBefore,
-	// and says how many it deleted.
+	// PurgeOrders deletes up to limit orders (their index and webhook rows too) whose RetiredAt is
+	// before retiredBefore, and says how many it deleted.
 	PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error)
+
+	// CreateOrder, UpdateOrder and SweepDue also write the events the order raised (order.Events) to
+	// the webhook outbox, in the same transaction, each due at once.
+
+	// ClaimWebhookDeliveries leases up to limit deliveries due at now, earliest first: they are due
+	// again only after lease, so another worker retries one whose worker died. Attempt is counted up.
+	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
+	// RecordWebhookInvocation logs an attempt and sets when its delivery is due next (inv.RetryingAt;
+	// nil: never again), in one transaction.
+	RecordWebhookInvocation(ctx context.Context, inv WebhookInvocation) error
+	// EnqueueWebhook adds a delivery due at d.CreatedAt (retrySignatureOrderWebhook).
+	EnqueueWebhook(ctx context.Context, d WebhookDelivery) error
+	// GetWebhookDelivery returns ErrNotFound when there is none.
+	GetWebhookDelivery(ctx context.Context, id string) (WebhookDelivery, error)
+	// ListWebhookInvocations answers the webhook logs.
+	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]WebhookInvocation, error)
 
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -209,7 +210,10 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 		if err != nil {
 			return classify(err)
 		}
-		return insertIndex(ctx, tx, o)
+		if err := insertIndex(ctx, tx, o); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, o)
 	})
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, err)
@@ -309,6 +313,9 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 	if err != nil {
 		return nil, classify(err)
 	}
+	if err := insertEvents(ctx, tx, o); err != nil {
+		return nil, err
+	}
 	if slices.Equal(indexed, store.IndexEntries(o)) {
 		return o, nil
 	}
@@ -358,14 +365,137 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 
 // PurgeOrders implements store.Store.
 func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error) {
-	tag, err := d.pool.Exec(ctx,
-		`DELETE FROM signature_orders WHERE id IN (
-		   SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
-		retiredBefore, limit)
+	var n int
+	err := d.pool.QueryRow(ctx,
+		`WITH purged AS (
+		   DELETE FROM signature_orders WHERE id IN (
+		     SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+		   RETURNING id),
+		 deliveries AS (DELETE FROM webhook_deliveries WHERE order_id IN (SELECT id FROM purged)),
+		 invocations AS (DELETE FROM webhook_invocations WHERE order_id IN (SELECT id FROM purged))
+		 SELECT count(*) FROM purged`,
+		retiredBefore, limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("purge orders: %w", classify(err))
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
+}
+
+// insertEvents writes the events the order raised to the webhook outbox, due at once.
+func insertEvents(ctx context.Context, tx pgx.Tx, o *order.SignatureOrder) error {
+	for _, e := range o.Events() {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+			uuid.Must(uuid.NewV7()).String(), o.ApplicationID, o.ID, e.Name, e.URL, e.Secret, string(e.Body), e.At)
+		if err != nil {
+			return fmt.Errorf("webhook outbox: %w", classify(err))
+		}
+	}
+	return nil
+}
+
+const deliveryColumns = `id, application_id, order_id, event, url, secret, body, created_at, attempts`
+
+func scanDelivery(row pgx.Row) (store.WebhookDelivery, error) {
+	var w store.WebhookDelivery
+	var body string
+	err := row.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Event, &w.URL, &w.Secret, &body, &w.CreatedAt, &w.Attempt)
+	w.Body, w.CreatedAt = []byte(body), w.CreatedAt.UTC()
+	return w, err
+}
+
+// ClaimWebhookDeliveries implements store.Store.
+func (d *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
+	rows, err := d.pool.Query(ctx,
+		`UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = attempts + 1
+		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= $1
+		              ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+		 RETURNING `+deliveryColumns, now, now.Add(lease), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", classify(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.WebhookDelivery, error) { return scanDelivery(r) })
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", classify(err))
+	}
+	slices.SortFunc(out, func(a, b store.WebhookDelivery) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// RecordWebhookInvocation implements store.Store.
+func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx,
+			`INSERT INTO webhook_invocations (id, delivery_id, application_id, order_id, event, url, request_body,
+			   response_body, status_code, outcome, exception, timeout_ms, at, retrying_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			inv.ID, inv.DeliveryID, inv.ApplicationID, inv.OrderID, inv.Event, inv.URL, inv.RequestBody,
+			inv.ResponseBody, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, inv.At, inv.RetryingAt)
+		if err != nil {
+			return classify(err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id = $1`, inv.DeliveryID, inv.RetryingAt)
+		return classify(err)
+	})
+	if err != nil {
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// EnqueueWebhook implements store.Store.
+func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery) error {
+	_, err := d.pool.Exec(ctx,
+		`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
+		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), w.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("enqueue webhook %s: %w", w.ID, classify(err))
+	}
+	return nil
+}
+
+// GetWebhookDelivery implements store.Store.
+func (d *DB) GetWebhookDelivery(ctx context.Context, id string) (store.WebhookDelivery, error) {
+	w, err := scanDelivery(d.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = $1`, id))
+	if err != nil {
+		return store.WebhookDelivery{}, fmt.Errorf("get webhook delivery %s: %w", id, classify(err))
+	}
+	return w, nil
+}
+
+// ListWebhookInvocations implements store.Store.
+func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
+	if q.Limit <= 0 {
+		return nil, fmt.Errorf("list webhook invocations: limit %d is not positive", q.Limit)
+	}
+	rows, err := d.pool.Query(ctx,
+		`SELECT id, delivery_id, application_id, order_id, event, url, request_body, response_body, status_code,
+		        outcome, exception, timeout_ms, at, retrying_at
+		 FROM webhook_invocations
+		 WHERE application_id = $1 AND at >= $2 AND at < $3 AND ($4 = '' OR order_id = $4)
+		   AND ($5::boolean IS NULL OR (outcome = 'success') = $5)
+		 ORDER BY at, id LIMIT $6`,
+		q.ApplicationID, q.From, q.To, q.OrderID, q.Succeeded, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook invocations: %w", classify(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.WebhookInvocation, error) {
+		var inv store.WebhookInvocation
+		var outcome string
+		err := r.Scan(&inv.ID, &inv.DeliveryID, &inv.ApplicationID, &inv.OrderID, &inv.Event, &inv.URL, &inv.RequestBody,
+			&inv.ResponseBody, &inv.StatusCode, &outcome, &inv.Exception, &inv.TimeoutMillis, &inv.At, &inv.RetryingAt)
+		inv.Outcome, inv.At = store.InvocationOutcome(outcome), inv.At.UTC()
+		if inv.RetryingAt != nil {
+			*inv.RetryingAt = inv.RetryingAt.UTC()
+		}
+		return inv, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list webhook invocations: %w", classify(err))
+	}
+	return out, nil
 }
 
 // FindOrderID implements store.Store.

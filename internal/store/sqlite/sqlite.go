@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -280,6 +281,9 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	if err := insertIndex(ctx, tx, o); err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, err)
 	}
+	if err := insertEvents(ctx, tx, o); err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create order %s: commit: %w", o.ID, err)
 	}
@@ -378,6 +382,9 @@ func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater
 	if err != nil {
 		return nil, classify(err)
 	}
+	if err := insertEvents(ctx, tx, o); err != nil {
+		return nil, err
+	}
 	if slices.Equal(indexed, store.IndexEntries(o)) {
 		return o, nil
 	}
@@ -435,9 +442,18 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 
 // PurgeOrders implements store.Store.
 func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int) (int, error) {
-	res, err := d.w.ExecContext(ctx,
-		`DELETE FROM signature_orders WHERE id IN (
-		   SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < ? LIMIT ?)`, micros(retiredBefore), limit)
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("purge orders: %w", err)
+	}
+	defer tx.Rollback()
+	const due = `SELECT id FROM signature_orders WHERE sweep_at IS NULL AND retired_at < ? ORDER BY retired_at LIMIT ?`
+	for _, table := range []string{"webhook_deliveries", "webhook_invocations"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE order_id IN (`+due+`)`, micros(retiredBefore), limit); err != nil {
+			return 0, fmt.Errorf("purge orders: %s: %w", table, err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM signature_orders WHERE id IN (`+due+`)`, micros(retiredBefore), limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge orders: %w", classify(err))
 	}
@@ -445,7 +461,158 @@ func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int
 	if err != nil {
 		return 0, fmt.Errorf("purge orders: %w", err)
 	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("purge orders: commit: %w", err)
+	}
 	return int(n), nil
+}
+
+// insertEvents writes the events the order raised to the webhook outbox, due at once.
+func insertEvents(ctx context.Context, tx *sql.Tx, o *order.SignatureOrder) error {
+	for _, e := range o.Events() {
+		_, err := tx.ExecContext(ctx,
+			`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			uuid.Must(uuid.NewV7()).String(), o.ApplicationID, o.ID, e.Name, e.URL, e.Secret, string(e.Body), micros(e.At), micros(e.At))
+		if err != nil {
+			return fmt.Errorf("webhook outbox: %w", classify(err))
+		}
+	}
+	return nil
+}
+
+const deliveryColumns = `id, application_id, order_id, event, url, secret, body, created_at, attempts`
+
+func scanDelivery(row interface{ Scan(...any) error }) (store.WebhookDelivery, error) {
+	var w store.WebhookDelivery
+	var body string
+	var created int64
+	err := row.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Event, &w.URL, &w.Secret, &body, &created, &w.Attempt)
+	w.Body, w.CreatedAt = []byte(body), fromMicros(created)
+	return w, err
+}
+
+// ClaimWebhookDeliveries implements store.Store. The write lock makes the claim exclusive.
+func (d *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx,
+		`UPDATE webhook_deliveries SET next_attempt_at = ?, attempts = attempts + 1
+		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
+		 RETURNING `+deliveryColumns, micros(now.Add(lease)), micros(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", classify(err))
+	}
+	var out []store.WebhookDelivery
+	for rows.Next() {
+		w, err := scanDelivery(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claim webhooks: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("claim webhooks: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim webhooks: commit: %w", err)
+	}
+	slices.SortFunc(out, func(a, b store.WebhookDelivery) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// RecordWebhookInvocation implements store.Store.
+func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO webhook_invocations (id, delivery_id, application_id, order_id, event, url, request_body,
+		   response_body, status_code, outcome, exception, timeout_ms, at, retrying_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		inv.ID, inv.DeliveryID, inv.ApplicationID, inv.OrderID, inv.Event, inv.URL, inv.RequestBody,
+		inv.ResponseBody, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, micros(inv.At), nullMicros(inv.RetryingAt))
+	if err != nil {
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, classify(err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?`, nullMicros(inv.RetryingAt), inv.DeliveryID); err != nil {
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record webhook invocation %s: commit: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// EnqueueWebhook implements store.Store.
+func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery) error {
+	_, err := d.w.ExecContext(ctx,
+		`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), micros(w.CreatedAt), micros(w.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("enqueue webhook %s: %w", w.ID, classify(err))
+	}
+	return nil
+}
+
+// GetWebhookDelivery implements store.Store.
+func (d *DB) GetWebhookDelivery(ctx context.Context, id string) (store.WebhookDelivery, error) {
+	w, err := scanDelivery(d.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`, id))
+	if err != nil {
+		return store.WebhookDelivery{}, fmt.Errorf("get webhook delivery %s: %w", id, classify(err))
+	}
+	return w, nil
+}
+
+// ListWebhookInvocations implements store.Store.
+func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
+	if q.Limit <= 0 {
+		return nil, fmt.Errorf("list webhook invocations: limit %d is not positive", q.Limit)
+	}
+	var succeeded any
+	if q.Succeeded != nil {
+		succeeded = *q.Succeeded
+	}
+	rows, err := d.r.QueryContext(ctx,
+		`SELECT id, delivery_id, application_id, order_id, event, url, request_body, response_body, status_code,
+		        outcome, exception, timeout_ms, at, retrying_at
+		 FROM webhook_invocations
+		 WHERE application_id = ? AND at >= ? AND at < ? AND (? = '' OR order_id = ?)
+		   AND (? IS NULL OR (outcome = 'success') = ?)
+		 ORDER BY at, id LIMIT ?`,
+		q.ApplicationID, micros(q.From), micros(q.To), q.OrderID, q.OrderID, succeeded, succeeded, q.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook invocations: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []store.WebhookInvocation
+	for rows.Next() {
+		var inv store.WebhookInvocation
+		var outcome string
+		var at int64
+		var retrying sql.NullInt64
+		if err := rows.Scan(&inv.ID, &inv.DeliveryID, &inv.ApplicationID, &inv.OrderID, &inv.Event, &inv.URL, &inv.RequestBody,
+			&inv.ResponseBody, &inv.StatusCode, &outcome, &inv.Exception, &inv.TimeoutMillis, &at, &retrying); err != nil {
+			return nil, fmt.Errorf("list webhook invocations: %w", err)
+		}
+		inv.Outcome, inv.At = store.InvocationOutcome(outcome), fromMicros(at)
+		if retrying.Valid {
+			t := fromMicros(retrying.Int64)
+			inv.RetryingAt = &t
+		}
+		out = append(out, inv)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhook invocations: %w", err)
+	}
+	return out, nil
 }
 
 // FindOrderID implements store.Store.

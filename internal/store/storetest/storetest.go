@@ -43,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SweepDueUpdaterError", testSweepDueUpdaterError},
 		{"ConcurrentSweeps", testConcurrentSweeps},
 		{"PurgeOrders", testPurgeOrders},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"WebhookLogs", testWebhookLogs},
+		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -906,6 +909,174 @@ func testPurgeOrders(t *testing.T, s store.Store) {
 	}
 	if _, err := s.FindOrderID(ctx, store.IndexSignatory, "old-closed-sig1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("index of a purged order: %v, want not found", err)
+	}
+}
+
+// Events raised by an update reach the outbox with it, and only with it; claims lease them.
+func testWebhookOutbox(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sweepOrder("hooked", order.StatusOpen, base.Add(time.Hour), nil, true)
+	createOrder(t, s, o)
+	sig := o.Signatories[0].ID
+	refused := &codedError{"refused"}
+	_, err := s.UpdateOrder(ctx, o.ID, func(o *order.SignatureOrder) error {
+		if err := o.Track(sig, false, base); err != nil {
+			return err
+		}
+		return refused // the change is abandoned: so is its event
+	})
+	mustIs(t, "abandoned update", err, refused)
+	claimed, err := s.ClaimWebhookDeliveries(ctx, base.Add(time.Minute), time.Minute, 10)
+	mustNil(t, "claim", err)
+	mustEqual(t, "deliveries after an abandoned update", len(claimed), 0)
+
+	_, err = s.UpdateOrder(ctx, o.ID, func(o *order.SignatureOrder) error { return o.Track(sig, false, base) })
+	mustNil(t, "update", err)
+	claimed, err = s.ClaimWebhookDeliveries(ctx, base.Add(time.Minute), time.Minute, 10)
+	mustNil(t, "claim", err)
+	if len(claimed) != 1 {
+		t.Fatalf("claimed %d deliveries, want 1", len(claimed))
+	}
+	d := claimed[0]
+	mustEqual(t, "delivery", [6]string{d.ApplicationID, d.OrderID, d.Event, d.URL, string(d.Secret), string(d.Body)},
+		[6]string{"app-1", "hooked", order.EventSignLinkOpened, o.Webhook.URL, string(o.Webhook.Secret),
+			`{"event":"SIGNATORY_SIGN_LINK_OPENED","signatureOrderId":"hooked","signatoryId":"` + sig + `"}`})
+	mustEqual(t, "first attempt", d.Attempt, 1)
+	if !d.CreatedAt.Equal(base) || d.ID == "" {
+		t.Errorf("delivery id %q created %v", d.ID, d.CreatedAt)
+	}
+	again, err := s.ClaimWebhookDeliveries(ctx, base.Add(90*time.Second), time.Minute, 10)
+	mustNil(t, "claim during the lease", err)
+	mustEqual(t, "claimable during the lease", len(again), 0)
+	again, err = s.ClaimWebhookDeliveries(ctx, base.Add(3*time.Minute), time.Minute, 10)
+	mustNil(t, "claim after the lease", err)
+	if len(again) != 1 || again[0].ID != d.ID || again[0].Attempt != 2 {
+		t.Fatalf("after the lease: %+v, want the same delivery as attempt 2", again)
+	}
+	retry := base.Add(10 * time.Minute)
+	mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-1", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
+		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(500), ResponseBody: ptr("down"),
+		Outcome: store.InvocationHTTPError, At: base.Add(3 * time.Minute), RetryingAt: &retry}))
+	early, err := s.ClaimWebhookDeliveries(ctx, retry.Add(-time.Second), time.Minute, 10)
+	mustNil(t, "claim before the retry", err)
+	mustEqual(t, "due before the retry", len(early), 0)
+	due, err := s.ClaimWebhookDeliveries(ctx, retry, time.Minute, 10)
+	mustNil(t, "claim at the retry", err)
+	mustEqual(t, "due at the retry", len(due), 1)
+	mustNil(t, "record success", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-2", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
+		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(200), Outcome: store.InvocationSuccess, At: retry}))
+	done, err := s.ClaimWebhookDeliveries(ctx, retry.Add(time.Hour), time.Minute, 10)
+	mustNil(t, "claim after success", err)
+	mustEqual(t, "due after success", len(done), 0)
+
+	got, err := s.GetWebhookDelivery(ctx, d.ID)
+	mustNil(t, "get delivery", err)
+	mustEqual(t, "stored body", string(got.Body), string(d.Body))
+	_, err = s.GetWebhookDelivery(ctx, "nope")
+	mustIs(t, "missing delivery", err, store.ErrNotFound)
+	resend := got
+	resend.ID, resend.CreatedAt = "retry-1", base.Add(2*time.Hour)
+	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, resend))
+	requeued, err := s.ClaimWebhookDeliveries(ctx, base.Add(2*time.Hour), time.Minute, 10)
+	mustNil(t, "claim the enqueued", err)
+	if len(requeued) != 1 || requeued[0].ID != "retry-1" || string(requeued[0].Secret) != string(o.Webhook.Secret) {
+		t.Errorf("enqueued delivery: %+v", requeued)
+	}
+
+	// Purging the order takes its webhook rows along.
+	_, err = s.UpdateOrder(ctx, o.ID, func(o *order.SignatureOrder) error {
+		o.Sweep(base.Add(time.Hour))
+		return nil
+	})
+	mustNil(t, "expire", err)
+	n, err := s.PurgeOrders(ctx, base.Add(48*time.Hour), 10)
+	mustNil(t, "purge", err)
+	mustEqual(t, "purged", n, 1)
+	_, err = s.GetWebhookDelivery(ctx, d.ID)
+	mustIs(t, "delivery of a purged order", err, store.ErrNotFound)
+	logs, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", From: base, To: base.Add(72 * time.Hour), Limit: 10})
+	mustNil(t, "logs", err)
+	mustEqual(t, "invocations of a purged order", len(logs), 0)
+}
+
+func testWebhookLogs(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
+	for i, inv := range []store.WebhookInvocation{
+		{ApplicationID: "app-1", OrderID: "o1", Outcome: store.InvocationSuccess, StatusCode: ptr(200), At: at(1)},
+		{ApplicationID: "app-1", OrderID: "o1", Outcome: store.InvocationTimeout, TimeoutMillis: ptr(10000), At: at(2), RetryingAt: ptr(at(3))},
+		{ApplicationID: "app-1", OrderID: "o2", Outcome: store.InvocationException, Exception: ptr("connection refused"), At: at(3)},
+		{ApplicationID: "app-2", OrderID: "o3", Outcome: store.InvocationSuccess, StatusCode: ptr(200), At: at(2)},
+	} {
+		inv.ID, inv.DeliveryID, inv.Event, inv.URL, inv.RequestBody = fmt.Sprintf("inv-%d", i), fmt.Sprintf("del-%d", i), "SIGNATORY_SIGNED", "https://example.com/h", "{}"
+		mustNil(t, "record", s.RecordWebhookInvocation(ctx, inv))
+	}
+	yes, no := true, false
+	for _, tc := range []struct {
+		name string
+		q    store.WebhookLogQuery
+		want []string
+	}{
+		{"application", store.WebhookLogQuery{ApplicationID: "app-1", From: at(0), To: at(10)}, []string{"inv-0", "inv-1", "inv-2"}},
+		{"order", store.WebhookLogQuery{ApplicationID: "app-1", OrderID: "o1", From: at(0), To: at(10)}, []string{"inv-0", "inv-1"}},
+		{"window is half open", store.WebhookLogQuery{ApplicationID: "app-1", From: at(2), To: at(3)}, []string{"inv-1"}},
+		{"succeeded", store.WebhookLogQuery{ApplicationID: "app-1", From: at(0), To: at(10), Succeeded: &yes}, []string{"inv-0"}},
+		{"failed", store.WebhookLogQuery{ApplicationID: "app-1", From: at(0), To: at(10), Succeeded: &no}, []string{"inv-1", "inv-2"}},
+		{"other application's order", store.WebhookLogQuery{ApplicationID: "app-1", OrderID: "o3", From: at(0), To: at(10)}, nil},
+	} {
+		tc.q.Limit = 10
+		got, err := s.ListWebhookInvocations(ctx, tc.q)
+		mustNil(t, tc.name, err)
+		var ids []string
+		for _, inv := range got {
+			ids = append(ids, inv.ID)
+		}
+		mustEqual(t, tc.name, ids, tc.want)
+	}
+	got, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", OrderID: "o1", From: at(2), To: at(3), Limit: 1})
+	mustNil(t, "one", err)
+	if len(got) != 1 || got[0].Outcome != store.InvocationTimeout || *got[0].TimeoutMillis != 10000 || !got[0].RetryingAt.Equal(at(3)) ||
+		got[0].StatusCode != nil || got[0].ResponseBody != nil || !got[0].At.Equal(at(2)) {
+		t.Errorf("round trip of an invocation: %+v", got)
+	}
+}
+
+// Three workers claiming at once get each delivery once.
+func testConcurrentWebhookClaims(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 30
+	for i := range n {
+		mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: fmt.Sprintf("d%02d", i), ApplicationID: "app-1",
+			OrderID: "o", Event: "SIGNATORY_SIGNED", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}))
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				got, err := s.ClaimWebhookDeliveries(ctx, base.Add(time.Second), time.Hour, 4)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	mustEqual(t, "deliveries claimed", len(seen), n)
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s claimed %d times", id, c)
+		}
 	}
 }
 
