@@ -44,6 +44,7 @@ import (
 	"esign/internal/sweeper"
 	"esign/internal/telemetry"
 	"esign/internal/tsa"
+	"esign/internal/webhook"
 	"esign/schema"
 )
 
@@ -81,6 +82,7 @@ type config struct {
 	OIDCAllowHTTP    bool
 	Verify           *signing.VerifyConfig
 	Sweeper          sweeper.Config
+	Webhooks         webhook.Config
 }
 
 // embedded reports whether the service runs on its embedded default (no external database); only
@@ -164,6 +166,15 @@ func parseConfig(getenv func(string) string) (config, error) {
 		MetadataRetention: duration("METADATA_RETENTION", "0s"),
 		BatchSize:         num("SWEEP_BATCH_SIZE", 200),
 	}
+	c.Webhooks = webhook.Config{
+		Workers:             num("WEBHOOK_WORKERS", 16),
+		Timeout:             duration("WEBHOOK_TIMEOUT", "10s"),
+		PollInterval:        duration("WEBHOOK_POLL_INTERVAL", "1s"),
+		AllowPrivateTargets: getenv("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "true",
+	}
+	if c.Webhooks.Timeout <= 0 || c.Webhooks.PollInterval <= 0 {
+		errs = append(errs, errors.New("WEBHOOK_TIMEOUT and WEBHOOK_POLL_INTERVAL must be positive"))
+	}
 	if c.AzureConnection == "" && getenv("AZURE_STORAGE_CONTAINER") != "" {
 		errs = append(errs, errors.New("AZURE_STORAGE_CONTAINER is set without AZURE_STORAGE_CONNECTION_STRING"))
 	}
@@ -201,6 +212,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // app is the wired service and what must be closed after it.
 type app struct {
 	service   *signing.Service
+	webhooks  *webhook.Dispatcher
 	responder *pki.Responder // OCSP and CRL of the local CA
 	store     store.Store
 	closers   []func()
@@ -275,9 +287,12 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if err != nil {
 		return fail(err)
 	}
+	if a.webhooks, err = webhook.New(st, cfg.Webhooks, log); err != nil {
+		return fail(fmt.Errorf("configuration: %w", err))
+	}
 	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
-		JWT: jwts, Login: login, Verify: cfg.Verify,
+		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks,
 		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
 		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: &http.Client{Timeout: 10 * time.Second}}},
 	}, log)
@@ -430,6 +445,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	sw.Start()
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() { defer close(dispatched); a.webhooks.Run(dispatchCtx) }()
+	defer func() { // an attempt cut short is sent again by any replica once its lease ends
+		stopDispatch()
+		<-dispatched
+	}()
 	defer func() { // before the store closes: a pass cut short here is finished by the next one
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 		defer cancel()

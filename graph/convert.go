@@ -14,6 +14,7 @@ import (
 	"esign/internal/evidence"
 	"esign/internal/order"
 	"esign/internal/signing"
+	"esign/internal/store"
 )
 
 // Domain → GraphQL.
@@ -47,7 +48,7 @@ func (r *Resolver) orderModel(o *order.SignatureOrder) *model.SignatureOrder {
 		m.EvidenceProviders = []model.SignatureEvidenceProvider{}
 	}
 	if o.Webhook != nil {
-		m.Webhook = &model.SignatureOrderWebhook{URL: o.Webhook.URL}
+		m.Webhook = &model.SignatureOrderWebhook{URL: o.Webhook.URL, OrderID: o.ID}
 	}
 	return m
 }
@@ -221,7 +222,6 @@ func createDraft(in model.CreateSignatureOrderInput) (order.Draft, error) {
 	return d, nil
 }
 
-func deref(b *bool) bool { return b != nil && *b }
 
 func webhook(in *model.CreateSignatureOrderWebhookInput) *order.Webhook {
 	if in == nil {
@@ -656,4 +656,59 @@ func stringOr(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// webhookLogs answers Application.webhookLogs and SignatureOrder.webhook.logs.
+func (r *Resolver) webhookLogs(ctx context.Context, orderID, from, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	invs, err := r.Service.WebhookLogs(ctx, p, orderID, from, to, succeeded)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.WebhookInvocation, len(invs))
+	for i, inv := range invs {
+		out[i] = invocationModel(inv)
+	}
+	return out, nil
+}
+
+// invocationModel picks the invocation type by outcome; retryPayload is the delivery id, which
+// retrySignatureOrderWebhook takes back.
+func invocationModel(inv store.WebhookInvocation) model.WebhookInvocation {
+	event := model.WebhookInvocationEvent(inv.Event)
+	at := inv.At.Format(time.RFC3339Nano)
+	var retrying *string
+	if inv.RetryingAt != nil {
+		r := inv.RetryingAt.Format(time.RFC3339Nano)
+		retrying = &r
+	}
+	orderID := &inv.OrderID
+	switch inv.Outcome {
+	case store.InvocationSuccess:
+		return &model.WebhookSuccessfulInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
+			ResponseBody: inv.ResponseBody, ResponseStatusCode: deref(inv.StatusCode), SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
+	case store.InvocationHTTPError:
+		return &model.WebhookHTTPErrorInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
+			ResponseBody: inv.ResponseBody, ResponseStatusCode: deref(inv.StatusCode), RetryPayload: inv.DeliveryID, RetryingAt: retrying,
+			SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
+	case store.InvocationTimeout:
+		return &model.WebhookTimeoutInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
+			ResponseBody: inv.ResponseBody, ResponseTimeout: deref(inv.TimeoutMillis), RetryPayload: inv.DeliveryID, RetryingAt: retrying,
+			SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
+	default:
+		return &model.WebhookExceptionInvocation{CorrelationID: inv.ID, Event: &event, Exception: deref(inv.Exception), RequestBody: inv.RequestBody,
+			ResponseBody: inv.ResponseBody, RetryPayload: inv.DeliveryID, RetryingAt: retrying, SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
+	}
+}
+
+// deref is *p, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }

@@ -69,7 +69,7 @@ func (r *applicationResolver) VerifyApplication(ctx context.Context, obj *model.
 }
 
 func (r *applicationResolver) WebhookLogs(ctx context.Context, obj *model.Application, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
-	return nil, order.NotImplemented("Application.webhookLogs")
+	return r.webhookLogs(ctx, "", from, to, succeeded)
 }
 
 func (r *mutationResolver) AddSignatories(ctx context.Context, input model.AddSignatoriesInput) (*model.AddSignatoriesOutput, error) {
@@ -263,7 +263,15 @@ func (r *mutationResolver) RejectSignatureOrder(ctx context.Context, input model
 }
 
 func (r *mutationResolver) RetrySignatureOrderWebhook(ctx context.Context, input model.RetrySignatureOrderWebhookInput) (*model.RetrySignatureOrderWebhookOutput, error) {
-	return nil, order.NotImplemented("retrySignatureOrderWebhook")
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := r.Service.RetryWebhook(ctx, p, input.SignatureOrderID, input.RetryPayload)
+	if err != nil {
+		return nil, err
+	}
+	return &model.RetrySignatureOrderWebhookOutput{Invocation: invocationModel(inv)}, nil
 }
 
 func (r *mutationResolver) Sign(ctx context.Context, input model.SignInput) (*model.SignOutput, error) {
@@ -499,7 +507,7 @@ func (r *signatureOrderResolver) Tenant(ctx context.Context, obj *model.Signatur
 }
 
 func (r *signatureOrderWebhookResolver) Logs(ctx context.Context, obj *model.SignatureOrderWebhook, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
-	return nil, order.NotImplemented("SignatureOrderWebhook.logs")
+	return r.webhookLogs(ctx, obj.OrderID, from, to, succeeded)
 }
 
 func (r *tenantResolver) Applications(ctx context.Context, obj *model.Tenant, domain *string) ([]*model.Application, error) {

@@ -913,6 +913,8 @@ type SignatureOrderUILogoInput struct {
 type SignatureOrderWebhook struct {
 	Logs []WebhookInvocation `json:"logs"`
 	URL  string              `json:"url"`
+	// the order the webhook belongs to, for the logs resolver
+	OrderID string `json:"-"`
 }
 
 type SingleEvidenceProviderInput struct {

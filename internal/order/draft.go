@@ -219,11 +219,6 @@ func checkWebhook(w *Webhook) error {
 	if err := checkURL("webhook.url", w.URL, false); err != nil {
 		return err
 	}
-	if w.ValidateConnectivity {
-		// Sending WEBHOOK_VALIDATION needs the delivery (and its address rules) of the webhook work;
-		// accepting the flag without sending would be a silent lie.
-		return NotImplemented("webhook.validateConnectivity")
-	}
 	if w.Secret != nil {
 		bits := len(w.Secret) * 8
 		if bits < MinWebhookSecretBits || bits > MaxWebhookSecretBits {

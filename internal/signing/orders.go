@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -57,6 +58,9 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 		return nil, err
 	}
 	s.setTokenHashes(o)
+	if err := s.validateWebhook(ctx, o.Webhook); err != nil {
+		return nil, err
+	}
 	for i := range d.Documents {
 		if err := s.checkDocument(ctx, d.Documents[i].Title, d.Documents[i].Data); err != nil {
 			return nil, err
@@ -226,6 +230,18 @@ func (s *Service) DeleteSignatory(ctx context.Context, p Principal, orderID, sig
 
 // ChangeOrder changes maxSignatories and/or the webhook of an open order.
 func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, maxSignatories *int, webhook *order.Webhook) (*order.SignatureOrder, error) {
+	if err := requireWrite(p); err != nil {
+		return nil, err
+	}
+	if webhook != nil && webhook.ValidateConnectivity {
+		// Only for an order of the caller's: the request goes out before the change is saved.
+		if o, err := s.Order(ctx, p, orderID); err != nil || o == nil {
+			return nil, cmp.Or(err, error(order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)))
+		}
+		if err := s.validateWebhook(ctx, webhook); err != nil {
+			return nil, err
+		}
+	}
 	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.Change(maxSignatories, webhook) })
 }
 

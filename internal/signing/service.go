@@ -44,6 +44,8 @@ type Config struct {
 	Finalizer DocumentFinalizer
 	// JWT verifies ID tokens presented as oidc evidence.
 	JWT JWTChecker
+	// Webhooks validates webhook receivers and sends manual retries; nil refuses validateConnectivity.
+	Webhooks WebhookSender
 	// Login runs OpenID Connect logins (criiptoVerify and oidc providers, the VIEW stage).
 	Login *evidence.Login
 	// Verify is the eID broker behind criiptoVerify providers; nil when none is configured.

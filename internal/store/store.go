@@ -189,8 +189,8 @@ type Store interface {
 	// RecordWebhookInvocation logs an attempt and sets when its delivery is due next (inv.RetryingAt;
 	// nil: never again), in one transaction.
 	RecordWebhookInvocation(ctx context.Context, inv WebhookInvocation) error
-	// EnqueueWebhook adds a delivery due at d.CreatedAt (retrySignatureOrderWebhook).
-	EnqueueWebhook(ctx context.Context, d WebhookDelivery) error
+	// EnqueueWebhook adds a delivery due at due (retrySignatureOrderWebhook).
+	EnqueueWebhook(ctx context.Context, d WebhookDelivery, due time.Time) error
 	// GetWebhookDelivery returns ErrNotFound when there is none.
 	GetWebhookDelivery(ctx context.Context, id string) (WebhookDelivery, error)
 	// ListWebhookInvocations answers the webhook logs.

@@ -386,7 +386,7 @@ func BenchmarkDeliveries(b *testing.B) {
 				b.StopTimer()
 				for j := range n {
 					if err := st.EnqueueWebhook(ctx, store.WebhookDelivery{ID: fmt.Sprintf("b%d-%d", i, j), ApplicationID: "app-1", OrderID: "o",
-						Event: order.EventSignatorySigned, URL: rcv.URL, Secret: []byte("secret"), Body: []byte(`{"event":"SIGNATORY_SIGNED"}`), CreatedAt: t0}); err != nil {
+						Event: order.EventSignatorySigned, URL: rcv.URL, Secret: []byte("secret"), Body: []byte(`{"event":"SIGNATORY_SIGNED"}`), CreatedAt: t0}, t0); err != nil {
 						b.Fatal(err)
 					}
 				}

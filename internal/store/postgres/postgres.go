@@ -445,7 +445,7 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 }
 
 // EnqueueWebhook implements store.Store.
-func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery) error {
+func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery, due time.Time) error {
 	_, err := d.pool.Exec(ctx,
 		`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,

@@ -551,11 +551,11 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 }
 
 // EnqueueWebhook implements store.Store.
-func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery) error {
+func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery, due time.Time) error {
 	_, err := d.w.ExecContext(ctx,
 		`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), micros(w.CreatedAt), micros(w.CreatedAt))
+		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), micros(w.CreatedAt), micros(due))
 	if err != nil {
 		return fmt.Errorf("enqueue webhook %s: %w", w.ID, classify(err))
 	}

@@ -976,7 +976,7 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	mustIs(t, "missing delivery", err, store.ErrNotFound)
 	resend := got
 	resend.ID, resend.CreatedAt = "retry-1", base.Add(2*time.Hour)
-	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, resend))
+	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, resend, resend.CreatedAt))
 	requeued, err := s.ClaimWebhookDeliveries(ctx, base.Add(2*time.Hour), time.Minute, 10)
 	mustNil(t, "claim the enqueued", err)
 	if len(requeued) != 1 || requeued[0].ID != "retry-1" || string(requeued[0].Secret) != string(o.Webhook.Secret) {
@@ -1047,7 +1047,7 @@ func testConcurrentWebhookClaims(t *testing.T, s store.Store) {
 	const n = 30
 	for i := range n {
 		mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: fmt.Sprintf("d%02d", i), ApplicationID: "app-1",
-			OrderID: "o", Event: "SIGNATORY_SIGNED", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}))
+			OrderID: "o", Event: "SIGNATORY_SIGNED", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}, base))
 	}
 	var mu sync.Mutex
 	seen := map[string]int{}
