@@ -222,7 +222,6 @@ func createDraft(in model.CreateSignatureOrderInput) (order.Draft, error) {
 	return d, nil
 }
 
-
 func webhook(in *model.CreateSignatureOrderWebhookInput) *order.Webhook {
 	if in == nil {
 		return nil

@@ -90,7 +90,6 @@ func TestBuildRules(t *testing.T) {
 		{"redirect not url", func(d *Draft) { d.UI = &UI{SignatoryRedirectURI: ptr("javascript:alert(1)")} }, false, "ui.signatoryRedirectUri"},
 		{"webhook secret 31 bytes", func(d *Draft) { d.Webhook = &Webhook{URL: "https://x.test/h", Secret: make([]byte, 31)} }, false, "webhook.secret"},
 		{"webhook secret 65 bytes", func(d *Draft) { d.Webhook = &Webhook{URL: "https://x.test/h", Secret: make([]byte, 65)} }, false, "webhook.secret"},
-		{"validateConnectivity", func(d *Draft) { d.Webhook = &Webhook{URL: "https://x.test/h", ValidateConnectivity: true} }, false, "not implemented yet: webhook.validateConnectivity"},
 		{"webhook secret 32 bytes", func(d *Draft) { d.Webhook = &Webhook{URL: "https://x.test/h", Secret: make([]byte, 32)} }, false, ""},
 		{"sequence 0", func(d *Draft) { d.Signatories = []SignatoryDraft{{SigningSequence: ptr(0)}} }, false, "signatories[0].signingSequence"},
 		{"approver preapproved", func(d *Draft) {
