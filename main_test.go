@@ -186,15 +186,24 @@ func (r gqlResponse) firstError() string {
 // graphql posts one operation and decodes the answer; HTTP status is returned for transport checks.
 func (s *testServer) graphql(t testing.TB, auth, query string, variables map[string]any) (gqlResponse, int) {
 	t.Helper()
+	h := http.Header{}
+	if auth != "" {
+		h.Set("Authorization", auth)
+	}
+	out, status, _ := s.graphqlWith(t, h, query, variables)
+	return out, status
+}
+
+// graphqlWith posts one operation with extra headers and returns the answer's headers too.
+func (s *testServer) graphqlWith(t testing.TB, headers http.Header, query string, variables map[string]any) (gqlResponse, int, http.Header) {
+	t.Helper()
 	body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
 	if err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/v1/graphql", bytes.NewReader(body))
+	req.Header = headers.Clone()
 	req.Header.Set("Content-Type", "application/json")
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +214,7 @@ func (s *testServer) graphql(t testing.TB, auth, query string, variables map[str
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("response is not JSON (%d): %.300s", resp.StatusCode, raw)
 	}
-	return out, resp.StatusCode
+	return out, resp.StatusCode, resp.Header
 }
 
 func mustJSON(t testing.TB, v any) []byte {

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"esign/internal/order"
 	"esign/internal/signing"
@@ -28,6 +29,9 @@ type requestState struct {
 
 	mu    sync.Mutex
 	bytes map[string]signing.DocumentBytes // by document id
+
+	idempotencyKey string      // the Idempotency-Key header, checked
+	replayed       atomic.Bool // the answer is a stored one
 }
 
 // WithCaller attaches the caller to the request's context (introspection needs no caller at all).

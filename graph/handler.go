@@ -67,6 +67,7 @@ func NewHandler(r *Resolver, limits Limits, observer OperationObserver) *Handler
 		return &gqlerror.Error{Message: "internal error (reference " + ref + ")"}
 	})
 	exec.AroundResponses(h.observe)
+	exec.AroundResponses(h.idempotent)
 	return h
 }
 
@@ -103,7 +104,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Signatory = &sp
 		}
 	}
-	h.exec.ServeHTTP(w, r.WithContext(WithCaller(ctx, c)))
+	ctx = WithCaller(ctx, c)
+	st := state(ctx)
+	if key, given := r.Header[HeaderIdempotencyKey]; given {
+		if len(key) != 1 || !validIdempotencyKey(key[0]) {
+			writeError(w, http.StatusBadRequest, &order.Error{Code: order.CodeInvalid,
+				Message: "Idempotency-Key: must be one header of 1 to 255 visible ASCII characters (a UUID, for example)"})
+			return
+		}
+		st.idempotencyKey = key[0]
+	}
+	h.exec.ServeHTTP(&replayHeader{ResponseWriter: w, st: st}, r.WithContext(ctx))
 }
 
 func isDomainError(err error) bool {
@@ -338,4 +349,11 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		_, _ = w.Write(ext)
 	}
 	_, _ = io.WriteString(w, "}")
+}
+
+// writeError answers a request refused before GraphQL runs, in the GraphQL error shape.
+func writeError(w http.ResponseWriter, status int, e *order.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	writeResponse(w, errorResponse(e))
 }

@@ -26,10 +26,25 @@ import (
 
 // env is a service on real parts: SQLite, a blob folder and file key wrappers in a temp dir.
 type env struct {
-	svc    *signing.Service
-	store  store.Store
-	blobs  blob.Store
-	dbPath string
+	svc     *signing.Service
+	store   store.Store
+	blobs   blob.Store
+	deletes *countingBlobs
+	dbPath  string
+}
+
+// countingBlobs counts the service's deletes per key.
+type countingBlobs struct {
+	blob.Store
+	mu      sync.Mutex
+	deleted map[string]int
+}
+
+func (c *countingBlobs) Delete(ctx context.Context, key string) error {
+	c.mu.Lock()
+	c.deleted[key]++
+	c.mu.Unlock()
+	return c.Store.Delete(ctx, key)
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, nil, nil) }
@@ -55,10 +70,11 @@ func newEnvWith(t *testing.T, sealer signing.DocumentSealer, finalizer signing.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := signing.New(st, blobs, envelope.New(inner, outer), pdf.Inspect, signing.Config{
+	counting := &countingBlobs{Store: blobs, deleted: map[string]int{}}
+	svc := signing.New(st, counting, envelope.New(inner, outer), pdf.Inspect, signing.Config{
 		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32), Sealer: sealer, Finalizer: finalizer,
 	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return &env{svc: svc, store: st, blobs: blobs, dbPath: filepath.Join(dir, "esign.db")}
+	return &env{svc: svc, store: st, blobs: blobs, deletes: counting, dbPath: filepath.Join(dir, "esign.db")}
 }
 
 func (e *env) principal(t *testing.T, app string, mode store.KeyMode) signing.Principal {
@@ -289,6 +305,9 @@ func TestCloseWithRetentionKeepsUntilCleanup(t *testing.T) {
 		}
 	}
 	assertShredded(t, e, p, o.ID, blobPath)
+	if n := e.deletes.deleted[blobPath]; n != 1 {
+		t.Errorf("the blob was deleted %d times by ten cleanups, want once", n)
+	}
 }
 
 func TestCancelDeletesDocumentsAtOnce(t *testing.T) {

@@ -19,12 +19,15 @@ type SweepReport struct {
 	BlobErrors      int // blobs that could not be deleted (already unreadable: the orphan pass removes them later)
 	OrphansDeleted  int // blobs no order references, deleted by SweepOrphanBlobs
 	OrdersPurged    int // orders whose metadata PurgeOrders deleted
+	// IdempotencyKeysPurged counts expired Idempotency-Keys deleted.
+	IdempotencyKeysPurged int
 }
 
 // Add sums two reports.
 func (r SweepReport) Add(o SweepReport) SweepReport {
 	return SweepReport{Orders: r.Orders + o.Orders, Expired: r.Expired + o.Expired, VersionsDeleted: r.VersionsDeleted + o.VersionsDeleted,
-		BlobErrors: r.BlobErrors + o.BlobErrors, OrphansDeleted: r.OrphansDeleted + o.OrphansDeleted, OrdersPurged: r.OrdersPurged + o.OrdersPurged}
+		BlobErrors: r.BlobErrors + o.BlobErrors, OrphansDeleted: r.OrphansDeleted + o.OrphansDeleted, OrdersPurged: r.OrdersPurged + o.OrdersPurged,
+		IdempotencyKeysPurged: r.IdempotencyKeysPurged + o.IdempotencyKeysPurged}
 }
 
 // Sweep does what is due at now, batchSize orders per transaction, until nothing due is left: OPEN

@@ -4,6 +4,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -135,6 +136,38 @@ type WebhookLogQuery struct {
 	Limit         int   // > 0
 }
 
+// IdempotencyClaim is a request that carries an Idempotency-Key.
+type IdempotencyClaim struct {
+	Scope       string // whose keys: an application or a signatory
+	Key         string
+	RequestHash []byte
+	Now         time.Time
+	ExpiresAt   time.Time // when the key may be used afresh
+	StaleBefore time.Time // a run started before this without an answer is taken over (its process died)
+}
+
+// IdempotencyState is what BeginIdempotent found.
+type IdempotencyState int
+
+const (
+	IdempotencyStarted  IdempotencyState = iota // the caller runs the request, then Finish or Abandon
+	IdempotencyReplay                           // the same request ran before: its answer is returned
+	IdempotencyMismatch                         // the key was used with another request
+	IdempotencyInFlight                         // the same request is running right now
+)
+
+// IdempotencyStateOf is what a key's row means for a request: another request, the same one still
+// running, or the same one answered (with its answer, which only the same request gets back).
+func IdempotencyStateOf(storedHash, response, requestHash []byte) (IdempotencyState, []byte) {
+	switch {
+	case !bytes.Equal(storedHash, requestHash):
+		return IdempotencyMismatch, nil
+	case response == nil:
+		return IdempotencyInFlight, nil
+	}
+	return IdempotencyReplay, response
+}
+
 // Updater changes an order in place. Returning an error aborts the update and changes nothing.
 type Updater func(o *order.SignatureOrder) error
 
@@ -195,6 +228,16 @@ type Store interface {
 	GetWebhookDelivery(ctx context.Context, id string) (WebhookDelivery, error)
 	// ListWebhookInvocations answers the webhook logs.
 	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]WebhookInvocation, error)
+
+	// BeginIdempotent records a request under its key, or says why it must not run (with the stored
+	// answer for IdempotencyReplay).
+	BeginIdempotent(ctx context.Context, c IdempotencyClaim) (IdempotencyState, []byte, error)
+	// FinishIdempotent stores the answer of a started request.
+	FinishIdempotent(ctx context.Context, scope, key string, response []byte) error
+	// AbandonIdempotent forgets a started request (it failed in a way worth retrying).
+	AbandonIdempotent(ctx context.Context, scope, key string) error
+	// PurgeIdempotencyKeys deletes keys that expired before now and says how many.
+	PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error)
 
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error

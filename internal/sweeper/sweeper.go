@@ -22,6 +22,7 @@ type Service interface {
 	Sweep(ctx context.Context, now time.Time, batchSize int) (signing.SweepReport, error)
 	SweepOrphanBlobs(ctx context.Context, now time.Time, grace time.Duration) (signing.SweepReport, error)
 	PurgeOrders(ctx context.Context, retiredBefore time.Time, batchSize int) (signing.SweepReport, error)
+	PurgeIdempotencyKeys(ctx context.Context, now time.Time) (signing.SweepReport, error)
 }
 
 // Observer is told about every pass (telemetry.Metrics).
@@ -109,11 +110,16 @@ func (s *Sweeper) Stop(ctx context.Context) {
 	}
 }
 
-// SweepOnce expires orders, deletes due documents and purges old metadata, as the schedule does.
+// SweepOnce expires orders, deletes due documents, purges expired Idempotency-Keys and old
+// metadata, as the schedule does.
 func (s *Sweeper) SweepOnce(ctx context.Context) (signing.SweepReport, error) {
 	return s.pass(ctx, "sweep", func(ctx context.Context, now time.Time) (signing.SweepReport, error) {
 		r, err := s.svc.Sweep(ctx, now, s.cfg.BatchSize)
-		if err != nil || s.cfg.MetadataRetention == 0 {
+		if err != nil {
+			return r, err
+		}
+		keys, err := s.svc.PurgeIdempotencyKeys(ctx, now)
+		if r = r.Add(keys); err != nil || s.cfg.MetadataRetention == 0 {
 			return r, err
 		}
 		purged, err := s.svc.PurgeOrders(ctx, now.Add(-s.cfg.MetadataRetention), s.cfg.BatchSize)
@@ -153,7 +159,8 @@ func (s *Sweeper) pass(ctx context.Context, name string, run func(context.Contex
 		item string
 		n    int
 	}{{"orders_changed", r.Orders}, {"orders_expired", r.Expired}, {"document_versions_deleted", r.VersionsDeleted},
-		{"blob_delete_errors", r.BlobErrors}, {"orphan_blobs_deleted", r.OrphansDeleted}, {"orders_purged", r.OrdersPurged}} {
+		{"blob_delete_errors", r.BlobErrors}, {"orphan_blobs_deleted", r.OrphansDeleted}, {"orders_purged", r.OrdersPurged},
+		{"idempotency_keys_purged", r.IdempotencyKeysPurged}} {
 		items[c.item] = c.n
 		attrs = append(attrs, c.item, c.n)
 	}

@@ -498,6 +498,66 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 	return out, nil
 }
 
+// BeginIdempotent implements store.Store: one upsert claims a new key, an expired one or a stale
+// run of the same request; otherwise the row says what happened.
+func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (store.IdempotencyState, []byte, error) {
+	for range 3 {
+		var claimed bool
+		err := d.pool.QueryRow(ctx,
+			`INSERT INTO idempotency_keys (scope, key, request_hash, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+			 ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = NULL,
+			   started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at
+			 WHERE idempotency_keys.expires_at <= $4
+			    OR (idempotency_keys.response IS NULL AND idempotency_keys.started_at < $6
+			        AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+			 RETURNING true`,
+			c.Scope, c.Key, c.RequestHash, c.Now, c.ExpiresAt, c.StaleBefore).Scan(&claimed)
+		if err == nil {
+			return store.IdempotencyStarted, nil, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
+		}
+		var hash, response []byte
+		err = d.pool.QueryRow(ctx, `SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+			c.Scope, c.Key).Scan(&hash, &response)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // purged in between: claim again
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
+		}
+		state, answer := store.IdempotencyStateOf(hash, response, c.RequestHash)
+		return state, answer, nil
+	}
+	return 0, nil, errors.New("idempotency key: the key changed three times while claiming it")
+}
+
+// FinishIdempotent implements store.Store.
+func (d *DB) FinishIdempotent(ctx context.Context, scope, key string, response []byte) error {
+	if _, err := d.pool.Exec(ctx, `UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, scope, key, response); err != nil {
+		return fmt.Errorf("idempotency key: %w", classify(err))
+	}
+	return nil
+}
+
+// AbandonIdempotent implements store.Store.
+func (d *DB) AbandonIdempotent(ctx context.Context, scope, key string) error {
+	if _, err := d.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND response IS NULL`, scope, key); err != nil {
+		return fmt.Errorf("idempotency key: %w", classify(err))
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys implements store.Store.
+func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", classify(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // FindOrderID implements store.Store.
 func (d *DB) FindOrderID(ctx context.Context, kind store.IndexKind, key string) (string, error) {
 	var id string

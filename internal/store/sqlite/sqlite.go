@@ -3,6 +3,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -613,6 +614,67 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 		return nil, fmt.Errorf("list webhook invocations: %w", err)
 	}
 	return out, nil
+}
+
+// BeginIdempotent implements store.Store, under the write lock.
+func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (store.IdempotencyState, []byte, error) {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	defer tx.Rollback()
+	var hash, response []byte
+	var started, expires int64
+	err = tx.QueryRowContext(ctx, `SELECT request_hash, response, started_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?`,
+		c.Scope, c.Key).Scan(&hash, &response, &started, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return 0, nil, fmt.Errorf("idempotency key: %w", err)
+	case expires <= micros(c.Now):
+	case response == nil && started < micros(c.StaleBefore) && bytes.Equal(hash, c.RequestHash):
+	default:
+		state, answer := store.IdempotencyStateOf(hash, response, c.RequestHash)
+		return state, answer, nil
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO idempotency_keys (scope, key, request_hash, started_at, expires_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (scope, key) DO UPDATE SET request_hash = excluded.request_hash, response = NULL,
+		   started_at = excluded.started_at, expires_at = excluded.expires_at`,
+		c.Scope, c.Key, c.RequestHash, micros(c.Now), micros(c.ExpiresAt))
+	if err != nil {
+		return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, nil, fmt.Errorf("idempotency key: commit: %w", err)
+	}
+	return store.IdempotencyStarted, nil, nil
+}
+
+// FinishIdempotent implements store.Store.
+func (d *DB) FinishIdempotent(ctx context.Context, scope, key string, response []byte) error {
+	if _, err := d.w.ExecContext(ctx, `UPDATE idempotency_keys SET response = ? WHERE scope = ? AND key = ?`, response, scope, key); err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	return nil
+}
+
+// AbandonIdempotent implements store.Store.
+func (d *DB) AbandonIdempotent(ctx context.Context, scope, key string) error {
+	if _, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = ? AND key = ? AND response IS NULL`, scope, key); err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys implements store.Store.
+func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
+	res, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // FindOrderID implements store.Store.

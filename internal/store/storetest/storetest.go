@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookLogs", testWebhookLogs},
 		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
+		{"Idempotency", testIdempotency},
+		{"ConcurrentIdempotency", testConcurrentIdempotency},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -1078,6 +1080,72 @@ func testConcurrentWebhookClaims(t *testing.T, s store.Store) {
 			t.Errorf("%s claimed %d times", id, c)
 		}
 	}
+}
+
+func idempotencyClaim(key, request string, now time.Time) store.IdempotencyClaim {
+	h := sha256.Sum256([]byte(request))
+	return store.IdempotencyClaim{Scope: "app-1", Key: key, RequestHash: h[:], Now: now,
+		ExpiresAt: now.Add(24 * time.Hour), StaleBefore: now.Add(-5 * time.Minute)}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	begin := func(what string, c store.IdempotencyClaim, want store.IdempotencyState, wantResponse string) {
+		t.Helper()
+		state, resp, err := s.BeginIdempotent(ctx, c)
+		mustNil(t, what, err)
+		mustEqual(t, what, state, want)
+		mustEqual(t, what+": response", string(resp), wantResponse)
+	}
+	begin("new key", idempotencyClaim("k1", "close A", base), store.IdempotencyStarted, "")
+	begin("same request while running", idempotencyClaim("k1", "close A", base.Add(time.Second)), store.IdempotencyInFlight, "")
+	begin("other request while running", idempotencyClaim("k1", "close B", base.Add(time.Second)), store.IdempotencyMismatch, "")
+	other := idempotencyClaim("k1", "close A", base)
+	other.Scope = "app-2"
+	begin("same key in another scope", other, store.IdempotencyStarted, "")
+	mustNil(t, "finish", s.FinishIdempotent(ctx, "app-1", "k1", []byte(`{"data":1}`)))
+	mustNil(t, "abandon after finishing changes nothing", s.AbandonIdempotent(ctx, "app-1", "k1"))
+	begin("same request again", idempotencyClaim("k1", "close A", base.Add(time.Hour)), store.IdempotencyReplay, `{"data":1}`)
+	begin("other request after the answer", idempotencyClaim("k1", "close B", base.Add(time.Hour)), store.IdempotencyMismatch, "")
+	begin("after expiry the key is fresh", idempotencyClaim("k1", "close B", base.Add(25*time.Hour)), store.IdempotencyStarted, "")
+
+	// A run whose process died: after the lease the same request takes over, another does not.
+	begin("run that dies", idempotencyClaim("k2", "cancel", base), store.IdempotencyStarted, "")
+	begin("other request on a stale run", idempotencyClaim("k2", "sign", base.Add(10*time.Minute)), store.IdempotencyMismatch, "")
+	begin("same request on a stale run", idempotencyClaim("k2", "cancel", base.Add(10*time.Minute)), store.IdempotencyStarted, "")
+
+	// A failure worth retrying forgets the key.
+	begin("run that fails", idempotencyClaim("k3", "create", base), store.IdempotencyStarted, "")
+	mustNil(t, "abandon", s.AbandonIdempotent(ctx, "app-1", "k3"))
+	begin("retry after abandon", idempotencyClaim("k3", "create", base.Add(time.Second)), store.IdempotencyStarted, "")
+
+	n, err := s.PurgeIdempotencyKeys(ctx, base.Add(24*time.Hour+time.Second))
+	mustNil(t, "purge", err)
+	mustEqual(t, "keys expired by then", n, 2) // app-2/k1 and k3; k1 was renewed at +25 h, k2 taken over at +10 min
+	begin("after the purge", idempotencyClaim("k3", "other", base.Add(25*time.Hour)), store.IdempotencyStarted, "")
+}
+
+// Ten requests with one key at once: one runs.
+func testConcurrentIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	states := map[store.IdempotencyState]int{}
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			state, _, err := s.BeginIdempotent(ctx, idempotencyClaim("k", "cleanup", base))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			states[state]++
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	mustEqual(t, "started", states[store.IdempotencyStarted], 1)
+	mustEqual(t, "in flight", states[store.IdempotencyInFlight], 9)
 }
 
 func testPing(t *testing.T, s store.Store) {

@@ -1,0 +1,150 @@
+package graph
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// HeaderIdempotencyKey makes a mutation safe to retry: the same request with the same key gets
+// the first answer again instead of running twice.
+const (
+	HeaderIdempotencyKey = "Idempotency-Key"
+	headerReplayed       = "Idempotent-Replayed"
+)
+
+// validIdempotencyKey: 1 to 255 visible ASCII characters (a UUID is a good choice).
+func validIdempotencyKey(k string) bool {
+	if len(k) == 0 || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// idempotent runs a mutation that carries an Idempotency-Key at most once per key and caller: the
+// first request runs and its answer is kept for a day; the same request again gets that answer
+// (marked with Idempotent-Replayed: true); another request with the key, or the same one while the
+// first still runs, gets a clear error. Answers that say a retry may help (internal errors,
+// unavailable dependencies, cancellation) are not kept, so the retry runs.
+func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	st := state(ctx)
+	if st == nil || st.idempotencyKey == "" || !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return next(ctx) // queries change nothing: they always run
+	}
+	var scope string
+	switch {
+	case st.App != nil:
+		scope = "application:" + st.App.Application.ID
+	case st.Signatory != nil:
+		scope = "signatory:" + st.Signatory.SignatoryID
+	default:
+		return next(ctx) // unauthenticated: the operation fails on its own
+	}
+	// The variables are encoded into the hash, not into memory: they can hold 20 MB documents. Map
+	// keys come sorted, so the same variables hash alike.
+	hasher := sha256.New()
+	hasher.Write([]byte(oc.OperationName + "\x00" + oc.RawQuery + "\x00"))
+	if err := json.NewEncoder(hasher).Encode(oc.Variables); err != nil {
+		return errorResponse(h.internal(ctx, "hash variables", err))
+	}
+	key := st.idempotencyKey
+	state, stored, err := h.service.BeginIdempotent(ctx, scope, key, hasher.Sum(nil))
+	if err != nil {
+		return errorResponse(h.internal(ctx, "idempotency key", err))
+	}
+	switch state {
+	case store.IdempotencyReplay:
+		var resp graphql.Response
+		if err := json.Unmarshal(stored, &resp); err != nil {
+			return errorResponse(h.internal(ctx, "replay idempotent answer", err))
+		}
+		st.replayed.Store(true)
+		return &resp
+	case store.IdempotencyMismatch:
+		return errorResponse(&order.Error{Code: order.CodeInvalid,
+			Message: "Idempotency-Key: this key was already used for a different request; use a new key for a new request"})
+	case store.IdempotencyInFlight:
+		return errorResponse(&order.Error{Code: order.CodeConflict,
+			Message: "Idempotency-Key: a request with this key is still running; retry it later to get its answer"})
+	}
+	resp := next(ctx)
+	if retryable(resp) {
+		if err := h.service.AbandonIdempotent(context.WithoutCancel(ctx), scope, key); err != nil {
+			h.internal(ctx, "abandon idempotency key", err)
+		}
+		return resp
+	}
+	answer, err := json.Marshal(resp)
+	if err == nil {
+		err = h.service.FinishIdempotent(context.WithoutCancel(ctx), scope, key, answer)
+	}
+	if err != nil {
+		// The mutation ran; its answer goes out, but a retry will be told it is still running
+		// until the lease ends.
+		h.internal(ctx, "keep idempotent answer", err)
+	}
+	return resp
+}
+
+func errorResponse(e *order.Error) *graphql.Response {
+	return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": string(e.Code)}}}}
+}
+
+// retryable says whether an answer says that trying again may help.
+func retryable(resp *graphql.Response) bool {
+	if resp == nil {
+		return true
+	}
+	for _, e := range resp.Errors {
+		code, _ := e.Extensions["code"].(string)
+		if code == "INTERNAL" || code == string(order.CodeUnavailable) || code == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// replayHeader marks replayed answers once the operation has run.
+type replayHeader struct {
+	http.ResponseWriter
+	st      *requestState
+	written bool
+}
+
+func (w *replayHeader) WriteHeader(code int) {
+	w.mark()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *replayHeader) Write(b []byte) (int, error) {
+	w.mark()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *replayHeader) mark() {
+	if !w.written {
+		w.written = true
+		if w.st.replayed.Load() {
+			w.Header().Set(headerReplayed, "true")
+		}
+	}
+}
+
+func (w *replayHeader) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,74 @@
+package signing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"esign/internal/envelope"
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// Idempotency-Key rules: an answer is kept a day; a run without an answer after the lease is
+// taken to have died with its process, and the same request may run again.
+const (
+	IdempotencyTTL   = 24 * time.Hour
+	idempotencyLease = 5 * time.Minute
+)
+
+// sealedAnswer is a kept answer, encrypted like a document: answers can carry document bytes
+// (closeSignatureOrder's blobs), which must never rest in clear text. Purging the key shreds it.
+type sealedAnswer struct {
+	Keys       order.Keys `json:"keys"`
+	Ciphertext []byte     `json:"ciphertext"`
+}
+
+func answerBinding(scope, key string) envelope.Binding {
+	return envelope.Binding{ApplicationID: scope, OrderID: "idempotency-key", DocumentID: key}
+}
+
+// BeginIdempotent records a request under its key in scope (an application or a signatory), or
+// says why it must not run; for IdempotencyReplay it returns the kept answer.
+func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, requestHash []byte) (store.IdempotencyState, []byte, error) {
+	now := s.Now()
+	state, stored, err := s.store.BeginIdempotent(ctx, store.IdempotencyClaim{Scope: scope, Key: key, RequestHash: requestHash, Now: now,
+		ExpiresAt: now.Add(IdempotencyTTL), StaleBefore: now.Add(-idempotencyLease)})
+	if err != nil || state != store.IdempotencyReplay {
+		return state, nil, err
+	}
+	var sealed sealedAnswer
+	if err := json.Unmarshal(stored, &sealed); err != nil {
+		return 0, nil, fmt.Errorf("kept answer of idempotency key: %w", err)
+	}
+	answer, err := s.sealer.Open(ctx, sealed.Ciphertext, sealed.Keys, answerBinding(scope, key))
+	if err != nil {
+		return 0, nil, fmt.Errorf("decrypt kept answer of idempotency key: %w", err)
+	}
+	return state, answer, nil
+}
+
+// FinishIdempotent keeps the answer of a request that ran, encrypted.
+func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answer []byte) error {
+	ciphertext, keys, err := s.sealer.Seal(ctx, answer, answerBinding(scope, key))
+	if err != nil {
+		return fmt.Errorf("encrypt answer of idempotency key: %w", err)
+	}
+	stored, err := json.Marshal(sealedAnswer{Keys: keys, Ciphertext: ciphertext})
+	if err != nil {
+		return err
+	}
+	return s.store.FinishIdempotent(ctx, scope, key, stored)
+}
+
+// AbandonIdempotent forgets a request that failed in a way worth retrying.
+func (s *Service) AbandonIdempotent(ctx context.Context, scope, key string) error {
+	return s.store.AbandonIdempotent(ctx, scope, key)
+}
+
+// PurgeIdempotencyKeys deletes the keys that expired before now (the sweeper).
+func (s *Service) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (SweepReport, error) {
+	n, err := s.store.PurgeIdempotencyKeys(ctx, now)
+	return SweepReport{IdempotencyKeysPurged: n}, err
+}
