@@ -171,8 +171,9 @@ func (s *testServer) stop() error {
 type gqlResponse struct {
 	Data   json.RawMessage `json:"data"`
 	Errors []struct {
-		Message string `json:"message"`
-		Path    []any  `json:"path"`
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
 	} `json:"errors"`
 }
 

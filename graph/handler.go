@@ -22,8 +22,11 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"esign/internal/blob"
+	"esign/internal/envelope"
 	"esign/internal/order"
 	"esign/internal/signing"
+	"esign/internal/store"
 )
 
 // Limits bound what one request may cost.
@@ -149,14 +152,33 @@ func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 		return &gqlerror.Error{Message: "the request was cancelled or took too long", Path: path}
 	}
 	ie := h.internal(ctx, "resolve", cause)
-	return &gqlerror.Error{Message: ie.Message, Path: path, Extensions: map[string]any{"code": "INTERNAL"}}
+	return &gqlerror.Error{Message: ie.Message, Path: path, Extensions: map[string]any{"code": string(ie.Code)}}
 }
 
-// internal logs an unexpected error under a fresh reference and returns the safe answer for it.
+// internal logs an unexpected error under a fresh reference and returns the safe answer for it:
+// UNAVAILABLE, naming the dependency, when a dependency could not be reached (retrying may help),
+// else INTERNAL.
 func (h *Handler) internal(ctx context.Context, what string, err error) *order.Error {
 	ref := newReference()
 	h.log.ErrorContext(ctx, what+" failed", "reference", ref, "err", err)
+	if dep := unavailableDependency(err); dep != "" {
+		return &order.Error{Code: order.CodeUnavailable,
+			Message: dep + " is unavailable right now and nothing was changed; retry in a moment (reference " + ref + ")"}
+	}
 	return &order.Error{Code: "INTERNAL", Message: "internal error (reference " + ref + ")"}
+}
+
+// unavailableDependency names the dependency an error says could not be reached, or "".
+func unavailableDependency(err error) string {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
+		return "the database"
+	case errors.Is(err, blob.ErrUnavailable):
+		return "document storage"
+	case errors.Is(err, envelope.ErrUnavailable):
+		return "the key manager (HSM)"
+	}
+	return ""
 }
 
 func newReference() string {

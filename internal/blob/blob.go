@@ -11,6 +11,10 @@ import (
 // ErrNotFound is returned by Get when no blob has the key.
 var ErrNotFound = errors.New("blob not found")
 
+// ErrUnavailable wraps failures to reach the storage service (network, timeouts, its 5xx answers):
+// retrying may succeed.
+var ErrUnavailable = errors.New("blob storage unavailable")
+
 // Store keeps blobs. Keys are slash-separated paths of [A-Za-z0-9._-] segments (no "..", no leading
 // slash, at most 1024 bytes, segments at most 200 bytes); implementations reject others with an error
 // wrapping ErrInvalidKey. Errors wrap the sentinels: test them with errors.Is.

@@ -129,6 +129,10 @@ func gcm(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// ErrUnavailable wraps failures of a key manager to do its work (an HSM that errs or is gone):
+// retrying may succeed; nothing was encrypted.
+var ErrUnavailable = errors.New("key manager unavailable")
+
 // ErrDecrypt is returned (wrapped) when a ciphertext or its keys do not open for the given binding.
 var ErrDecrypt = errors.New("ciphertext does not decrypt for this place")
 

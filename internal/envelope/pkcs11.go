@@ -68,10 +68,10 @@ func (w *PKCS11KeyWrapper) aead(label string) (cipher.AEAD, error) {
 	}
 	keys, err := w.ctx.FindKeys(nil, []byte(label))
 	if err != nil {
-		return nil, fmt.Errorf("pkcs11: find key %q: %w", label, err)
+		return nil, fmt.Errorf("pkcs11: find key %q: %w: %w", label, ErrUnavailable, err)
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("pkcs11: key %q: %w", label, errNoSuchKey)
+		return nil, fmt.Errorf("pkcs11: key %q: %w: %w", label, ErrUnavailable, errNoSuchKey)
 	}
 	a, err := keys[0].NewGCM()
 	if err != nil {
@@ -79,6 +79,12 @@ func (w *PKCS11KeyWrapper) aead(label string) (cipher.AEAD, error) {
 	}
 	w.byKey[label] = a
 	return a, nil
+}
+
+func (w *PKCS11KeyWrapper) forget(label string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.byKey, label)
 }
 
 func (w *PKCS11KeyWrapper) generate(label string) error {
@@ -108,7 +114,8 @@ func (w *PKCS11KeyWrapper) Wrap(ctx context.Context, dek, aad []byte) (string, [
 	}
 	wrapped, err := sealHSM(a, nonce, dek, aad)
 	if err != nil {
-		return "", nil, fmt.Errorf("pkcs11: wrap with %q: %w", w.keyLabel, err)
+		w.forget(w.keyLabel) // the handle may be stale (token reinserted, HSM restarted): look it up again next time
+		return "", nil, fmt.Errorf("pkcs11: wrap with %q: %w: %w", w.keyLabel, ErrUnavailable, err)
 	}
 	return w.keyLabel, wrapped, nil
 }

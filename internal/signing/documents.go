@@ -15,6 +15,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/store"
 )
 
 // checkDocument runs the PDF intake and turns its problems into the contract's messages.
@@ -142,6 +143,19 @@ func (s *Service) DocumentBytes(ctx context.Context, p Principal, orderID, docum
 		return DocumentBytes{}, nil
 	}
 	return s.readDocument(ctx, o, d)
+}
+
+// discardUncommitted removes the blobs of versions a store write was to record and did not. When
+// the store's answer leaves open whether the write committed (a connection lost at commit), the
+// blobs stay: if it did commit they are the documents' only copy, and if not, the sweeper's orphan
+// pass removes them after its grace period.
+func (s *Service) discardUncommitted(ctx context.Context, orderID string, versions []order.DocumentVersion, storeErr error) {
+	_, domain := order.AsError(storeErr)
+	if domain || errors.Is(storeErr, errVersionsMoved) || errors.Is(storeErr, store.ErrConflict) || errors.Is(storeErr, store.ErrNotFound) {
+		s.deleteBlobs(ctx, orderID, versions)
+		return
+	}
+	s.log.WarnContext(ctx, "the store write may have committed: blobs left for the orphan pass", "order", orderID, "blobs", len(versions), "err", storeErr)
 }
 
 // deleteBlobs removes the blobs of versions whose keys are already gone from the store. A failure

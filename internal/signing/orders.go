@@ -78,7 +78,7 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 		o.Documents[i].Versions = []order.DocumentVersion{v}
 	}
 	if err := s.store.CreateOrder(ctx, o); err != nil {
-		cleanup()
+		s.discardUncommitted(context.WithoutCancel(ctx), o.ID, written, err)
 		return nil, fmt.Errorf("save order %s: %w", o.ID, err)
 	}
 	return o, nil
@@ -351,7 +351,7 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 			return nil
 		})
 		if err != nil {
-			s.deleteBlobs(context.WithoutCancel(ctx), orderID, versionsOf(finalized))
+			s.discardUncommitted(context.WithoutCancel(ctx), orderID, versionsOf(finalized), err)
 		}
 		if errors.Is(err, errVersionsMoved) {
 			continue

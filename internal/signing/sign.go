@@ -114,7 +114,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 			return nil
 		})
 		if err != nil {
-			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(sealed))
+			s.discardUncommitted(context.WithoutCancel(ctx), o.ID, versionsOf(sealed), err)
 			if errors.Is(err, errVersionsMoved) {
 				continue
 			}

@@ -18,6 +18,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a row with that unique key already exists.
 	ErrConflict = errors.New("already exists")
+	// ErrUnavailable: the database could not be reached or dropped the connection (a restart, a
+	// failover); nothing was committed by the failed call and retrying may succeed.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Environment of an application: TEST applications may use the test-only evidence provider.

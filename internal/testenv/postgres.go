@@ -42,6 +42,8 @@ var (
 
 	pgTemplatesMu sync.Mutex
 	pgTemplates   = map[string]*pgTemplate{}
+
+	pgRestart func() error // restarts the private server (nil for an external one)
 )
 
 type pgTemplate struct {
@@ -66,6 +68,19 @@ func PostgresServerURL(t testing.TB) string {
 		t.Fatal(pgErr)
 	}
 	return pgAdminURL
+}
+
+// RestartPostgres restarts the private test server (fast shutdown: open connections are cut), as an
+// operator's restart or a failover would; a test on an external server is skipped.
+func RestartPostgres(t testing.TB) {
+	t.Helper()
+	PostgresServerURL(t)
+	if pgExternal || pgRestart == nil {
+		t.Skip("restarting PostgreSQL needs the private test server")
+	}
+	if err := pgRestart(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // PostgresURL returns the URL of a new, empty database of its own for this test.
@@ -248,6 +263,12 @@ func startPostgres() (string, error) {
 			_, _ = run(filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
 			os.RemoveAll(dir)
 		})
+		pgRestart = func() error {
+			if out, err := run(filepath.Join(bin, "pg_ctl"), "-D", data, "-l", logFile, "-m", "fast", "-w", "-t", "60", "restart"); err != nil {
+				return fmt.Errorf("pg_ctl restart: %w\n%s", err, out)
+			}
+			return nil
+		}
 		return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port), nil
 	}
 	os.RemoveAll(dir)

@@ -91,7 +91,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	_, err := s.c.NewBlockBlobClient(key).UploadBuffer(ctx, data, &blockblob.UploadBufferOptions{})
 	if err != nil {
-		return fmt.Errorf("put blob %s: %w", key, err)
+		return fmt.Errorf("put blob %s: %w", key, classify(err))
 	}
 	return nil
 }
@@ -107,7 +107,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		if notFound(err) {
 			return nil, fmt.Errorf("get blob %s: %w", key, blob.ErrNotFound)
 		}
-		return nil, fmt.Errorf("get blob %s: %w", key, err)
+		return nil, fmt.Errorf("get blob %s: %w", key, classify(err))
 	}
 	body := resp.NewRetryReader(ctx, &azblob.RetryReaderOptions{MaxRetries: maxRetries})
 	defer body.Close()
@@ -116,12 +116,25 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		buf.Grow(int(*resp.ContentLength))
 	}
 	if _, err := io.Copy(&buf, body); err != nil {
-		return nil, fmt.Errorf("get blob %s: read: %w", key, err)
+		return nil, fmt.Errorf("get blob %s: read: %w", key, classify(err))
 	}
 	if resp.ContentLength != nil && int64(buf.Len()) != *resp.ContentLength {
 		return nil, fmt.Errorf("get blob %s: read %d bytes, response announced %d", key, buf.Len(), *resp.ContentLength)
 	}
 	return buf.Bytes(), nil
+}
+
+// classify marks errors that say the service could not be reached or failed on its side (no HTTP
+// answer at all, or a 5xx after the retries) as blob.ErrUnavailable; 4xx answers are ours to fix.
+func classify(err error) error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.StatusCode < 500 {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", blob.ErrUnavailable, err)
 }
 
 // notFound is true for a missing blob. A missing container is an error of its own: it means the store
@@ -143,7 +156,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		DeleteSnapshots: new(azblob.DeleteSnapshotsOptionTypeInclude),
 	})
 	if err != nil && !notFound(err) {
-		return fmt.Errorf("delete blob %s: %w", key, err)
+		return fmt.Errorf("delete blob %s: %w", key, classify(err))
 	}
 	return nil
 }
@@ -158,7 +171,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string) boo
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list blobs %q: %w", prefix, err)
+			return fmt.Errorf("list blobs %q: %w", prefix, classify(err))
 		}
 		for _, item := range page.Segment.BlobItems {
 			if item.Name == nil {
@@ -179,7 +192,7 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string) boo
 // Ping reads the container's properties, which needs the network, the credentials and the container.
 func (s *Store) Ping(ctx context.Context) error {
 	if _, err := s.c.GetProperties(ctx, nil); err != nil {
-		return fmt.Errorf("ping azure blob container: %w", err)
+		return fmt.Errorf("ping azure blob container: %w", classify(err))
 	}
 	return nil
 }
@@ -207,7 +220,7 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) (failed []string,
 		resp, err := s.c.SubmitBatch(ctx, bb, nil)
 		if err != nil {
 			failed = append(failed, chunk...)
-			errs = append(errs, fmt.Errorf("delete %d blobs: %w", len(chunk), err))
+			errs = append(errs, fmt.Errorf("delete %d blobs: %w", len(chunk), classify(err)))
 			continue
 		}
 		for _, item := range resp.Responses {

@@ -6,7 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,15 +42,15 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", classify(err))
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", classify(err))
 	}
 	if err := migrate(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", classify(err))
 	}
 	return &DB{pool: pool}, nil
 }
@@ -58,15 +62,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	// and migrates; the others poll for the lock every second, then find nothing left to do.
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
 	if err != nil {
-		return fmt.Errorf("migration lock: %w", err)
+		return fmt.Errorf("migration lock: %w", classify(err))
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres,
 		goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return fmt.Errorf("migrations: %w", classify(err))
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return fmt.Errorf("migrate: %w", classify(err))
 	}
 	return nil
 }
@@ -80,13 +84,16 @@ func (d *DB) Close() error {
 // Ping implements store.Store.
 func (d *DB) Ping(ctx context.Context) error {
 	if err := d.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("ping postgres: %w", err)
+		return fmt.Errorf("ping postgres: %w", classify(err))
 	}
 	return nil
 }
 
 // classify adds the store sentinel that a driver error means, keeping the driver error for the log.
 func classify(err error) error {
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnavailable) {
+		return err // classified already
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -99,7 +106,28 @@ func classify(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
 	}
+	if unavailable(err) && !errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
 	return err
+}
+
+// unavailable says whether err means the server could not be reached or went away: connection
+// errors, a server shutting down or starting, or a broken connection.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", "57P02", "57P03", "53300": // admin/crash shutdown, cannot connect now, too many connections
+			return true
+		}
+		return strings.HasPrefix(pe.Code, "08") // connection exception
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
 }
 
 // CreateApplication implements store.Store.
@@ -117,7 +145,7 @@ func (d *DB) CreateApplication(ctx context.Context, app store.Application) error
 func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE id = $1`, id)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application %s: %w", id, err)
+		return store.Application{}, fmt.Errorf("get application %s: %w", id, classify(err))
 	}
 	return app, nil
 }
@@ -126,7 +154,7 @@ func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, 
 func (d *DB) GetApplicationByName(ctx context.Context, name string) (store.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE name = $1`, name)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application named %q: %w", name, err)
+		return store.Application{}, fmt.Errorf("get application named %q: %w", name, classify(err))
 	}
 	return app, nil
 }
@@ -187,11 +215,11 @@ func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.API
 	rows, err := d.pool.Query(ctx,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
 	if err != nil {
-		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, classify(err))
 	}
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(row) })
 	if err != nil {
-		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
+		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, classify(err))
 	}
 	return keys, nil
 }
@@ -216,7 +244,7 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 		return insertEvents(ctx, tx, o)
 	})
 	if err != nil {
-		return fmt.Errorf("create order %s: %w", o.ID, err)
+		return fmt.Errorf("create order %s: %w", o.ID, classify(err))
 	}
 	return nil
 }
@@ -249,7 +277,7 @@ func (d *DB) GetOrder(ctx context.Context, id string) (*order.SignatureOrder, er
 	}
 	o, err := store.DecodeOrder(data)
 	if err != nil {
-		return nil, fmt.Errorf("get order %s: %w", id, err)
+		return nil, fmt.Errorf("get order %s: %w", id, classify(err))
 	}
 	return o, nil
 }
@@ -277,7 +305,7 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		return nil, fnErr // unchanged, as the contract promises
 	}
 	if err != nil {
-		return nil, fmt.Errorf("update order %s: %w", id, err)
+		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
 	}
 	return saved, nil
 }
@@ -320,7 +348,7 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 		return o, nil
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM order_index WHERE order_id = $1`, o.ID); err != nil {
-		return nil, fmt.Errorf("clear index: %w", err)
+		return nil, fmt.Errorf("clear index: %w", classify(err))
 	}
 	if err := insertIndex(ctx, tx, o); err != nil {
 		return nil, err
@@ -358,7 +386,7 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
+		return nil, fmt.Errorf("sweep: %w", classify(err))
 	}
 	return saved, errors.Join(fnErrs...)
 }
@@ -439,7 +467,7 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 		return classify(err)
 	})
 	if err != nil {
-		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, classify(err))
 	}
 	return nil
 }
@@ -608,12 +636,12 @@ func (d *DB) ListOrders(ctx context.Context, q store.ListOrdersQuery) (store.Ord
 				return err
 			}
 			if err := tx.QueryRow(ctx, countQuery, countArgs...).Scan(&page.TotalCount); err != nil {
-				return fmt.Errorf("count: %w", err)
+				return fmt.Errorf("count: %w", classify(err))
 			}
 			return nil
 		})
 	if err != nil {
-		return store.OrderPage{}, fmt.Errorf("list orders: %w", err)
+		return store.OrderPage{}, fmt.Errorf("list orders: %w", classify(err))
 	}
 	if len(page.Orders) > q.Limit {
 		page.Orders = page.Orders[:q.Limit]
