@@ -26,15 +26,7 @@ import (
 // third signs with the keyboard only; the order is closed and the PDF carries the three signatures
 // and the document timestamp, all valid.
 func TestSigningPageInBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: not in -short")
-	}
-	addr := freeAddr(t)
-	dex := testenv.Dex(t, "http://"+addr+"/sign/callback")
-	s := startServer(t, embedded, map[string]string{
-		"ADDR": addr, "PUBLIC_URL": "http://" + addr,
-		"VERIFY_DOMAIN": dex.Issuer, "VERIFY_CLIENT_ID": dex.ClientID, "OIDC_ALLOW_HTTP_ISSUERS": "true",
-	})
+	s, dex := startWithDex(t)
 	done := newRedirectReceiver(t)
 	bob := dex.Users[1]
 
@@ -223,15 +215,7 @@ func TestSigningPageInBrowser(t *testing.T) {
 // TestSigningPageViewStageLogin: an order with evidenceValidationStages [VIEW] shows no document until
 // the signatory logged in, and the signatory API answers UnvalidatedSignatoryViewer without the login.
 func TestSigningPageViewStageLogin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test: not in -short")
-	}
-	addr := freeAddr(t)
-	dex := testenv.Dex(t, "http://"+addr+"/sign/callback")
-	s := startServer(t, embedded, map[string]string{
-		"ADDR": addr, "PUBLIC_URL": "http://" + addr,
-		"VERIFY_DOMAIN": dex.Issuer, "VERIFY_CLIENT_ID": dex.ClientID, "OIDC_ALLOW_HTTP_ISSUERS": "true",
-	})
+	s, dex := startWithDex(t)
 	alice := dex.Users[0]
 	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
 		createSignatureOrder(input: $input) { signatureOrder { signatories { href token } } } }`, map[string]any{"input": map[string]any{
@@ -276,6 +260,21 @@ func TestSigningPageViewStageLogin(t *testing.T) {
 	step(t, ctx, "log in", chromedp.Navigate(sig.Href), chromedp.Click(chromedp.CSS(`a[data-login]`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name=login]`), alice.Email), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), alice.Password),
 		chromedp.Submit(chromedp.CSS(`input[name=password]`)), chromedp.WaitVisible(chromedp.CSS(`.pdf[data-state="ready"]`)))
+}
+
+// startWithDex starts a Dex and a server whose criiptoVerify provider is that Dex (skipped in -short).
+func startWithDex(t *testing.T) (*testServer, testenv.DexProvider) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: not in -short")
+	}
+	addr := freeAddr(t)
+	dex := testenv.Dex(t, "http://"+addr+"/sign/callback")
+	s := startServer(t, embedded, map[string]string{
+		"ADDR": addr, "PUBLIC_URL": "http://" + addr,
+		"VERIFY_DOMAIN": dex.Issuer, "VERIFY_CLIENT_ID": dex.ClientID, "OIDC_ALLOW_HTTP_ISSUERS": "true",
+	})
+	return s, dex
 }
 
 func browserCtx(t *testing.T) context.Context {
