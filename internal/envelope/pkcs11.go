@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ThalesGroup/crypto11"
 )
@@ -30,7 +31,13 @@ type PKCS11KeyWrapper struct {
 
 	mu    sync.Mutex
 	byKey map[string]cipher.AEAD // label → HSM-backed AES-GCM
+
+	deadline time.Duration // bounds one HSM operation (hsmDeadline; a field for tests)
 }
+
+// hsmDeadline bounds one wrap or unwrap: a network HSM that stops answering must fail the call
+// with ErrUnavailable, not hang it.
+const hsmDeadline = 5 * time.Second
 
 var _ KeyWrapper = (*PKCS11KeyWrapper)(nil)
 
@@ -43,7 +50,7 @@ func NewPKCS11KeyWrapper(cfg PKCS11Config) (*PKCS11KeyWrapper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11: open token %q with %s: %w", cfg.TokenLabel, cfg.ModulePath, err)
 	}
-	w := &PKCS11KeyWrapper{ctx: c, keyLabel: cfg.KeyLabel, byKey: map[string]cipher.AEAD{}}
+	w := &PKCS11KeyWrapper{ctx: c, keyLabel: cfg.KeyLabel, byKey: map[string]cipher.AEAD{}, deadline: hsmDeadline}
 	if _, err := w.aead(cfg.KeyLabel); err != nil {
 		if !cfg.CreateKey || !errors.Is(err, errNoSuchKey) {
 			c.Close()
@@ -101,23 +108,53 @@ func (w *PKCS11KeyWrapper) generate(label string) error {
 
 // Wrap encrypts dek inside the HSM with the current key; the result is nonce | ciphertext | tag.
 func (w *PKCS11KeyWrapper) Wrap(ctx context.Context, dek, aad []byte) (string, []byte, error) {
-	if err := ctx.Err(); err != nil {
-		return "", nil, err
-	}
-	a, err := w.aead(w.keyLabel)
+	wrapped, err := w.bounded(ctx, func() ([]byte, error) {
+		a, err := w.aead(w.keyLabel)
+		if err != nil {
+			return nil, err
+		}
+		nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(dek)+a.Overhead())
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, fmt.Errorf("pkcs11: nonce: %w", err)
+		}
+		wrapped, err := sealHSM(a, nonce, dek, aad)
+		if err != nil {
+			w.forget(w.keyLabel) // the handle may be stale (token reinserted, HSM restarted): look it up again next time
+			return nil, fmt.Errorf("pkcs11: wrap with %q: %w: %w", w.keyLabel, ErrUnavailable, err)
+		}
+		return wrapped, nil
+	})
 	if err != nil {
 		return "", nil, err
-	}
-	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(dek)+a.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", nil, fmt.Errorf("pkcs11: nonce: %w", err)
-	}
-	wrapped, err := sealHSM(a, nonce, dek, aad)
-	if err != nil {
-		w.forget(w.keyLabel) // the handle may be stale (token reinserted, HSM restarted): look it up again next time
-		return "", nil, fmt.Errorf("pkcs11: wrap with %q: %w: %w", w.keyLabel, ErrUnavailable, err)
 	}
 	return w.keyLabel, wrapped, nil
+}
+
+// bounded runs one HSM operation and answers ErrUnavailable if it takes longer than the deadline
+// (a late answer is dropped), or ctx's error if the caller gives up first.
+func (w *PKCS11KeyWrapper) bounded(ctx context.Context, op func() ([]byte, error)) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1) // buffered: a late operation finishes without a reader
+	go func() {
+		out, err := op()
+		done <- result{out, err}
+	}()
+	timer := time.NewTimer(w.deadline)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-timer.C:
+		return nil, fmt.Errorf("pkcs11: no answer from the HSM within %v: %w", w.deadline, ErrUnavailable)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // sealHSM turns crypto11's panics (it panics on HSM errors in Seal) into errors.
@@ -132,22 +169,21 @@ func sealHSM(a cipher.AEAD, nonce, plaintext, aad []byte) (out []byte, err error
 
 // Unwrap decrypts inside the HSM with the key named by keyID.
 func (w *PKCS11KeyWrapper) Unwrap(ctx context.Context, keyID string, wrapped, aad []byte) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	a, err := w.aead(keyID)
-	if err != nil {
-		return nil, err
-	}
-	if len(wrapped) < a.NonceSize()+a.Overhead() {
-		return nil, errors.New("pkcs11: wrapped key too short")
-	}
-	n := a.NonceSize()
-	dek, err := a.Open(nil, wrapped[:n], wrapped[n:], aad)
-	if err != nil {
-		return nil, fmt.Errorf("pkcs11: unwrap with %q: %w", keyID, err)
-	}
-	return dek, nil
+	return w.bounded(ctx, func() ([]byte, error) {
+		a, err := w.aead(keyID)
+		if err != nil {
+			return nil, err
+		}
+		if len(wrapped) < a.NonceSize()+a.Overhead() {
+			return nil, errors.New("pkcs11: wrapped key too short")
+		}
+		n := a.NonceSize()
+		dek, err := a.Open(nil, wrapped[:n], wrapped[n:], aad)
+		if err != nil {
+			return nil, fmt.Errorf("pkcs11: unwrap with %q: %w", keyID, err)
+		}
+		return dek, nil
+	})
 }
 
 // Close logs out and releases the module.
