@@ -107,11 +107,8 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	if status == DocumentRejected && o.UIFor(s).DisableRejection {
 		return Conflictf("rejection is disabled for this signature order")
 	}
-	if current := s.SignatoryDocumentStatus(documentID); status == DocumentOpened && current != nil {
-		return nil // opening again does not undo an approval
-	}
-	if current := s.SignatoryDocumentStatus(documentID); current != nil && *current == status {
-		return nil // nothing changes, nothing to tell
+	if current := s.SignatoryDocumentStatus(documentID); current != nil && (status == DocumentOpened || *current == status) {
+		return nil // opening again does not undo an approval; the same status again changes nothing
 	}
 	if s.DocumentStatus == nil {
 		s.DocumentStatus = map[string]DocumentStatus{}

@@ -1,7 +1,6 @@
 package signing
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -235,8 +234,12 @@ func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, 
 	}
 	if webhook != nil && webhook.ValidateConnectivity {
 		// Only for an order of the caller's: the request goes out before the change is saved.
-		if o, err := s.Order(ctx, p, orderID); err != nil || o == nil {
-			return nil, cmp.Or(err, error(order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)))
+		o, err := s.Order(ctx, p, orderID)
+		if err != nil {
+			return nil, err
+		}
+		if o == nil {
+			return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 		}
 		if err := s.validateWebhook(ctx, webhook); err != nil {
 			return nil, err

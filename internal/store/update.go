@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"esign/internal/order"
 )
@@ -38,4 +39,39 @@ func DecodeOrder(data []byte) (*order.SignatureOrder, error) {
 		return nil, fmt.Errorf("decode order: %w", err)
 	}
 	return o, nil
+}
+
+// UpdaterError carries an Updater's own error out of a backend's transaction, so that the backend
+// can return it unwrapped, as Store.UpdateOrder promises.
+type UpdaterError struct{ Err error }
+
+func (e *UpdaterError) Error() string { return e.Err.Error() }
+func (e *UpdaterError) Unwrap() error { return e.Err }
+
+// Applied is an order an Updater changed, ready for a backend to write.
+type Applied struct {
+	Order   *order.SignatureOrder
+	Data    []byte // the encoded aggregate
+	Reindex bool   // the indexed keys changed: the backend rewrites the order's index
+}
+
+// Apply is the backend-independent half of an update: decode the stored order, run fn, check that
+// fn kept what identifies the order, and encode the result. fn's error comes back as *UpdaterError.
+func Apply(data []byte, fn Updater) (Applied, error) {
+	o, err := DecodeOrder(data)
+	if err != nil {
+		return Applied{}, err
+	}
+	before := *o
+	indexed := IndexEntries(o)
+	if err := fn(o); err != nil {
+		return Applied{}, &UpdaterError{err}
+	}
+	if err := CheckKeysUnchanged(&before, o); err != nil {
+		return Applied{}, err
+	}
+	if data, err = EncodeOrder(o); err != nil {
+		return Applied{}, fmt.Errorf("encode: %w", err)
+	}
+	return Applied{Order: o, Data: data, Reindex: !slices.Equal(indexed, IndexEntries(o))}, nil
 }

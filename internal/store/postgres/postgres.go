@@ -295,8 +295,8 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 			return classify(err)
 		}
 		o, err := applyAndSave(ctx, tx, data, fn)
-		if ue := (*updaterError)(nil); errors.As(err, &ue) {
-			fnErr = ue.err
+		if ue := (*store.UpdaterError)(nil); errors.As(err, &ue) {
+			fnErr = ue.Err
 		}
 		saved = o
 		return err
@@ -310,41 +310,25 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 	return saved, nil
 }
 
-// updaterError carries an Updater's own error out of a transaction, so that it is returned unwrapped.
-type updaterError struct{ err error }
-
-func (e *updaterError) Error() string { return e.err.Error() }
-func (e *updaterError) Unwrap() error { return e.err }
-
 // applyAndSave decodes a locked order, applies fn and writes the result (its index only when the
 // indexed keys changed).
 func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater) (*order.SignatureOrder, error) {
-	o, err := store.DecodeOrder(data)
+	a, err := store.Apply(data, fn)
 	if err != nil {
 		return nil, err
 	}
-	before := *o
-	indexed := store.IndexEntries(o)
-	if err := fn(o); err != nil {
-		return nil, &updaterError{err}
-	}
-	if err := store.CheckKeysUnchanged(&before, o); err != nil {
-		return nil, err
-	}
-	if data, err = store.EncodeOrder(o); err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
+	o := a.Order
 	_, err = tx.Exec(ctx,
 		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = $5, retired_at = $6, data = $7
 		 WHERE id = $1`,
-		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), o.RetiredAt(), data)
+		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), o.RetiredAt(), a.Data)
 	if err != nil {
 		return nil, classify(err)
 	}
 	if err := insertEvents(ctx, tx, o); err != nil {
 		return nil, err
 	}
-	if slices.Equal(indexed, store.IndexEntries(o)) {
+	if !a.Reindex {
 		return o, nil
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM order_index WHERE order_id = $1`, o.ID); err != nil {
@@ -374,8 +358,8 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 		}
 		for _, data := range claimed {
 			o, err := applyAndSave(ctx, tx, data, fn)
-			if ue := (*updaterError)(nil); errors.As(err, &ue) {
-				fnErrs = append(fnErrs, ue.err)
+			if ue := (*store.UpdaterError)(nil); errors.As(err, &ue) {
+				fnErrs = append(fnErrs, ue.Err)
 				continue
 			}
 			if err != nil {

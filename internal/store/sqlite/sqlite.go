@@ -339,8 +339,8 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 		return nil, fmt.Errorf("update order %s: %w", id, classify(err))
 	}
 	o, err := applyAndSave(ctx, tx, data, fn)
-	if ue := (*updaterError)(nil); errors.As(err, &ue) {
-		return nil, ue.err // unchanged, as the contract promises
+	if ue := (*store.UpdaterError)(nil); errors.As(err, &ue) {
+		return nil, ue.Err // unchanged, as the contract promises
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update order %s: %w", id, err)
@@ -351,42 +351,26 @@ func (d *DB) UpdateOrder(ctx context.Context, id string, fn store.Updater) (*ord
 	return o, nil
 }
 
-// updaterError carries an Updater's own error, so that it is returned unwrapped.
-type updaterError struct{ err error }
-
-func (e *updaterError) Error() string { return e.err.Error() }
-func (e *updaterError) Unwrap() error { return e.err }
-
 // applyAndSave decodes an order read in a write transaction, applies fn and writes the result (its
 // index only when the indexed keys changed).
 func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater) (*order.SignatureOrder, error) {
-	o, err := store.DecodeOrder(data)
+	a, err := store.Apply(data, fn)
 	if err != nil {
 		return nil, err
 	}
-	before := *o
-	indexed := store.IndexEntries(o)
-	if err := fn(o); err != nil {
-		return nil, &updaterError{err}
-	}
-	if err := store.CheckKeysUnchanged(&before, o); err != nil {
-		return nil, err
-	}
-	if data, err = store.EncodeOrder(o); err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
+	o := a.Order
 	_, err = tx.ExecContext(ctx,
 		`UPDATE signature_orders SET status = ?, expires_at = ?, retain_documents_until = ?, sweep_at = ?, retired_at = ?, data = ?
 		 WHERE id = ?`,
 		string(o.Status), micros(o.ExpiresAt), nullMicros(o.RetainDocumentsUntil), nullMicros(o.SweepAt()),
-		nullMicros(o.RetiredAt()), string(data), o.ID)
+		nullMicros(o.RetiredAt()), string(a.Data), o.ID)
 	if err != nil {
 		return nil, classify(err)
 	}
 	if err := insertEvents(ctx, tx, o); err != nil {
 		return nil, err
 	}
-	if slices.Equal(indexed, store.IndexEntries(o)) {
+	if !a.Reindex {
 		return o, nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM order_index WHERE order_id = ?`, o.ID); err != nil {
@@ -426,8 +410,8 @@ func (d *DB) SweepDue(ctx context.Context, now time.Time, limit int, fn store.Up
 	var fnErrs []error
 	for _, data := range claimed {
 		o, err := applyAndSave(ctx, tx, data, fn)
-		if ue := (*updaterError)(nil); errors.As(err, &ue) {
-			fnErrs = append(fnErrs, ue.err)
+		if ue := (*store.UpdaterError)(nil); errors.As(err, &ue) {
+			fnErrs = append(fnErrs, ue.Err)
 			continue
 		}
 		if err != nil {
