@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -31,6 +32,7 @@ import (
 	"esign/internal/envelope"
 	"esign/internal/evidence"
 	"esign/internal/graphiql"
+	"esign/internal/netguard"
 	"esign/internal/order"
 	"esign/internal/pdf"
 	"esign/internal/pdf/pades"
@@ -79,10 +81,14 @@ type config struct {
 	MaxComplexity    int
 	MaxDepth         int
 	MaxParserTokens  int
+	GraphQLLimits    graph.Limits // the rest of the GraphQL edge's limits (GRAPHQL_*, AUTH_FAILURE_*, TRUSTED_PROXIES)
 	OIDCAllowHTTP    bool
+	Outbound         netguard.Config // OUTBOUND_*: every request made on a caller's behalf
 	Verify           *signing.VerifyConfig
 	Sweeper          sweeper.Config
 	Webhooks         webhook.Config
+	Metrics          metricsConfig
+	PDF              pdf.AdmissionConfig // PDF_MEMORY_BUDGET, PDF_ADMISSION_WAIT
 }
 
 // embedded reports whether the service runs on its embedded default (no external database); only
@@ -116,7 +122,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		AzureConnection:  getenv("AZURE_STORAGE_CONNECTION_STRING"),
 		AzureContainer:   str("AZURE_STORAGE_CONTAINER", "esign-documents"),
 		MaxDocumentBytes: num("MAX_DOCUMENT_BYTES", 20<<20),
-		MaxComplexity:    num("GRAPHQL_MAX_COMPLEXITY", 2000),
+		MaxComplexity:    num("GRAPHQL_MAX_COMPLEXITY", graph.DefaultLimits.MaxComplexity),
 		MaxDepth:         num("GRAPHQL_MAX_DEPTH", 15),
 		MaxParserTokens:  num("GRAPHQL_MAX_TOKENS", 15000),
 		OIDCAllowHTTP:    getenv("OIDC_ALLOW_HTTP_ISSUERS") == "true",
@@ -159,6 +165,34 @@ func parseConfig(getenv func(string) string) (config, error) {
 		}
 		return d
 	}
+	d := graph.DefaultLimits
+	c.GraphQLLimits = graph.Limits{
+		MaxBodyBytesAnonymous:  int64(num("GRAPHQL_MAX_ANONYMOUS_BODY_BYTES", int(d.MaxBodyBytesAnonymous))),
+		MaxComplexityAnonymous: num("GRAPHQL_MAX_ANONYMOUS_COMPLEXITY", d.MaxComplexityAnonymous),
+		MaxFields:              num("GRAPHQL_MAX_FIELDS", d.MaxFields),
+		MaxFieldsAnonymous:     num("GRAPHQL_MAX_ANONYMOUS_FIELDS", d.MaxFieldsAnonymous),
+		MaxJSONValues:          num("GRAPHQL_MAX_JSON_VALUES", d.MaxJSONValues),
+		MaxJSONValuesAnonymous: num("GRAPHQL_MAX_ANONYMOUS_JSON_VALUES", d.MaxJSONValuesAnonymous),
+		MaxResponseBytes:       int64(num("GRAPHQL_MAX_RESPONSE_BYTES", int(d.MaxResponseBytes))),
+		MaxDocumentBytes:       c.MaxDocumentBytes,
+		PerAppConcurrency:      num("GRAPHQL_APP_CONCURRENCY", d.PerAppConcurrency),
+		ConcurrencyWait:        duration("GRAPHQL_APP_CONCURRENCY_WAIT", d.ConcurrencyWait.String()),
+		HeavyComplexity:        num("GRAPHQL_HEAVY_COMPLEXITY", d.HeavyComplexity),
+		AuthFailureBurst:       num("AUTH_FAILURE_BURST", d.AuthFailureBurst),
+		AuthFailureEvery:       duration("AUTH_FAILURE_INTERVAL", d.AuthFailureEvery.String()),
+	}
+	for _, p := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", p))
+				continue
+			}
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		c.GraphQLLimits.TrustedProxies = append(c.GraphQLLimits.TrustedProxies, prefix.Masked())
+	}
 	c.Sweeper = sweeper.Config{
 		Schedule:          str("SWEEP_SCHEDULE", "@every 1m"),
 		OrphanSchedule:    str("SWEEP_ORPHAN_SCHEDULE", "@every 1h"),
@@ -166,11 +200,30 @@ func parseConfig(getenv func(string) string) (config, error) {
 		MetadataRetention: duration("METADATA_RETENTION", "0s"),
 		BatchSize:         num("SWEEP_BATCH_SIZE", 200),
 	}
+	c.Metrics = metricsConfig{Addr: str("METRICS_ADDR", defaultMetricsAddr), DefaultAddr: getenv("METRICS_ADDR") == "",
+		Token: getenv("METRICS_TOKEN")}
+	if t := c.Metrics.Token; t != "" && len(t) < telemetry.MinMetricsTokenBytes {
+		errs = append(errs, fmt.Errorf("METRICS_TOKEN: must be at least %d characters, got %d", telemetry.MinMetricsTokenBytes, len(t)))
+	}
+	c.PDF = pdf.AdmissionConfig{Budget: int64(num("PDF_MEMORY_BUDGET", pdf.DefaultBudget)), Wait: duration("PDF_ADMISSION_WAIT", "10s")}
 	c.Webhooks = webhook.Config{
 		Workers:             num("WEBHOOK_WORKERS", 16),
 		Timeout:             duration("WEBHOOK_TIMEOUT", "10s"),
 		PollInterval:        duration("WEBHOOK_POLL_INTERVAL", "1s"),
 		AllowPrivateTargets: getenv("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "true",
+	}
+	c.Webhooks.PerHost = num("WEBHOOK_MAX_PER_HOST", 4)
+	c.Webhooks.PerApplication = num("WEBHOOK_MAX_PER_APPLICATION", max(1, c.Webhooks.Workers/2))
+	c.Outbound = netguard.Config{AllowPrivate: getenv("OUTBOUND_ALLOW_PRIVATE") == "true",
+		ConnectTimeout: duration("OUTBOUND_CONNECT_TIMEOUT", "3s")}
+	if c.Verify != nil {
+		// The operator's own identity provider may live on an internal network; a provider domain
+		// an API caller gives may not.
+		if hp, err := netguard.HostPort(c.Verify.Domain); err == nil {
+			c.Outbound.TrustedHosts = []string{hp}
+		} else {
+			errs = append(errs, fmt.Errorf("VERIFY_DOMAIN: %w", err))
+		}
 	}
 	if c.Webhooks.Timeout <= 0 || c.Webhooks.PollInterval <= 0 {
 		errs = append(errs, errors.New("WEBHOOK_TIMEOUT and WEBHOOK_POLL_INTERVAL must be positive"))
@@ -204,8 +257,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: esign keys init")
 		}
 		return initKeys(ctx, cfg)
+	case "webhooks":
+		if len(args) == 0 || args[0] != "seal-secrets" {
+			return errors.New("usage: esign webhooks seal-secrets")
+		}
+		return sealWebhookSecrets(ctx, cfg, log, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, apikey create, keys init)", cmd)
+		return fmt.Errorf("unknown command %q (serve, apikey create, keys init, webhooks seal-secrets)", cmd)
 	}
 }
 
@@ -282,7 +340,11 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if cfg.TSAURL != "" {
 		stamper = &tsa.Client{URL: cfg.TSAURL}
 	}
-	jwts := evidence.NewJWTVerifier(5*time.Second, cfg.OIDCAllowHTTP)
+	// Every request made on a caller's behalf (identity providers, webhooks, certificate revocation
+	// URLs) goes through this one policy.
+	outbound := netguard.New(cfg.Outbound)
+	jwts := evidence.NewJWTVerifierClient(outbound.Client(netguard.Options{Timeout: 5 * time.Second}), 10*time.Second, cfg.OIDCAllowHTTP)
+	cfg.Webhooks.Net = outbound
 	login, err := evidence.NewLogin(jwts, tokenKey)
 	if err != nil {
 		return fail(err)
@@ -290,12 +352,16 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	if a.webhooks, err = webhook.New(st, cfg.Webhooks, log); err != nil {
 		return fail(fmt.Errorf("configuration: %w", err))
 	}
-	a.service = signing.New(st, blobs, sealer, pdf.Inspect, signing.Config{
+	// One budget for all PDF work in the process: intake, validation, seals and closes.
+	pdfAdmission := pdf.NewAdmission(cfg.PDF)
+	a.service = signing.New(st, blobs, sealer, pdf.Inspector{Admission: pdfAdmission}.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
 		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks,
-		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper},
-		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: &http.Client{Timeout: 10 * time.Second}}},
+		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
+		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: outbound.Client(netguard.Options{Timeout: 10 * time.Second, MaxResponseBytes: 10 << 20})}, Admission: pdfAdmission},
 	}, log)
+	// Secrets are sealed at rest; the dispatcher opens each one only to sign a request.
+	a.webhooks.OpenSecret = a.service.OpenWebhookSecret
 	return a, nil
 }
 
@@ -433,6 +499,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	stopMetrics, err := serveMetrics(cfg.Metrics, log, metrics, stdout)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -482,10 +553,10 @@ func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Met
 	if err != nil {
 		return nil, err
 	}
-	gql := graph.NewHandler(&graph.Resolver{Service: a.service, TimezoneNames: timezones, Log: log}, graph.Limits{
-		MaxBodyBytes: cfg.MaxRequestBytes, MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth,
-		MaxParserTokens: cfg.MaxParserTokens,
-	}, metrics)
+	limits := cfg.GraphQLLimits
+	limits.MaxBodyBytes, limits.MaxComplexity, limits.MaxDepth, limits.MaxParserTokens =
+		cfg.MaxRequestBytes, cfg.MaxComplexity, cfg.MaxDepth, cfg.MaxParserTokens
+	gql := graph.NewHandler(&graph.Resolver{Service: a.service, TimezoneNames: timezones, Log: log}, limits, metrics)
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/graphql", gql)
 	mux.HandleFunc("GET /v1/graphql", func(w http.ResponseWriter, r *http.Request) {
@@ -516,7 +587,10 @@ func newHTTPHandler(cfg config, a *app, log *slog.Logger, metrics *telemetry.Met
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
-	mux.Handle("GET /metrics", metrics.Handler())
+	if cfg.Metrics.Token != "" {
+		// On the public port only behind the token; without one, metrics are on METRICS_ADDR alone.
+		mux.Handle("GET /metrics", telemetry.RequireBearer(cfg.Metrics.Token, metrics.Handler()))
+	}
 	route := func(r *http.Request) string {
 		_, pattern := mux.Handler(r)
 		if pattern == "" {

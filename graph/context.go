@@ -29,6 +29,9 @@ type requestState struct {
 
 	mu    sync.Mutex
 	bytes map[string]signing.DocumentBytes // by document id
+	// documentOrders are the orders whose document contents went into the answer (blob,
+	// originalBlob, signatures): a kept Idempotency-Key answer must be deleted with them.
+	documentOrders map[string]bool
 
 	idempotencyKey string      // the Idempotency-Key header, checked
 	replayed       atomic.Bool // the answer is a stored one
@@ -79,6 +82,35 @@ func rememberBytes(ctx context.Context, bytes map[string]signing.DocumentBytes) 
 	for id, b := range bytes {
 		st.bytes[id] = b
 	}
+}
+
+// answerHoldsDocuments records that the answer holds contents of the order's documents.
+func answerHoldsDocuments(ctx context.Context, orderID string) {
+	st := state(ctx)
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.documentOrders == nil {
+		st.documentOrders = map[string]bool{}
+	}
+	st.documentOrders[orderID] = true
+}
+
+// ordersInAnswer lists the orders answerHoldsDocuments recorded.
+func ordersInAnswer(ctx context.Context) []string {
+	st := state(ctx)
+	if st == nil {
+		return nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ids := make([]string, 0, len(st.documentOrders))
+	for id := range st.documentOrders {
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 func rememberedBytes(ctx context.Context, documentID string) (signing.DocumentBytes, bool) {

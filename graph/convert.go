@@ -88,7 +88,6 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 	m := &model.Signatory{
 		OrderID:           o.ID,
 		CooldownExpiresAt: s.CooldownExpiresAt,
-		Href:              r.Service.SignatoryHref(s.ID),
 		ID:                s.ID,
 		Reference:         s.Reference,
 		Role:              s.Role,
@@ -98,7 +97,6 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 		SpanID:            s.SpanID,
 		Status:            model.SignatoryStatus(s.Status),
 		StatusReason:      s.StatusReason,
-		Token:             r.Service.SignatoryToken(s.ID),
 		TraceID:           o.TraceID,
 		UI:                uiModel(ui),
 		Documents:         &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
@@ -160,6 +158,20 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// signatoryLink answers Signatory.href and Signatory.token: null unless the caller is an
+// application whose key may change things (see signing.Service.SignatoryLink).
+func (r *Resolver) signatoryLink(ctx context.Context, obj *model.Signatory) (href, token *string) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, nil
+	}
+	h, t, ok := r.Service.SignatoryLink(p, obj.ID)
+	if !ok {
+		return nil, nil
+	}
+	return &h, &t
 }
 
 func (r *Resolver) signatoryOf(o *order.SignatureOrder, id string) *model.Signatory {
@@ -422,6 +434,14 @@ func (r *Resolver) documentBlob(ctx context.Context, ref model.DocumentRef, orig
 // documentBytes are the bytes already read in this request (closeSignatureOrder's answer), else
 // decrypted on demand.
 func (r *Resolver) documentBytes(ctx context.Context, ref model.DocumentRef) (signing.DocumentBytes, error) {
+	b, err := r.readDocumentBytes(ctx, ref)
+	if err == nil && (b.Current != nil || b.Original != nil) {
+		answerHoldsDocuments(ctx, ref.OrderID)
+	}
+	return b, err
+}
+
+func (r *Resolver) readDocumentBytes(ctx context.Context, ref model.DocumentRef) (signing.DocumentBytes, error) {
 	if b, ok := rememberedBytes(ctx, ref.DocumentID); ok {
 		return b, nil
 	}

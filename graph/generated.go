@@ -625,7 +625,11 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (model.Viewer, error)
 }
 type SignatoryResolver interface {
+	Href(ctx context.Context, obj *model.Signatory) (*string, error)
+
 	SignatureOrder(ctx context.Context, obj *model.Signatory) (*model.SignatureOrder, error)
+
+	Token(ctx context.Context, obj *model.Signatory) (*string, error)
 }
 type SignatoryViewerResolver interface {
 	Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error)
@@ -3309,8 +3313,8 @@ type Signatory {
   documents: SignatoryDocumentConnection!
   downloadHref: String
   evidenceProviders: [SignatureEvidenceProvider!]!
-  """The signing link for this signatory."""
-  href: String!
+  """The signing link for this signatory; null for a READ_ONLY API key (the link lets its holder sign)."""
+  href: String
   id: ID!
   reference: String
   role: String @deprecated
@@ -3321,8 +3325,8 @@ type Signatory {
   spanId: String!
   status: SignatoryStatus!
   statusReason: String
-  """Authenticates the signing page for this signatory (header Signatory-Token)."""
-  token: String!
+  """Authenticates the signing page for this signatory (header Signatory-Token); null for a READ_ONLY API key."""
+  token: String
   traceId: String!
   ui: SignatureOrderUI!
 }
@@ -10784,18 +10788,18 @@ func (ec *executionContext) _Signatory_href(ctx context.Context, field graphql.C
 			return ec.fieldContext_Signatory_href(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Href, nil
+			return ec.Resolvers.Signatory().Href(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Signatory_href(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Signatory", field, true, true, "String")
 }
 
 func (ec *executionContext) _Signatory_id(ctx context.Context, field graphql.CollectedField, obj *model.Signatory) (ret graphql.Marshaler) {
@@ -11055,18 +11059,18 @@ func (ec *executionContext) _Signatory_token(ctx context.Context, field graphql.
 			return ec.fieldContext_Signatory_token(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Token, nil
+			return ec.Resolvers.Signatory().Token(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Signatory_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Signatory", field, true, true, "String")
 }
 
 func (ec *executionContext) _Signatory_traceId(ctx context.Context, field graphql.CollectedField, obj *model.Signatory) (ret graphql.Marshaler) {
@@ -21820,10 +21824,11 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "href":
-			out.Values[i] = ec._Signatory_href(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_href(ctx, field, obj)
+				})
 		case "id":
 			out.Values[i] = ec._Signatory_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -21876,10 +21881,11 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "token":
-			out.Values[i] = ec._Signatory_token(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_token(ctx, field, obj)
+				})
 		case "traceId":
 			out.Values[i] = ec._Signatory_traceId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

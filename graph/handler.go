@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -18,23 +19,112 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"esign/internal/blob"
 	"esign/internal/envelope"
+	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/internal/signing"
 	"esign/internal/store"
 )
 
-// Limits bound what one request may cost.
+// Limits bound what one request may cost. Zero fields take the defaults of DefaultLimits.
 type Limits struct {
 	MaxBodyBytes    int64 // request body, cut off while reading
-	MaxComplexity   int   // gqlgen complexity (1 per field by default)
+	MaxComplexity   int   // fields the answer can hold at most, lists counted at their bound (see costModel)
 	MaxDepth        int   // nesting of selection sets
 	MaxParserTokens int   // tokens in the query document
+
+	// Without valid credentials (API key or signatory token) only timezones, introspection and the
+	// anonymous viewer answer, so such a request gets a small body, value count and cost budget.
+	MaxBodyBytesAnonymous  int64
+	MaxComplexityAnonymous int
+	MaxFields              int // field selections, aliases and expanded fragments included
+	MaxFieldsAnonymous     int
+	MaxJSONValues          int // values in the request body's JSON (see limits.CheckJSON)
+	MaxJSONValuesAnonymous int
+	MaxJSONDepth           int
+	MaxResponseBytes       int64 // document bytes (base64) in one answer
+	MaxDocumentBytes       int   // the largest document accepted, for the byte estimate
+
+	// Expensive operations (document mutations, heavy queries) run at most PerAppConcurrency at once
+	// per application; one more waits up to ConcurrencyWait, then gets a retryable error.
+	PerAppConcurrency int
+	ConcurrencyWait   time.Duration
+	HeavyComplexity   int // a query priced at least this is a heavy one
+
+	// Failed authentication: each IP address and each client id may fail AuthFailureBurst times,
+	// then one more per AuthFailureEvery; past that a request is answered 429 without checking the
+	// secret.
+	AuthFailureBurst int
+	AuthFailureEvery time.Duration
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed; without any, the client
+	// address is the connection's.
+	TrustedProxies []netip.Prefix
+}
+
+// DefaultLimits are the limits of a zero Limits field. MaxComplexity is set so the official SDK's
+// operations pass (TestSDKOperationsCost) and a fan-out through a back-edge does not.
+var DefaultLimits = Limits{
+	MaxBodyBytes:           55 << 20,
+	MaxComplexity:          20_000_000,
+	MaxDepth:               15,
+	MaxParserTokens:        15000,
+	MaxBodyBytesAnonymous:  64 << 10,
+	MaxComplexityAnonymous: 50_000,
+	MaxFields:              1000,
+	MaxFieldsAnonymous:     500,
+	MaxJSONValues:          200_000,
+	MaxJSONValuesAnonymous: 2000,
+	MaxJSONDepth:           64,
+	MaxResponseBytes:       128 << 20,
+	MaxDocumentBytes:       20 << 20,
+	PerAppConcurrency:      4,
+	ConcurrencyWait:        2 * time.Second,
+	HeavyComplexity:        1_000_000,
+	AuthFailureBurst:       10,
+	AuthFailureEvery:       6 * time.Second,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	pick := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick64 := func(v *int64, def int64) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	pick64(&l.MaxBodyBytes, d.MaxBodyBytes)
+	pick(&l.MaxComplexity, d.MaxComplexity)
+	pick(&l.MaxDepth, d.MaxDepth)
+	pick(&l.MaxParserTokens, d.MaxParserTokens)
+	pick64(&l.MaxBodyBytesAnonymous, d.MaxBodyBytesAnonymous)
+	pick(&l.MaxComplexityAnonymous, d.MaxComplexityAnonymous)
+	pick(&l.MaxFields, d.MaxFields)
+	pick(&l.MaxFieldsAnonymous, d.MaxFieldsAnonymous)
+	pick(&l.MaxJSONValues, d.MaxJSONValues)
+	pick(&l.MaxJSONValuesAnonymous, d.MaxJSONValuesAnonymous)
+	pick(&l.MaxJSONDepth, d.MaxJSONDepth)
+	pick64(&l.MaxResponseBytes, d.MaxResponseBytes)
+	pick(&l.MaxDocumentBytes, d.MaxDocumentBytes)
+	pick(&l.PerAppConcurrency, d.PerAppConcurrency)
+	if l.ConcurrencyWait <= 0 {
+		l.ConcurrencyWait = d.ConcurrencyWait
+	}
+	pick(&l.HeavyComplexity, d.HeavyComplexity)
+	pick(&l.AuthFailureBurst, d.AuthFailureBurst)
+	if l.AuthFailureEvery <= 0 {
+		l.AuthFailureEvery = d.AuthFailureEvery
+	}
+	// A server's body limit is never raised by the anonymous one.
+	l.MaxBodyBytesAnonymous = min(l.MaxBodyBytesAnonymous, l.MaxBodyBytes)
+	return l
 }
 
 // OperationObserver records each operation's outcome and duration (metrics).
@@ -48,52 +138,84 @@ type Handler struct {
 	exec     *handler.Server
 	service  *signing.Service
 	log      *slog.Logger
-	maxBody  int64
+	limits   Limits
 	observer OperationObserver
+
+	expensive  *limits.Concurrency // per application
+	failedByIP *limits.Buckets     // failed authentication per client address
+	failedByID *limits.Buckets     // failed authentication per client id
 }
 
 // NewHandler builds the GraphQL handler. Only JSON POST is accepted: no GET or multipart
 // operations, so a browser form cannot run a mutation (CSRF).
-func NewHandler(r *Resolver, limits Limits, observer OperationObserver) *Handler {
-	exec := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	h := &Handler{exec: exec, service: r.Service, log: r.Log, maxBody: limits.MaxBodyBytes, observer: observer}
+func NewHandler(r *Resolver, lim Limits, observer OperationObserver) *Handler {
+	lim = lim.withDefaults()
+	es := NewExecutableSchema(Config{Resolvers: r})
+	exec := handler.New(es)
+	bucket := func() *limits.Buckets {
+		return &limits.Buckets{Rate: 1 / lim.AuthFailureEvery.Seconds(), Burst: lim.AuthFailureBurst, MaxKeys: 100_000}
+	}
+	h := &Handler{exec: exec, service: r.Service, log: r.Log, limits: lim, observer: observer,
+		expensive:  limits.NewConcurrency(lim.PerAppConcurrency, lim.ConcurrencyWait),
+		failedByIP: bucket(), failedByID: bucket()}
 	exec.AddTransport(jsonPOST{h: h})
 	exec.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	exec.SetParserTokenLimit(limits.MaxParserTokens)
+	exec.SetParserTokenLimit(lim.MaxParserTokens)
 	exec.Use(extension.Introspection{}) // the API is public: its schema is no secret
-	exec.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
-	exec.Use(depthLimit{max: limits.MaxDepth})
+	exec.Use(costLimit{model: newCostModel(es.Schema(), len(r.TimezoneNames)), limits: CostLimits{
+		MaxComplexity: int64(lim.MaxComplexity), MaxComplexityAnonymous: int64(lim.MaxComplexityAnonymous),
+		MaxFields: lim.MaxFields, MaxFieldsAnonymous: lim.MaxFieldsAnonymous,
+		MaxResponseBytes: lim.MaxResponseBytes, MaxDocumentBytes: lim.MaxDocumentBytes,
+		HeavyComplexity: int64(lim.HeavyComplexity)}})
+	exec.Use(depthLimit{max: lim.MaxDepth})
+	exec.Use(newInputLimits()) // order.Limits on every argument, before any resolver runs
+	exec.AroundFields(countResponseBytes)
 	exec.SetErrorPresenter(h.presentError)
 	exec.SetRecoverFunc(func(ctx context.Context, v any) error {
 		ref := newReference()
 		h.log.ErrorContext(ctx, "panic in resolver", "reference", ref, "panic", fmt.Sprint(v))
 		return &gqlerror.Error{Message: "internal error (reference " + ref + ")"}
 	})
+	// A middleware registered later wraps the ones before it: idempotent outside admit, so a replay
+	// needs no slot and a busy answer (UNAVAILABLE, retryable) is never kept.
 	exec.AroundResponses(h.observe)
+	exec.AroundResponses(h.admit)
 	exec.AroundResponses(h.idempotent)
 	return h
 }
 
+// ServeHTTP authenticates from the headers alone, before the transport reads the body: what the
+// credentials turn out to be decides how large a body and how costly an operation may be.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var c Caller
 	ctx := r.Context()
+	ip := clientIP(r, h.limits.TrustedProxies)
 	if id, secret, ok := r.BasicAuth(); ok {
+		if !h.allowAuthAttempt(w, r, ip, id) {
+			return
+		}
 		principal, err := h.service.Authenticate(ctx, id, secret)
 		switch {
 		case err == nil:
 			c.App = &principal
 		case isDomainError(err):
 			c.AuthErr = err
+			h.authFailed(ctx, "api key", ip, id)
 		default:
 			c.AuthErr = h.internal(ctx, "authenticate", err)
 		}
 	}
 	if token := r.Header.Get("Signatory-Token"); token != "" {
 		c.SignatoryTokenGiven = true
+		if !h.allowAuthAttempt(w, r, ip, "") {
+			return
+		}
 		sp, ok, err := h.service.AuthenticateSignatory(ctx, token)
 		switch {
 		case err != nil:
 			c.AuthErr = h.internal(ctx, "authenticate signatory", err)
+		case !ok:
+			h.authFailed(ctx, "signatory token", ip, "")
 		case ok:
 			if v := r.Header.Get("Signatory-Validation"); v != "" {
 				// An invalid validation leaves the signatory unvalidated: the viewer is then
@@ -107,7 +229,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Signatory = &sp
 		}
 	}
-	ctx = WithCaller(ctx, c)
+	a := &admission{authenticated: c.App != nil || c.Signatory != nil}
+	switch {
+	case c.App != nil:
+		a.appKey = "application " + c.App.Application.ID
+	case c.Signatory != nil: // a signatory's work counts against its order (its application's share)
+		a.appKey = "order " + c.Signatory.OrderID
+	}
+	ctx = withAdmission(WithCaller(ctx, c), a)
 	st := state(ctx)
 	if key, given := r.Header[HeaderIdempotencyKey]; given {
 		if len(key) != 1 || !validIdempotencyKey(key[0]) {
@@ -280,9 +409,13 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		w.WriteHeader(status)
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: msg}}))
 	}
-	limit := t.h.maxBody
+	lim := t.h.limits.decodeLimits(admissionOf(ctx))
+	limit, who := lim.MaxBodyBytes, ""
+	if !lim.Authenticated {
+		who = " for a request without valid credentials"
+	}
 	if r.ContentLength > limit {
-		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d bytes", r.ContentLength, limit))
+		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d bytes%s", r.ContentLength, limit, who))
 		return
 	}
 	start := graphql.Now()
@@ -290,27 +423,26 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is more than the limit of %d bytes", limit))
+			fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is more than the limit of %d bytes%s", limit, who))
 			return
 		}
 		fail(http.StatusBadRequest, "the request body could not be read")
 		return
 	}
-	var params graphql.RawParams
-	// json v2 (the Go team's experiment, the future encoding/json/v2) parses in one pass; v1 validates
-	// the whole body first and decodes large strings rune by rune, which was half the time of a
-	// 20 MB upload.
-	if err := jsonv2.Unmarshal(body, &params); err != nil {
-		fail(http.StatusBadRequest, "the request body is not a JSON object {query, variables, operationName}")
+	params, err := decodeRequest(body, lim)
+	if err != nil {
+		status := http.StatusBadRequest
+		var tooLarge *limits.JSONTooLargeError
+		if errors.As(err, &tooLarge) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		fail(status, err.Error())
 		return
 	}
 	body = nil // the decoded variables hold what is needed; let the raw body be collected
-	// gqlgen expects numbers as json.Number (a json.Decoder with UseNumber would copy the whole body
-	// once more, and bodies carry documents).
-	numbersAsJSONNumber(params.Variables)
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	rc, opErr := exec.CreateOperationContext(ctx, &params)
+	rc, opErr := exec.CreateOperationContext(ctx, params)
 	if opErr != nil {
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -34,11 +35,13 @@ func validIdempotencyKey(k string) bool {
 	return true
 }
 
-// idempotent runs a mutation that carries an Idempotency-Key at most once per key and caller: the
-// first request runs and its answer is kept for a day; the same request again gets that answer
-// (marked with Idempotent-Replayed: true); another request with the key, or the same one while the
-// first still runs, gets a clear error. Answers that say a retry may help (internal errors,
-// unavailable dependencies, cancellation) are not kept, so the retry runs.
+// idempotent runs a mutation that carries an Idempotency-Key at most once per key and caller (the
+// API key, and the signatory of a Signatory-Token): the first request runs and its answer is kept
+// for a day; the same request again gets that answer (marked with Idempotent-Replayed: true);
+// another request with the key, or the same one while the first still runs, gets a clear error.
+// Answers that say a retry may help (internal errors, unavailable dependencies, cancellation) and
+// answers about the credentials (UNAUTHORIZED, FORBIDDEN) are not kept, so the retry runs. An
+// answer holding documents is deleted with them.
 func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	st := state(ctx)
 	if st == nil || st.idempotencyKey == "" || !graphql.HasOperationContext(ctx) {
@@ -48,14 +51,9 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
 		return next(ctx) // queries change nothing: they always run
 	}
-	var scope string
-	switch {
-	case st.App != nil:
-		scope = "application:" + st.App.Application.ID
-	case st.Signatory != nil:
-		scope = "signatory:" + st.Signatory.SignatoryID
-	default:
-		return next(ctx) // unauthenticated: the operation fails on its own
+	scope := idempotencyScope(st.Caller)
+	if scope == "" {
+		return next(ctx) // unauthenticated, or credentials that failed: the operation fails on its own
 	}
 	// The variables are encoded into the hash, not into memory: they can hold 20 MB documents. Map
 	// keys come sorted, so the same variables hash alike.
@@ -85,7 +83,7 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 			Message: "Idempotency-Key: a request with this key is still running; retry it later to get its answer"})
 	}
 	resp := next(ctx)
-	if retryable(resp) {
+	if !keepable(resp) {
 		if err := h.service.AbandonIdempotent(context.WithoutCancel(ctx), scope, key); err != nil {
 			h.internal(ctx, "abandon idempotency key", err)
 		}
@@ -93,7 +91,7 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 	}
 	answer, err := json.Marshal(resp)
 	if err == nil {
-		err = h.service.FinishIdempotent(context.WithoutCancel(ctx), scope, key, answer)
+		err = h.service.FinishIdempotent(context.WithoutCancel(ctx), scope, key, answer, ordersInAnswer(ctx), deletedAnswer)
 	}
 	if err != nil {
 		// The mutation ran; its answer goes out, but a retry will be told it is still running
@@ -107,18 +105,49 @@ func errorResponse(e *order.Error) *graphql.Response {
 	return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": string(e.Code)}}}}
 }
 
-// retryable says whether an answer says that trying again may help.
-func retryable(resp *graphql.Response) bool {
+// idempotencyScope is whose key space a request's Idempotency-Key lives in: the API key (not its
+// application: a READ_ONLY key must not fetch a READ_WRITE key's answers, and keys are handed to
+// different systems), and the signatory of a Signatory-Token. "" when the request is not
+// authenticated or its credentials failed; such requests are never kept.
+func idempotencyScope(c Caller) string {
+	if c.AuthErr != nil {
+		return ""
+	}
+	var parts []string
+	if c.App != nil {
+		parts = append(parts, "apikey:"+c.App.ClientID)
+	}
+	if c.Signatory != nil {
+		parts = append(parts, "signatory:"+c.Signatory.SignatoryID)
+	}
+	return strings.Join(parts, " ")
+}
+
+// deletedAnswer is kept instead of an answer that held documents deleted before it could be kept
+// (closeSignatureOrder without retention deletes them in the same request).
+var deletedAnswer = func() []byte {
+	b, err := json.Marshal(errorResponse(&order.Error{Code: order.CodeConflict,
+		Message: "Idempotency-Key: this request ran, but its answer held documents that are deleted now, so it was not kept; query the signature order for where it stands"}))
+	if err != nil {
+		panic(err) // a constant answer
+	}
+	return b
+}()
+
+// keepable says whether an answer may be kept for replays: not when trying again may help, and
+// not when it is about the credentials (a replay must not outlive a key's rights, nor tell one
+// caller what another was refused).
+func keepable(resp *graphql.Response) bool {
 	if resp == nil {
-		return true
+		return false
 	}
 	for _, e := range resp.Errors {
-		code, _ := e.Extensions["code"].(string)
-		if code == "INTERNAL" || code == string(order.CodeUnavailable) || code == "" {
-			return true
+		switch code, _ := e.Extensions["code"].(string); code {
+		case "", "INTERNAL", string(order.CodeUnavailable), string(order.CodeUnauthorized), string(order.CodeForbidden):
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // replayHeader marks replayed answers once the operation has run.

@@ -472,10 +472,18 @@ func (r *queryResolver) Viewer(ctx context.Context) (model.Viewer, error) {
 	return &model.Application{ID: p.Application.ID, Name: p.Application.Name}, nil
 }
 
+func (r *signatoryResolver) Href(ctx context.Context, obj *model.Signatory) (*string, error) {
+	href, _ := r.signatoryLink(ctx, obj)
+	return href, nil
+}
+
 func (r *signatoryResolver) SignatureOrder(ctx context.Context, obj *model.Signatory) (*model.SignatureOrder, error) {
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if parent := loadedOrder(ctx, obj.OrderID); parent != nil {
+		return parent, nil // signatureOrder{signatories{signatureOrder}}: no second load per signatory
 	}
 	o, err := r.Service.Order(ctx, p, obj.OrderID)
 	if err != nil {
@@ -485,6 +493,11 @@ func (r *signatoryResolver) SignatureOrder(ctx context.Context, obj *model.Signa
 		return nil, fmt.Errorf("order %s of signatory %s vanished", obj.OrderID, obj.ID)
 	}
 	return r.orderModel(o), nil
+}
+
+func (r *signatoryResolver) Token(ctx context.Context, obj *model.Signatory) (*string, error) {
+	_, token := r.signatoryLink(ctx, obj)
+	return token, nil
 }
 
 func (r *signatoryViewerResolver) Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {

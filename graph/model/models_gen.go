@@ -731,8 +731,8 @@ type Signatory struct {
 	Documents         *SignatoryDocumentConnection `json:"documents"`
 	DownloadHref      *string                      `json:"downloadHref,omitempty"`
 	EvidenceProviders []SignatureEvidenceProvider  `json:"evidenceProviders"`
-	// The signing link for this signatory.
-	Href            string                    `json:"href"`
+	// The signing link for this signatory; null for a READ_ONLY API key (the link lets its holder sign).
+	Href            *string                   `json:"href,omitempty"`
 	ID              string                    `json:"id"`
 	Reference       *string                   `json:"reference,omitempty"`
 	Role            *string                   `json:"role,omitempty"`
@@ -743,8 +743,8 @@ type Signatory struct {
 	SpanID          string                    `json:"spanId"`
 	Status          SignatoryStatus           `json:"status"`
 	StatusReason    *string                   `json:"statusReason,omitempty"`
-	// Authenticates the signing page for this signatory (header Signatory-Token).
-	Token   string            `json:"token"`
+	// Authenticates the signing page for this signatory (header Signatory-Token); null for a READ_ONLY API key.
+	Token   *string           `json:"token,omitempty"`
 	TraceID string            `json:"traceId"`
 	UI      *SignatureOrderUI `json:"ui"`
 	// the order the signatory belongs to, for the signatureOrder resolver

@@ -25,7 +25,7 @@ const (
 const (
 	MaxImageBytes  = 512 << 10
 	MaxImageSide   = 4000
-	MaxNameLength  = 200
+	MaxNameLength  = order.MaxDrawableNameLen
 	defaultMinSide = 1
 )
 
@@ -91,8 +91,9 @@ func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, 
 	if p.RequireName && n == "" {
 		return Evidence{}, order.Invalid("drawable.name", "is required by this evidence provider")
 	}
-	if len(n) > MaxNameLength {
-		return Evidence{}, order.Invalid("drawable.name", "must be at most %d characters", MaxNameLength)
+	// The name is written into the PDF's signature dictionary and onto the seal: no control characters.
+	if err := order.CheckText("drawable.name", n, MaxNameLength, false); err != nil {
+		return Evidence{}, err
 	}
 	value, err := json.Marshal(struct {
 		Image string  `json:"image"`

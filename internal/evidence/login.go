@@ -210,9 +210,14 @@ func (l *Login) oauthConfig(ctx context.Context, c LoginClient, redirectURI, sco
 		RedirectURL: redirectURI, Scopes: scopes}, nil
 }
 
+// checkRedirectURI applies the API's URL rules (order.ParseWebURL): the URI goes into the
+// provider's authorization URL and the provider redirects the browser to it.
 func checkRedirectURI(uri string) error {
-	if !strings.HasPrefix(uri, "https://") && !strings.HasPrefix(uri, "http://") {
-		return order.Invalid("redirectUri", "must be an absolute http(s) URL")
+	if err := order.CheckText("redirectUri", uri, order.MaxURLLen, false); err != nil {
+		return err
+	}
+	if _, err := order.ParseWebURL(uri); err != nil {
+		return order.Invalid("redirectUri", "must be an absolute http(s) URL: %s", err.Error())
 	}
 	return nil
 }

@@ -16,34 +16,75 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"esign/internal/netguard"
 	"esign/internal/order"
 )
 
 // JWTVerifier checks ID tokens from OpenID Connect providers against the provider's own discovery
 // document and keys (go-oidc), and turns them into criipto.signature.jwt.v1 evidence. Discovery and
-// keys are cached per issuer.
+// keys are cached per issuer, for an hour; a failed discovery for FailureTTL, so that a dead or
+// stalled issuer is asked once per period and not once per login. Each issuer is fetched by one
+// request at a time (the others wait for its answer); no lock is held across a fetch, so an issuer
+// that stalls holds up only the logins against it.
 type JWTVerifier struct {
-	// HTTP fetches discovery documents and key sets; it should have a timeout.
+	// HTTP fetches discovery documents, key sets and tokens. The server's is a netguard client:
+	// provider domains are chosen by API callers.
 	HTTP *http.Client
 	// AllowHTTP accepts http:// issuers (tests, providers on loopback); production issuers are https.
 	AllowHTTP bool
-	// Now is the clock tokens are checked against.
+	// Now is the clock tokens and the cache are checked against.
 	Now func() time.Time
+	// Timeout bounds one issuer's discovery (document and key set together), whoever waits for it.
+	Timeout time.Duration
 
 	mu        sync.Mutex
-	providers map[string]*issuerKeys
+	providers map[string]*issuerEntry
 }
+
+// Cache periods of discovery.
+const (
+	IssuerTTL  = time.Hour
+	FailureTTL = 30 * time.Second
+	// maxIssuers bounds the cache: provider domains come from API callers. Past it, expired
+	// entries go first, then any finished one.
+	maxIssuers = 1024
+)
 
 type issuerKeys struct {
 	provider *oidc.Provider
 	jwks     string
-	fetched  time.Time
 }
 
-// NewJWTVerifier returns a verifier that gives up on a provider after timeout.
+// issuerEntry is one issuer's discovery, in progress until ready is closed; keys, err and expires
+// are written before that and only read after.
+type issuerEntry struct {
+	ready   chan struct{}
+	keys    *issuerKeys
+	err     error
+	expires time.Time
+}
+
+func (e *issuerEntry) finished() bool {
+	select {
+	case <-e.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// NewJWTVerifierClient returns a verifier that fetches through client and gives up on a provider's
+// discovery after timeout.
+func NewJWTVerifierClient(client *http.Client, timeout time.Duration, allowHTTP bool) *JWTVerifier {
+	return &JWTVerifier{HTTP: client, AllowHTTP: allowHTTP, Now: time.Now, Timeout: timeout, providers: map[string]*issuerEntry{}}
+}
+
+// NewJWTVerifier is the verifier tests use: allowHTTP (providers on loopback) also lets it reach
+// loopback and private addresses. The server builds its verifier with NewJWTVerifierClient and its
+// one netguard client instead, where OIDC_ALLOW_HTTP_ISSUERS alone opens no address.
 func NewJWTVerifier(timeout time.Duration, allowHTTP bool) *JWTVerifier {
-	return &JWTVerifier{HTTP: &http.Client{Timeout: timeout}, AllowHTTP: allowHTTP, Now: time.Now,
-		providers: map[string]*issuerKeys{}}
+	client := netguard.New(netguard.Config{AllowPrivate: allowHTTP}).Client(netguard.Options{Timeout: timeout})
+	return NewJWTVerifierClient(client, timeout, allowHTTP)
 }
 
 // IssuerURL is the issuer a provider's domain names: https://domain, unless the domain carries its
@@ -62,12 +103,66 @@ func (v *JWTVerifier) IssuerURL(domain string) (string, error) {
 	}
 }
 
+// issuer returns the issuer's discovery: from the cache, from the fetch another caller started, or
+// from a fetch it starts. The fetch runs on its own context (bounded by Timeout): a caller that
+// gives up must not fail it for the others waiting.
 func (v *JWTVerifier) issuer(ctx context.Context, issuer string) (*issuerKeys, error) {
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	if k, ok := v.providers[issuer]; ok && v.Now().Sub(k.fetched) < time.Hour {
-		return k, nil
+	e, ok := v.providers[issuer]
+	if !ok || (e.finished() && !v.Now().Before(e.expires)) {
+		e = &issuerEntry{ready: make(chan struct{})}
+		v.remember(issuer, e)
+		go v.discover(context.WithoutCancel(ctx), issuer, e)
 	}
+	v.mu.Unlock()
+	select {
+	case <-e.ready:
+		return e.keys, e.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// remember stores e under issuer, making room when the cache is full. Called with v.mu held.
+func (v *JWTVerifier) remember(issuer string, e *issuerEntry) {
+	if v.providers == nil {
+		v.providers = map[string]*issuerEntry{}
+	}
+	if len(v.providers) >= maxIssuers {
+		now := v.Now()
+		for k, old := range v.providers {
+			if old.finished() && !now.Before(old.expires) {
+				delete(v.providers, k)
+			}
+		}
+		for k, old := range v.providers {
+			if len(v.providers) < maxIssuers {
+				break
+			}
+			if old.finished() {
+				delete(v.providers, k)
+			}
+		}
+	}
+	v.providers[issuer] = e
+}
+
+func (v *JWTVerifier) discover(ctx context.Context, issuer string, e *issuerEntry) {
+	timeout := v.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	e.keys, e.err = v.fetchIssuer(ctx, issuer)
+	e.expires = v.Now().Add(IssuerTTL)
+	if e.err != nil {
+		e.expires = v.Now().Add(FailureTTL)
+	}
+	close(e.ready)
+}
+
+func (v *JWTVerifier) fetchIssuer(ctx context.Context, issuer string) (*issuerKeys, error) {
 	ctx = oidc.ClientContext(ctx, v.HTTP)
 	provider, err := oidc.NewProvider(ctx, issuer)
 	if err != nil {
@@ -83,9 +178,7 @@ func (v *JWTVerifier) issuer(ctx context.Context, issuer string) (*issuerKeys, e
 	if err != nil {
 		return nil, err
 	}
-	k := &issuerKeys{provider: provider, jwks: jwks, fetched: v.Now()}
-	v.providers[issuer] = k
-	return k, nil
+	return &issuerKeys{provider: provider, jwks: jwks}, nil
 }
 
 func (v *JWTVerifier) fetch(ctx context.Context, url string) (string, error) {

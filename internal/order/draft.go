@@ -3,7 +3,6 @@ package order
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names must resolve on any machine, not only where tzdata is installed
@@ -90,6 +89,9 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 		SignatureAppearance:           d.SignatureAppearance,
 		Webhook:                       d.Webhook,
 	}
+	if err := checkDraftBounds(d); err != nil {
+		return nil, err
+	}
 	if d.MaxSignatories != nil {
 		if err := checkMaxSignatories(*d.MaxSignatories); err != nil {
 			return nil, err
@@ -130,7 +132,32 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 	if _, err := o.AddSignatories("signatories", d.Signatories, env, true); err != nil {
 		return nil, err
 	}
+	if err := o.checkSize(); err != nil {
+		return nil, err
+	}
 	return o, nil
+}
+
+// checkDraftBounds checks the order-level texts and list lengths before anything else looks at them
+// (a 10 MiB title must cost no more than its refusal).
+func checkDraftBounds(d Draft) error {
+	if err := checkOptLine("title", d.Title, MaxTitleLen); err != nil {
+		return err
+	}
+	if err := checkOptLine("timezone", d.Timezone, MaxIdentifierLen); err != nil {
+		return err
+	}
+	if err := checkOptLine("expiresAt", d.ExpiresAt, MaxTimestampLen); err != nil {
+		return err
+	}
+	if err := checkList("documents", len(d.Documents), MaxDocuments); err != nil {
+		return err
+	}
+	if err := checkList("evidenceProviders", len(d.EvidenceProviders), MaxEvidenceProviders); err != nil {
+		return err
+	}
+	// maxSignatories bounds the signatories too, but only once it is known to be valid.
+	return checkList("signatories", len(d.Signatories), MaxSignatoriesHardLimit)
 }
 
 func checkMaxSignatories(n int) error {
@@ -203,18 +230,6 @@ func checkUI(field string, ui *UI) (UI, error) {
 	return out, nil
 }
 
-// checkURL accepts absolute http(s) URLs (and data: URLs where allowed, for logos).
-func checkURL(field, raw string, allowData bool) error {
-	if allowData && strings.HasPrefix(raw, "data:image/") {
-		return nil
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return Invalid(field, "must be an absolute http(s) URL")
-	}
-	return nil
-}
-
 func checkWebhook(w *Webhook) error {
 	if err := checkURL("webhook.url", w.URL, false); err != nil {
 		return err
@@ -253,11 +268,35 @@ func checkAppearance(field string, a *SignatureAppearance) error {
 	if a == nil {
 		return nil
 	}
-	for _, list := range [][]SignatureAppearanceTemplate{a.HeaderLeft, a.DisplayName, a.Footer} {
-		for j, t := range list {
+	if err := checkLines(field+".identifierFromEvidence", a.IdentifierFromEvidence, MaxListItems, MaxIdentifierLen); err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		name string
+		list []SignatureAppearanceTemplate
+	}{{"headerLeft", a.HeaderLeft}, {"displayName", a.DisplayName}, {"footer", a.Footer}} {
+		lf := field + "." + l.name
+		if err := checkList(lf, len(l.list), MaxListItems); err != nil {
+			return err
+		}
+		for j, t := range l.list {
+			tf := fmt.Sprintf("%s[%d]", lf, j)
+			if err := checkLine(tf+".template", t.Template, MaxTemplateLen); err != nil {
+				return err
+			}
+			if err := checkList(tf+".replacements", len(t.Replacements), MaxListItems); err != nil {
+				return err
+			}
 			for k, r := range t.Replacements {
+				rf := fmt.Sprintf("%s.replacements[%d]", tf, k)
+				if err := checkLine(rf+".placeholder", r.Placeholder, MaxIdentifierLen); err != nil {
+					return err
+				}
 				if r.Placeholder == "" {
-					return Invalid(fmt.Sprintf("%s.replacements[%d][%d].placeholder", field, j, k), "must not be empty")
+					return Invalid(rf+".placeholder", "must not be empty")
+				}
+				if err := checkLines(rf+".fromEvidence", r.FromEvidence, MaxListItems, MaxIdentifierLen); err != nil {
+					return err
 				}
 			}
 		}
@@ -306,13 +345,31 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 	case p.OIDC != nil:
 		p.Kind = ProviderOIDC
 		o := p.OIDC
-		for _, f := range []struct{ name, v string }{{"name", o.Name}, {"domain", o.Domain}, {"clientID", o.ClientID}, {"audience", o.Audience}} {
+		for _, f := range []struct {
+			name, v string
+			max     int
+		}{{"name", o.Name, MaxNameLen}, {"domain", o.Domain, MaxURLLen}, {"clientID", o.ClientID, MaxIdentifierLen}, {"audience", o.Audience, MaxIdentifierLen}} {
+			if err := checkLine(field+".oidc."+f.name, f.v, f.max); err != nil {
+				return err
+			}
 			if strings.TrimSpace(f.v) == "" {
 				return Invalid(field+".oidc."+f.name, "must not be empty")
 			}
 		}
+		if err := checkIssuerDomain(field+".oidc.domain", o.Domain); err != nil {
+			return err
+		}
+		if err := checkLines(field+".oidc.acrValues", o.AcrValues, MaxListItems, MaxIdentifierLen); err != nil {
+			return err
+		}
+		if err := checkOptLine(field+".oidc.uniqueEvidenceKey", o.UniqueEvidenceKey, MaxIdentifierLen); err != nil {
+			return err
+		}
 	case p.CriiptoVerify != nil:
 		p.Kind = ProviderCriiptoVerify
+		if err := checkVerifyTexts(field+".criiptoVerify", p.CriiptoVerify); err != nil {
+			return err
+		}
 		if p.CriiptoVerify.Version == "" {
 			p.CriiptoVerify.Version = "V1"
 		}
@@ -330,6 +387,9 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 		p.Kind = ProviderNoop
 		if !env.TestApplication {
 			return Invalid(field+".noop", "the noop evidence provider is only available to TEST applications")
+		}
+		if err := checkLine(field+".noop.name", p.Noop.Name, MaxNameLen); err != nil {
+			return err
 		}
 		if strings.TrimSpace(p.Noop.Name) == "" {
 			return Invalid(field+".noop.name", "must not be empty")
@@ -352,11 +412,48 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 		if len(p.AllOf) == 0 {
 			return Invalid(field+".allOf.providers", "must not be empty")
 		}
+		if err := checkList(field+".allOf.providers", len(p.AllOf), MaxAllOfProviders); err != nil {
+			return err
+		}
 		for j := range p.AllOf {
 			if err := checkProvider(fmt.Sprintf("%s.allOf.providers[%d]", field, j), &p.AllOf[j], env, false); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkIssuerDomain checks an oidc provider's domain as the issuer URL it names: "host[:port][/path]"
+// means https://host[:port][/path], or the domain is an https URL itself (http only to loopback).
+func checkIssuerDomain(field, domain string) error {
+	issuer := domain
+	if !strings.Contains(domain, "://") {
+		issuer = "https://" + domain
+	}
+	if _, err := ParseWebURL(issuer); err != nil {
+		return Invalid(field, "must be a host name or an https issuer URL: %s", err.Error())
+	}
+	return nil
+}
+
+func checkVerifyTexts(field string, c *CriiptoVerifyProvider) error {
+	if err := checkLines(field+".acrValues", c.AcrValues, MaxListItems, MaxIdentifierLen); err != nil {
+		return err
+	}
+	if err := checkLines(field+".audiences", c.Audiences, MaxListItems, MaxIdentifierLen); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"uniqueEvidenceKey", c.UniqueEvidenceKey}, {"loginHint", c.LoginHint}, {"scope", c.Scope}} {
+		if err := checkOptLine(field+"."+f.name, f.v, MaxIdentifierLen); err != nil {
+			return err
+		}
+	}
+	if c.Message != nil {
+		return CheckText(field+".message", *c.Message, MaxMessageLen, true)
 	}
 	return nil
 }
@@ -371,6 +468,12 @@ func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 		field := fmt.Sprintf("documents[%d]", i)
 		if d.Kind != DocumentPDF {
 			return nil, Invalid(field+".xml", "XML documents are not supported; send PDF documents (pdf)")
+		}
+		if err := checkLine(field+".pdf.title", d.Title, MaxTitleLen); err != nil {
+			return nil, err
+		}
+		if err := checkOptLine(field+".pdf.reference", d.Reference, MaxReferenceLen); err != nil {
+			return nil, err
 		}
 		if strings.TrimSpace(d.Title) == "" {
 			return nil, Invalid(field+".pdf.title", "must not be empty")
@@ -424,7 +527,16 @@ func (o *SignatureOrder) AddSignatories(field string, drafts []SignatoryDraft, e
 		o.Signatories = append(o.Signatories, s)
 		ids = append(ids, s.ID)
 	}
-	return ids, o.checkSealPositions(field)
+	if err := o.checkSealPositions(field); err != nil {
+		return nil, err
+	}
+	if !atCreate {
+		// Build measures the finished order once; here the signatories are the growth.
+		if err := o.checkSize(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 func (o *SignatureOrder) activeSignatories() int {
@@ -439,6 +551,9 @@ func (o *SignatureOrder) activeSignatories() int {
 
 // applySignatoryDraft sets the draft's given fields on s; absent (nil) fields leave s as it is.
 func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d SignatoryDraft, atCreate bool) error {
+	if err := checkSignatoryBounds(field, d); err != nil {
+		return err
+	}
 	if d.Reference != nil {
 		s.Reference = d.Reference
 	}
@@ -514,6 +629,53 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 			return err
 		}
 		s.UI = &ui
+	}
+	return nil
+}
+
+// checkSignatoryBounds checks a signatory draft's texts and list lengths before they are compared
+// with the order (an unknown id is quoted back in the error, so it must be short first).
+func checkSignatoryBounds(field string, d SignatoryDraft) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+		max  int
+	}{{"reference", d.Reference, MaxReferenceLen}, {"role", d.Role, MaxNameLen}, {"signingAs", d.SigningAs, MaxNameLen}} {
+		if err := checkOptLine(field+"."+f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	if err := checkList(field+".documents", len(d.Documents), MaxDocuments); err != nil {
+		return err
+	}
+	for j, sd := range d.Documents {
+		f := fmt.Sprintf("%s.documents[%d]", field, j)
+		if err := checkLine(f+".id", sd.ID, MaxIdentifierLen); err != nil {
+			return err
+		}
+		if err := checkList(f+".pdfSealPositions", len(sd.SealPositions), MaxSealPositions); err != nil {
+			return err
+		}
+	}
+	if err := checkList(field+".evidenceProviders", len(d.EvidenceProviders), MaxEvidenceProviders); err != nil {
+		return err
+	}
+	for j, id := range d.EvidenceProviders {
+		if err := checkLine(fmt.Sprintf("%s.evidenceProviders[%d].id", field, j), id, MaxIdentifierLen); err != nil {
+			return err
+		}
+	}
+	if err := checkList(field+".evidenceValidation", len(d.EvidenceValidation), MaxEvidenceValidations); err != nil {
+		return err
+	}
+	for j, v := range d.EvidenceValidation {
+		f := fmt.Sprintf("%s.evidenceValidation[%d]", field, j)
+		if err := checkLine(f+".key", v.Key, MaxIdentifierLen); err != nil {
+			return err
+		}
+		if err := checkOptLine(f+".value", v.Value, MaxClaimValueLen); err != nil {
+			return err
+		}
 	}
 	return nil
 }

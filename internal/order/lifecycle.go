@@ -37,7 +37,10 @@ func (o *SignatureOrder) ChangeSignatory(id string, d SignatoryDraft) error {
 		return err
 	}
 	*s = changed
-	return o.checkSealPositions("input")
+	if err := o.checkSealPositions("input"); err != nil {
+		return err
+	}
+	return o.checkSize() // changes can fill every signatory's fields after they were added short
 }
 
 // DeleteSignatory removes a signatory that has not signed.
@@ -81,7 +84,7 @@ func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
 		}
 		o.Webhook = webhook
 	}
-	return nil
+	return o.checkSize()
 }
 
 // Extend moves expiresAt exactly days × 24 h later.

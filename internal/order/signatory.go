@@ -165,6 +165,12 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 	if o.UIFor(s).DisableRejection {
 		return Conflictf("rejection is disabled for this signature order")
 	}
+	if reason != nil {
+		// The reason is stored, posted in the SIGNATORY_REJECTED webhook and shown to the integrator.
+		if err := CheckText("reason", *reason, MaxMessageLen, true); err != nil {
+			return err
+		}
+	}
 	s.Status = SignatoryRejected
 	s.StatusReason = reason
 	o.raise(EventSignatoryRejected, now, field{"signatoryId", s.ID}, field{"reason", reason})

@@ -10,7 +10,7 @@ func (o *SignatureOrder) SweepAt() *time.Time {
 	switch {
 	case o.Status == StatusOpen:
 		return &o.ExpiresAt
-	case !o.hasStoredDocuments():
+	case !o.HasStoredDocuments():
 		return nil
 	case o.RetainDocumentsUntil != nil:
 		return o.RetainDocumentsUntil
@@ -19,7 +19,9 @@ func (o *SignatureOrder) SweepAt() *time.Time {
 	}
 }
 
-func (o *SignatureOrder) hasStoredDocuments() bool {
+// HasStoredDocuments reports whether any document still has a stored version (the store deletes
+// kept answers quoting the documents when this turns false).
+func (o *SignatureOrder) HasStoredDocuments() bool {
 	for _, d := range o.Documents {
 		if len(d.Versions) > 0 {
 			return true
@@ -52,7 +54,7 @@ func (o *SignatureOrder) Sweep(now time.Time) SweepResult {
 	case o.RetainDocumentsUntil != nil && now.Before(*o.RetainDocumentsUntil):
 		return r
 	}
-	if o.hasStoredDocuments() || o.DocumentsDeletedAt == nil {
+	if o.HasStoredDocuments() || o.DocumentsDeletedAt == nil {
 		r.Dropped = o.DropDocuments(now)
 	}
 	return r
@@ -70,7 +72,7 @@ func (o *SignatureOrder) RetiredAt() *time.Time {
 	case StatusExpired:
 		ended = o.ExpiredAt
 	}
-	if ended == nil || o.hasStoredDocuments() || o.DocumentsDeletedAt == nil {
+	if ended == nil || o.HasStoredDocuments() || o.DocumentsDeletedAt == nil {
 		return nil
 	}
 	if o.DocumentsDeletedAt.After(*ended) {

@@ -34,6 +34,9 @@ const (
 	reasonEncrypted = "is encrypted"
 	reasonDamaged   = "is damaged and cannot be read"
 	reasonNoPages   = "has no pages"
+	// reasonTooExpanded takes the limit in MiB, the multiple and the floor in MiB.
+	reasonTooExpanded = "expands to more than %d MB when its compressed parts are unpacked: at most %d times its size (or %d MB for a small document) is accepted"
+	reasonTooComplex  = "is built in a way that cannot be checked safely (objects nested inside one another)"
 )
 
 // Problem is why a document was refused, worded for the person who uploaded it: Reason never
@@ -60,6 +63,22 @@ const headerWindow = 1024
 // to know. A refused document yields a *Problem; a cancelled ctx yields ctx.Err(). Inspect never
 // writes data anywhere: pdfcpu reads it from memory and is configured without its config directory.
 func Inspect(ctx context.Context, data []byte) (Info, error) {
+	return inspect(ctx, data, nil)
+}
+
+// Inspector runs Inspect within an admission budget (see Admission); the zero value admits
+// everything.
+type Inspector struct {
+	Admission *Admission
+}
+
+// Inspect is the package's Inspect, waiting for room in the budget after the decode pre-pass (which
+// holds almost nothing) and before pdfcpu reads the document.
+func (i Inspector) Inspect(ctx context.Context, data []byte) (Info, error) {
+	return inspect(ctx, data, i.Admission)
+}
+
+func inspect(ctx context.Context, data []byte, adm *Admission) (Info, error) {
 	info := Info{Size: len(data)}
 	if err := ctx.Err(); err != nil {
 		return info, err
@@ -74,8 +93,18 @@ func Inspect(ctx context.Context, data []byte) (Info, error) {
 		return info, &Problem{Reason: reasonDamaged, Fixable: true, cause: err}
 	}
 
+	usage, err := Measure(ctx, data)
+	if err != nil {
+		return info, err
+	}
+	release, err := adm.Reserve(ctx, Estimate(len(data), usage.Decoded))
+	if err != nil {
+		return info, err
+	}
+	defer release()
+
 	pc, err := guard(func() (*model.Context, error) {
-		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), ReadConfig())
+		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), readConfig(len(data)))
 	})
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -170,6 +199,27 @@ func guard[T any](fn func() (T, error)) (v T, err error) {
 		}
 	}()
 	return fn()
+}
+
+// Read parses data with pdfcpu after the decode pre-pass: a document whose streams expand past
+// DecodeLimit is refused with a *Problem before pdfcpu inflates anything. Every pdfcpu read of a
+// document in this project goes through here.
+func Read(ctx context.Context, data []byte) (*model.Context, error) {
+	if _, err := Measure(ctx, data); err != nil {
+		return nil, err
+	}
+	return guard(func() (*model.Context, error) {
+		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), readConfig(len(data)))
+	})
+}
+
+// readConfig is ReadConfig with pdfcpu's own per-stream decode cap lowered to the document's whole
+// budget: the pre-pass already holds the total there, this keeps one stream from passing it should
+// pdfcpu ever decode a stream the pre-pass did not count.
+func readConfig(size int) *model.Configuration {
+	c := ReadConfig()
+	c.Limits.MaxDecodeBytes = min(c.Limits.MaxDecodeBytes, DecodeLimit(size))
+	return c
 }
 
 // ReadConfig returns pdfcpu settings for reading untrusted uploads. It is built here instead of by

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ThalesGroup/crypto11"
+
+	"esign/internal/envelope"
 )
 
 // PKCS11KeyConfig names an RSA key pair in an HSM token.
@@ -33,7 +36,7 @@ func PKCS11Signer(cfg PKCS11KeyConfig) (crypto.Signer, io.Closer, error) {
 		return nil, nil, fmt.Errorf("pkcs11 signer: find key %q: %w", cfg.KeyLabel, err)
 	}
 	if len(found) > 0 {
-		return found[0], c, nil
+		return boundSigner(found[0], HSMDeadline), c, nil
 	}
 	if !cfg.Create {
 		c.Close()
@@ -49,5 +52,47 @@ func PKCS11Signer(cfg PKCS11KeyConfig) (crypto.Signer, io.Closer, error) {
 		c.Close()
 		return nil, nil, fmt.Errorf("pkcs11 signer: generate key %q: %w", cfg.KeyLabel, err)
 	}
-	return key, c, nil
+	return boundSigner(key, HSMDeadline), c, nil
+}
+
+// HSMDeadline bounds one signature by the HSM. It is the deadline envelope's PKCS#11 key wrapper
+// gives a wrap or unwrap, so a hung HSM fails sealing as soon as it fails encryption.
+const HSMDeadline = 5 * time.Second
+
+// deadlineSigner is an HSM key whose signatures fail with envelope.ErrUnavailable when the HSM does
+// not answer in time. crypto.Signer takes no context, so the deadline is the only bound; the edges
+// already answer ErrUnavailable as UNAVAILABLE (retryable), and a signature that arrives late is
+// dropped.
+type deadlineSigner struct {
+	crypto.Signer
+	deadline time.Duration
+}
+
+func boundSigner(s crypto.Signer, deadline time.Duration) crypto.Signer {
+	return &deadlineSigner{Signer: s, deadline: deadline}
+}
+
+// Sign signs in a goroutine of its own and waits at most the deadline for it.
+func (s *deadlineSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	type result struct {
+		sig []byte
+		err error
+	}
+	done := make(chan result, 1) // buffered: a late signature is written without a reader
+	go func() {
+		sig, err := s.Signer.Sign(r, digest, opts)
+		done <- result{sig, err}
+	}()
+	timer := time.NewTimer(s.deadline)
+	defer timer.Stop()
+	select {
+	case res := <-done:
+		if res.err != nil {
+			// An HSM error (a session lost, the token gone) is the key manager's, like a failed wrap.
+			return nil, fmt.Errorf("pkcs11 signer: %w: %w", envelope.ErrUnavailable, res.err)
+		}
+		return res.sig, nil
+	case <-timer.C:
+		return nil, fmt.Errorf("pkcs11 signer: no answer from the HSM within %v: %w", s.deadline, envelope.ErrUnavailable)
+	}
 }

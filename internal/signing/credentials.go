@@ -18,6 +18,9 @@ import (
 type Principal struct {
 	Application store.Application
 	Mode        store.KeyMode
+	// ClientID names the API key: Idempotency-Key answers are kept per key, so one key (a
+	// READ_ONLY one, say) cannot fetch what another key's request answered.
+	ClientID string
 }
 
 // CanWrite reports whether the caller may run mutations.
@@ -96,7 +99,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID, clientSecret strin
 	if err != nil {
 		return Principal{}, fmt.Errorf("load application %s: %w", key.ApplicationID, err)
 	}
-	return Principal{Application: app, Mode: key.Mode}, nil
+	return Principal{Application: app, Mode: key.Mode, ClientID: key.ClientID}, nil
 }
 
 // APIKeys lists the application's keys (secrets are never shown again).

@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -81,9 +82,48 @@ func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *or
 	if s.cfg.Observer != nil {
 		s.cfg.Observer.DocumentStored(int64(len(data)))
 	}
-	sum := sha256.Sum256(data)
 	return order.DocumentVersion{Number: number, BlobKey: key, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), Keys: keys, CreatedAt: s.Now()}, nil
+		SHA256: s.documentFingerprint(data), Keys: keys, CreatedAt: s.Now()}, nil
+}
+
+// fingerprintPrefix marks a keyed fingerprint, so that it is never read as a plain SHA-256 (which
+// versions stored before it hold).
+const fingerprintPrefix = "hmac-sha256:"
+
+// documentFingerprint is what a version records of its bytes (DocumentVersion.SHA256): HMAC-SHA256
+// under the token key, with its own label. It identifies a version's bytes for whoever holds the key
+// (the service can tell whether given bytes are the ones it stored) while the database alone
+// confirms nothing: a plain SHA-256 would let anyone with a dump test a guessed document (a standard
+// contract with one name changed) against it. It goes when the version goes (its keys are shredded).
+func (s *Service) documentFingerprint(data []byte) string {
+	mac := hmac.New(sha256.New, s.cfg.TokenKey)
+	mac.Write([]byte("esign document fingerprint v1\x00"))
+	mac.Write(data)
+	return fingerprintPrefix + hex.EncodeToString(mac.Sum(nil))
+}
+
+// staleTempRemover is a blob store where a process killed mid-write leaves a temporary file that
+// List never shows (blob/fs).
+type staleTempRemover interface {
+	RemoveStaleTemps(ctx context.Context, before time.Time) (int, error)
+}
+
+// removeStaleTemps deletes the temporary files of writes last written to before the cutoff that never
+// finished, for the orphan pass; the same grace that keeps unreferenced blobs of writes in flight
+// keeps their temporary files.
+func (s *Service) removeStaleTemps(ctx context.Context, before time.Time) (int, error) {
+	r, ok := s.blobs.(staleTempRemover)
+	if !ok {
+		return 0, nil
+	}
+	n, err := r.RemoveStaleTemps(ctx, before)
+	if n > 0 {
+		s.log.InfoContext(ctx, "deleted temporary files of unfinished blob writes", "files", n, "before", before)
+	}
+	if err != nil {
+		return n, fmt.Errorf("orphan temporary blob files: %w", err)
+	}
+	return n, nil
 }
 
 func (s *Service) readVersion(ctx context.Context, o *order.SignatureOrder, d *order.Document, v *order.DocumentVersion) ([]byte, error) {

@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +20,7 @@ const (
 )
 
 // sealedAnswer is a kept answer, encrypted like a document: answers can carry document bytes
-// (closeSignatureOrder's blobs), which must never rest in clear text. Purging the key shreds it.
+// (closeSignatureOrder's blobs), which must never rest in clear text. Deleting the key shreds it.
 type sealedAnswer struct {
 	Keys       order.Keys `json:"keys"`
 	Ciphertext []byte     `json:"ciphertext"`
@@ -29,7 +30,7 @@ func answerBinding(scope, key string) envelope.Binding {
 	return envelope.Binding{ApplicationID: scope, OrderID: "idempotency-key", DocumentID: key}
 }
 
-// BeginIdempotent records a request under its key in scope (an application or a signatory), or
+// BeginIdempotent records a request under its key in scope (an API key or a signatory), or
 // says why it must not run; for IdempotencyReplay it returns the kept answer.
 func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, requestHash []byte) (store.IdempotencyState, []byte, error) {
 	now := s.Now()
@@ -49,8 +50,20 @@ func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, reques
 	return state, answer, nil
 }
 
-// FinishIdempotent keeps the answer of a request that ran, encrypted.
-func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answer []byte) error {
+// FinishIdempotent keeps the answer of a request that ran, encrypted. orderIDs are the orders whose
+// documents the answer holds (bytes, or signatures read from them): it is kept only while they hold
+// them and is deleted with them. When one of them lost its documents already (closed without
+// retention, cleaned up, cancelled, swept meanwhile), deleted is kept instead: the request must not
+// run again, and its answer must not outlive the documents.
+func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answer []byte, orderIDs []string, deleted []byte) error {
+	err := s.keepAnswer(ctx, scope, key, answer, orderIDs)
+	if errors.Is(err, store.ErrDocumentsDeleted) {
+		err = s.keepAnswer(ctx, scope, key, deleted, nil)
+	}
+	return err
+}
+
+func (s *Service) keepAnswer(ctx context.Context, scope, key string, answer []byte, orderIDs []string) error {
 	ciphertext, keys, err := s.sealer.Seal(ctx, answer, answerBinding(scope, key))
 	if err != nil {
 		return fmt.Errorf("encrypt answer of idempotency key: %w", err)
@@ -59,7 +72,7 @@ func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answe
 	if err != nil {
 		return err
 	}
-	return s.store.FinishIdempotent(ctx, scope, key, stored)
+	return s.store.FinishIdempotent(ctx, store.KeptAnswer{Scope: scope, Key: key, Response: stored, OrderIDs: orderIDs})
 }
 
 // AbandonIdempotent forgets a request that failed in a way worth retrying.

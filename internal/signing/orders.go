@@ -60,6 +60,9 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 	if err := s.validateWebhook(ctx, o.Webhook); err != nil {
 		return nil, err
 	}
+	if o.Webhook, err = s.sealWebhook(ctx, o.ApplicationID, o.ID, o.Webhook); err != nil {
+		return nil, err
+	}
 	for i := range d.Documents {
 		if err := s.checkDocument(ctx, d.Documents[i].Title, d.Documents[i].Data); err != nil {
 			return nil, err
@@ -169,6 +172,12 @@ func decodeCursor(s string) (store.OrderCursor, error) {
 
 // update runs fn on the caller's order inside the store's transaction.
 func (s *Service) update(ctx context.Context, p Principal, orderID string, fn store.Updater) (*order.SignatureOrder, error) {
+	return s.updateOwn(ctx, p, orderID, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID), fn)
+}
+
+// updateOwn is update answering notFound both when there is no such order and when it is another
+// application's: the answer must not tell the two apart (it would say that the id exists).
+func (s *Service) updateOwn(ctx context.Context, p Principal, orderID string, notFound *order.Error, fn store.Updater) (*order.SignatureOrder, error) {
 	if err := requireWrite(p); err != nil {
 		return nil, err
 	}
@@ -179,7 +188,7 @@ func (s *Service) update(ctx context.Context, p Principal, orderID string, fn st
 		return fn(o)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+		return nil, notFound
 	}
 	if err != nil {
 		if _, ok := order.AsError(err); ok {
@@ -202,24 +211,21 @@ func (s *Service) AddSignatories(ctx context.Context, p Principal, orderID strin
 	return o, ids, err
 }
 
-// ChangeSignatory changes an open signatory of the caller's order.
+// ChangeSignatory changes an open signatory of the caller's order. Another application's signatory
+// is answered like an unknown one, and a READ_ONLY key is refused before the id is looked up.
 func (s *Service) ChangeSignatory(ctx context.Context, p Principal, signatoryID string, d order.SignatoryDraft) (*order.SignatureOrder, error) {
-	orderID, err := s.orderIDOfSignatory(ctx, signatoryID)
-	if err != nil {
+	if err := requireWrite(p); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.ChangeSignatory(signatoryID, d) })
-}
-
-func (s *Service) orderIDOfSignatory(ctx context.Context, signatoryID string) (string, error) {
-	id, err := s.store.FindOrderID(ctx, store.IndexSignatory, signatoryID)
+	notFound := order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+	orderID, err := s.store.FindOrderID(ctx, store.IndexSignatory, signatoryID)
 	if errors.Is(err, store.ErrNotFound) {
-		return "", order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+		return nil, notFound
 	}
 	if err != nil {
-		return "", fmt.Errorf("find order of signatory %s: %w", signatoryID, err)
+		return nil, fmt.Errorf("find order of signatory %s: %w", signatoryID, err)
 	}
-	return id, nil
+	return s.updateOwn(ctx, p, orderID, notFound, func(o *order.SignatureOrder) error { return o.ChangeSignatory(signatoryID, d) })
 }
 
 // DeleteSignatory removes a signatory who has not signed.
@@ -245,7 +251,21 @@ func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, 
 			return nil, err
 		}
 	}
-	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error { return o.Change(maxSignatories, webhook) })
+	// Sealed before the transaction (an HSM call must not hold the order's lock), kept once the
+	// domain has accepted the secret in clear.
+	sealed, err := s.sealWebhook(ctx, p.Application.ID, orderID, webhook)
+	if err != nil {
+		return nil, err
+	}
+	return s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
+		if err := o.Change(maxSignatories, webhook); err != nil {
+			return err
+		}
+		if webhook != nil {
+			o.Webhook = sealed
+		}
+		return nil
+	})
 }
 
 // ExtendOrder moves an open order's expiry exactly days × 24 h later.

@@ -9,6 +9,7 @@ import (
 
 	"esign/internal/evidence"
 	"esign/internal/order"
+	pdfintake "esign/internal/pdf"
 	"esign/internal/store"
 )
 
@@ -193,6 +194,12 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			// Sealing failures (TSA down, HSM error) are the service's, not the signatory's: logged with
 			// the cause, answered as retryable.
 			s.log.ErrorContext(ctx, "seal failed", "order", o.ID, "document", d.ID, "signatory", sig.ID, "err", err)
+			// Except a document the PDF checks refuse (stored before they counted what its streams
+			// inflate to): retrying cannot help, so it is named with the rule it breaks.
+			var problem *pdfintake.Problem
+			if errors.As(err, &problem) {
+				return fail(&order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf("Document %s %s; nothing was signed", d.Title, problem.Reason)})
+			}
 			return fail(&order.Error{Code: order.CodeUnavailable, Message: fmt.Sprintf("Document %s could not be sealed right now; nothing was signed, please try again", d.Title)})
 		}
 		v, err := s.putVersion(ctx, o, d, cur.Number+1, out)

@@ -18,6 +18,17 @@ type SignatoryPrincipal struct {
 	ViewValidated bool
 }
 
+// SignatoryLink is the signing link and token of one of p's signatories as p may see them: ok is
+// false for a READ_ONLY key. Whoever holds the token can approve and sign as the signatory, so
+// showing it to a key that may not change anything would hand that key every change a signatory
+// can make.
+func (s *Service) SignatoryLink(p Principal, signatoryID string) (href, token string, ok bool) {
+	if !p.CanWrite() {
+		return "", "", false
+	}
+	return s.SignatoryHref(signatoryID), s.SignatoryToken(signatoryID), true
+}
+
 // AuthenticateSignatory resolves a signing-link token. ok is false for a token that names no current
 // signatory (unknown, or the signatory was deleted).
 func (s *Service) AuthenticateSignatory(ctx context.Context, token string) (SignatoryPrincipal, bool, error) {

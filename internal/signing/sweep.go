@@ -162,7 +162,9 @@ func (s *Service) SweepOrphanBlobs(ctx context.Context, now time.Time, grace tim
 			r.OrphansDeleted++
 		}
 	}
-	return r, nil
+	temps, err := s.removeStaleTemps(ctx, now.Add(-grace))
+	r.OrphansDeleted += temps
+	return r, err
 }
 
 // PurgeOrders deletes, batchSize at a time, the metadata of orders that ended and lost their

@@ -1,13 +1,16 @@
 package signing
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
+	"esign/internal/envelope"
 	"esign/internal/order"
 	"esign/internal/store"
 )
@@ -33,6 +36,154 @@ func (s *Service) validateWebhook(ctx context.Context, w *order.Webhook) error {
 		return order.Invalid("webhook.url", "did not answer the WEBHOOK_VALIDATION request with HTTP 200 within 5 seconds (%v)", err)
 	}
 	return nil
+}
+
+// A webhook secret is kept sealed with the document envelope (both layers, bound to its order), in
+// the order and in every delivery of its events, and opened only to sign a request: a database dump
+// or backup holds no key that forges webhooks. The sealed form is sealedSecretPrefix followed by the
+// JSON of sealedSecret; the prefix tells it from the raw secrets stored before (random bytes that
+// start with it by chance: 2^-248).
+const sealedSecretPrefix = "esign-sealed-webhook-secret/v1:"
+
+// sealedSecret is a webhook secret sealed by the envelope, with its wrapped data keys.
+type sealedSecret struct {
+	Keys       order.Keys `json:"keys"`
+	Ciphertext []byte     `json:"ciphertext"`
+}
+
+// webhookSecretBinding binds a sealed secret to its order: copied to another order's row (or
+// delivery), it does not open. No document id is "webhook-secret", so it opens as no document either.
+func webhookSecretBinding(applicationID, orderID string) envelope.Binding {
+	return envelope.Binding{ApplicationID: applicationID, OrderID: orderID, DocumentID: "webhook-secret"}
+}
+
+// sealWebhook returns a copy of w whose secret is sealed for the order, or w itself when there is no
+// secret. The caller has validated the secret in clear (its length, the connectivity check).
+func (s *Service) sealWebhook(ctx context.Context, applicationID, orderID string, w *order.Webhook) (*order.Webhook, error) {
+	if w == nil || len(w.Secret) == 0 {
+		return w, nil
+	}
+	ciphertext, keys, err := s.sealer.Seal(ctx, w.Secret, webhookSecretBinding(applicationID, orderID))
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
+	}
+	encoded, err := json.Marshal(sealedSecret{Keys: keys, Ciphertext: ciphertext})
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
+	}
+	sealed := *w
+	sealed.Secret = append([]byte(sealedSecretPrefix), encoded...)
+	return &sealed, nil
+}
+
+// OpenWebhookSecret returns the HMAC key a delivery is signed with (webhook.Dispatcher calls it just
+// before it signs): nil for none, the secret in clear for one sealed at rest, and a secret stored
+// before sealing as it is.
+func (s *Service) OpenWebhookSecret(ctx context.Context, d store.WebhookDelivery) ([]byte, error) {
+	encoded, sealed := bytes.CutPrefix(d.Secret, []byte(sealedSecretPrefix))
+	if !sealed {
+		return d.Secret, nil
+	}
+	var ss sealedSecret
+	if err := json.Unmarshal(encoded, &ss); err != nil {
+		return nil, fmt.Errorf("open webhook secret of delivery %s: %w: %v", d.ID, envelope.ErrDecrypt, err)
+	}
+	secret, err := s.sealer.Open(ctx, ss.Ciphertext, ss.Keys, webhookSecretBinding(d.ApplicationID, d.OrderID))
+	if err != nil {
+		return nil, fmt.Errorf("open webhook secret of delivery %s: %w", d.ID, err)
+	}
+	return secret, nil
+}
+
+// sealBatch is how many rows one step of SealStoredWebhookSecrets reads.
+const sealBatch = 200
+
+// SealStoredWebhookSecrets seals the webhook secrets that were stored in clear before secrets were
+// sealed at rest, in orders and in deliveries, and says how many of each it sealed. It may run while
+// the service serves (an order whose webhook changed meanwhile keeps the change) and again at will:
+// sealed secrets are left as they are.
+func (s *Service) SealStoredWebhookSecrets(ctx context.Context) (orders, deliveries int, err error) {
+	for after := ""; ; {
+		ids, err := s.store.ListOrdersWithWebhookSecret(ctx, after, sealBatch)
+		if err != nil {
+			return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+		}
+		for _, id := range ids {
+			sealed, err := s.sealOrderSecret(ctx, id)
+			if err != nil {
+				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+			}
+			if sealed {
+				orders++
+			}
+		}
+		if len(ids) < sealBatch {
+			break
+		}
+		after = ids[len(ids)-1]
+	}
+	for after := ""; ; {
+		page, err := s.store.ListWebhookSecrets(ctx, after, sealBatch)
+		if err != nil {
+			return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+		}
+		for _, d := range page {
+			if bytes.HasPrefix(d.Secret, []byte(sealedSecretPrefix)) {
+				continue
+			}
+			w, err := s.sealWebhook(ctx, d.ApplicationID, d.OrderID, &order.Webhook{Secret: d.Secret})
+			if err != nil {
+				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+			}
+			ok, err := s.store.SetWebhookSecret(ctx, d.ID, d.Secret, w.Secret)
+			if err != nil {
+				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+			}
+			if ok {
+				deliveries++
+			}
+		}
+		if len(page) < sealBatch {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	return orders, deliveries, nil
+}
+
+// sealOrderSecret seals the secret of one order's webhook if it is still in clear, and says
+// whether it did.
+func (s *Service) sealOrderSecret(ctx context.Context, id string) (bool, error) {
+	o, err := s.store.GetOrder(ctx, id)
+	if errors.Is(err, store.ErrNotFound) { // purged meanwhile
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if o.Webhook == nil || len(o.Webhook.Secret) == 0 || bytes.HasPrefix(o.Webhook.Secret, []byte(sealedSecretPrefix)) {
+		return false, nil
+	}
+	// Sealed outside the transaction (an HSM call must not hold the order's lock); kept only if the
+	// webhook still has the secret that was sealed.
+	w, err := s.sealWebhook(ctx, o.ApplicationID, o.ID, o.Webhook)
+	if err != nil {
+		return false, err
+	}
+	sealed := false
+	_, err = s.store.UpdateOrder(ctx, id, func(cur *order.SignatureOrder) error {
+		if cur.Webhook == nil || !bytes.Equal(cur.Webhook.Secret, o.Webhook.Secret) {
+			return nil
+		}
+		changed := *cur.Webhook
+		changed.Secret = w.Secret
+		cur.Webhook, sealed = &changed, true
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return sealed, err
 }
 
 // maxWebhookLogs bounds one answer of the webhook logs.

@@ -11,6 +11,7 @@ package signui
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"embed"
 	"encoding/base64"
 	"fmt"
@@ -325,6 +326,12 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 
 // callback is where the provider sends the browser back: a VIEW login stores the ID token for
 // Signatory-Validation; a SIGN login signs.
+//
+// The state names the signatory, but it is no credential: it travels through the identity
+// provider in the authorization URL (its logs, the browser history). Only the browser-binding
+// cookie set when the login started proves that this is the browser that holds the signing link,
+// so the callback refuses without it before it resolves the signatory, and none of its answers
+// before that point, nor any of its error pages, carries the link's token.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	purpose, err := h.svc.LoginState(q.Get("state"))
@@ -332,28 +339,32 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, nil, err)
 		return
 	}
+	c, err := r.Cookie(browserCookie)
+	if err != nil || c.Value == "" || purpose.Browser == "" ||
+		subtle.ConstantTimeCompare([]byte(c.Value), []byte(purpose.Browser)) != 1 {
+		h.log.InfoContext(r.Context(), "login callback without the browser binding of its start", "order", purpose.OrderID)
+		h.status(w, r, nil, http.StatusForbidden, "loginElsewhere")
+		return
+	}
+	browser := c.Value
 	r.SetPathValue("token", h.svc.SignatoryToken(purpose.SignatoryID))
 	s, ok := h.resolve(w, r)
 	if !ok {
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Path: "/sign/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	if e := q.Get("error"); e != "" {
 		// The signatory cancelled at the provider, or it refused: back to the page, nothing changed.
 		h.log.InfoContext(r.Context(), "login not completed at the identity provider", "order", s.order.ID, "error", e)
 		http.Redirect(w, r, s.base(), http.StatusSeeOther)
 		return
 	}
-	browser := ""
-	if c, err := r.Cookie(browserCookie); err == nil {
-		browser = c.Value
-	}
-	http.SetCookie(w, &http.Cookie{Name: browserCookie, Path: "/sign/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	code := signing.LoginCode{Code: q.Get("code"), State: q.Get("state")}
 	switch purpose.Stage {
 	case order.EvidenceStageView:
 		providerID, jwt, err := h.svc.CompleteViewLogin(r.Context(), s.sp, code, browser)
 		if err != nil {
-			h.fail(w, r, s, err)
+			h.failLogin(w, r, s, err)
 			return
 		}
 		http.SetCookie(w, &http.Cookie{Name: viewCookie, Value: providerID + ":" + jwt, Path: s.base(),
@@ -362,11 +373,26 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	default:
 		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser}
 		if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
-			h.fail(w, r, s, err)
+			h.failLogin(w, r, s, err)
 			return
 		}
 		h.done(w, r, s, "success")
 	}
+}
+
+// failLogin answers a login that failed at the callback with what went wrong, on a page without
+// the signatory's forms and links: the callback's URL (code and state) went through the identity
+// provider, so its page carries no token. The signatory opens their link again to retry.
+func (h *Handler) failLogin(w http.ResponseWriter, r *http.Request, s *signatory, err error) {
+	de, ok := order.AsError(err)
+	if !ok {
+		h.fail(w, r, s, err) // logged; a generic page without the token
+		return
+	}
+	ui := s.ui()
+	v := h.baseView(ui)
+	v.Message, v.Error = translator(ui.Language)("loginFailed"), de.Message
+	h.write(w, httpStatus(de), "page.html", v, ui)
 }
 
 // resolveForm is resolve for form posts, with the body bounded.
@@ -401,6 +427,11 @@ func redirectURI(ui order.UI, status string) string {
 	if ui.SignatoryRedirectURI == nil || *ui.SignatoryRedirectURI == "" {
 		return ""
 	}
+	// The API checks the URL; this re-check keeps a URL stored before the check was strict out of
+	// the Location header and the page's links.
+	if _, err := order.ParseWebURL(*ui.SignatoryRedirectURI); err != nil {
+		return ""
+	}
 	u, err := url.Parse(*ui.SignatoryRedirectURI)
 	if err != nil {
 		return ""
@@ -415,15 +446,7 @@ func redirectURI(ui order.UI, status string) string {
 // on it); anything else is logged and answered with a generic page and a reference.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err error) {
 	if de, ok := order.AsError(err); ok {
-		code := http.StatusConflict
-		switch de.Code {
-		case order.CodeInvalid:
-			code = http.StatusBadRequest
-		case order.CodeUnauthorized, order.CodeForbidden:
-			code = http.StatusForbidden
-		case order.CodeUnavailable:
-			code = http.StatusServiceUnavailable
-		}
+		code := httpStatus(de)
 		if s == nil {
 			h.status(w, r, nil, code, "invalidLink")
 			return
@@ -438,6 +461,19 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err
 	ref := randomToken()[:12]
 	h.log.ErrorContext(r.Context(), "signing page failed", "reference", ref, "err", err)
 	h.status(w, r, s, http.StatusInternalServerError, "error")
+}
+
+// httpStatus is the status a domain error is answered with on the signing pages.
+func httpStatus(de *order.Error) int {
+	switch de.Code {
+	case order.CodeInvalid:
+		return http.StatusBadRequest
+	case order.CodeUnauthorized, order.CodeForbidden:
+		return http.StatusForbidden
+	case order.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusConflict
 }
 
 func randomToken() string {

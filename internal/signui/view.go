@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -22,7 +23,7 @@ type view struct {
 	Base       string            // the signatory's page, "/sign/<token>"
 	Assets     map[string]string // name → versioned URL
 	PDFJS      bool              // pdf.js is embedded (else documents are offered as downloads)
-	Logo       *order.Logo
+	Logo       *logo
 	Stylesheet string
 
 	Message  string // where things stand, when the signatory cannot act (translated)
@@ -36,6 +37,14 @@ type view struct {
 	Providers []provider
 	Reject    bool   // rejection is allowed
 	Cancel    string // where Cancel goes (enableCancel), "" for no button
+}
+
+// logo is the integrator's logo as the page shows it. Src is a template.URL because html/template
+// replaces any data: URL by "#ZgotmplZ"; baseView only puts one there that order.CheckDataLogo
+// accepts (a PNG, JPEG, GIF or WebP image, never SVG) or an http(s) URL that order.ParseWebURL accepts.
+type logo struct {
+	Src  template.URL
+	Href string
 }
 
 type document struct {
@@ -220,14 +229,40 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *signatory, c
 }
 
 func (h *Handler) baseView(ui order.UI) view {
-	v := view{T: translator(ui.Language), Lang: htmlLang[ui.Language], Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: ui.Logo}
+	v := view{T: translator(ui.Language), Lang: htmlLang[ui.Language], Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: logoView(ui.Logo)}
 	if v.Lang == "" {
 		v.Lang = "en"
 	}
-	if ui.Stylesheet != nil {
+	// The API refuses URLs that are not strict; orders stored before it did are re-checked here
+	// and their URLs left out rather than shown.
+	if ui.Stylesheet != nil && webURL(*ui.Stylesheet) {
 		v.Stylesheet = *ui.Stylesheet
 	}
 	return v
+}
+
+func webURL(raw string) bool {
+	_, err := order.ParseWebURL(raw)
+	return err == nil
+}
+
+func logoView(l *order.Logo) *logo {
+	if l == nil {
+		return nil
+	}
+	var out logo
+	switch {
+	case strings.HasPrefix(l.Src, "data:") && order.CheckDataLogo("", l.Src) == nil:
+		out.Src = template.URL(l.Src)
+	case webURL(l.Src):
+		out.Src = template.URL(l.Src)
+	default:
+		return nil
+	}
+	if l.Href != nil && webURL(*l.Href) {
+		out.Href = *l.Href
+	}
+	return &out
 }
 
 func (h *Handler) write(w http.ResponseWriter, code int, name string, v view, ui order.UI) {
@@ -245,7 +280,8 @@ func (h *Handler) write(w http.ResponseWriter, code int, name string, v view, ui
 
 // contentSecurityPolicy allows the page's own scripts, styles and workers only (no inline script or
 // style, no eval), plus the integrator's logo and stylesheet origins. Forms post to this origin; a
-// finished signing may redirect to signatoryRedirectUri's origin.
+// finished signing may redirect to signatoryRedirectUri's origin. img-src has data: for data: logos
+// (only raster images pass order.CheckDataLogo) and blob: for the drawn signature.
 func contentSecurityPolicy(ui order.UI) string {
 	img, style, form := "'self' data: blob:", "'self'", "'self'"
 	if ui.Logo != nil {
@@ -271,13 +307,15 @@ func contentSecurityPolicy(ui order.UI) string {
 	}, "; ")
 }
 
-// originOf is " scheme://host" of an http(s) URL, else "".
+// originOf is " scheme://host[:port]" of a URL that passes order.ParseWebURL, else "". The source
+// expression is re-serialised from the parsed host and port, never copied from the input: url.Parse
+// accepts ';' in a host, which would end the directive and start the caller's own.
 func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	origin, ok := order.Origin(raw)
+	if !ok {
 		return ""
 	}
-	return " " + u.Scheme + "://" + u.Host
+	return " " + origin
 }
 
 func securityHeaders(w http.ResponseWriter, csp string) {

@@ -21,6 +21,9 @@ var (
 	// ErrUnavailable: the database could not be reached or dropped the connection (a restart, a
 	// failover); nothing was committed by the failed call and retrying may succeed.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrDocumentsDeleted: FinishIdempotent was given an answer holding the documents of an order
+	// whose documents are deleted (or an order that is gone); nothing was stored.
+	ErrDocumentsDeleted = errors.New("the documents of the order are deleted")
 )
 
 // Environment of an application: TEST applications may use the test-only evidence provider.
@@ -95,7 +98,7 @@ type WebhookDelivery struct {
 	OrderID       string
 	Event         string
 	URL           string
-	Secret        []byte // nil: the order's webhook has no secret
+	Secret        []byte // as the order holds it (sealed by package signing; opaque here); nil: no secret
 	Body          []byte
 	CreatedAt     time.Time
 	Attempt       int // the number of the attempt a claim hands out: 1 for the first
@@ -147,6 +150,16 @@ type IdempotencyClaim struct {
 	Now         time.Time
 	ExpiresAt   time.Time // when the key may be used afresh
 	StaleBefore time.Time // a run started before this without an answer is taken over (its process died)
+}
+
+// KeptAnswer is the answer of a started request, to keep under its key.
+type KeptAnswer struct {
+	Scope, Key string
+	Response   []byte
+	// OrderIDs are the orders whose document contents (bytes, signatures read from them) Response
+	// holds. The answer is kept only while each of them still holds its documents, and is deleted
+	// in the transaction that deletes them: a kept answer must not outlive the documents.
+	OrderIDs []string
 }
 
 // IdempotencyState is what BeginIdempotent found.
@@ -232,11 +245,25 @@ type Store interface {
 	// ListWebhookInvocations answers the webhook logs.
 	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]WebhookInvocation, error)
 
+	// For sealing webhook secrets stored before they were sealed (signing.SealStoredWebhookSecrets):
+	// ListWebhookSecrets returns up to limit deliveries that carry a secret, with an id after after,
+	// by id; only ID, ApplicationID, OrderID and Secret are set.
+	ListWebhookSecrets(ctx context.Context, after string, limit int) ([]WebhookDelivery, error)
+	// SetWebhookSecret replaces a delivery's secret when it is still old, and says whether it did.
+	SetWebhookSecret(ctx context.Context, id string, old, secret []byte) (bool, error)
+	// ListOrdersWithWebhookSecret returns up to limit ids of orders (of every application) whose
+	// webhook has a secret, after after, by id.
+	ListOrdersWithWebhookSecret(ctx context.Context, after string, limit int) ([]string, error)
+
 	// BeginIdempotent records a request under its key, or says why it must not run (with the stored
 	// answer for IdempotencyReplay).
 	BeginIdempotent(ctx context.Context, c IdempotencyClaim) (IdempotencyState, []byte, error)
-	// FinishIdempotent stores the answer of a started request.
-	FinishIdempotent(ctx context.Context, scope, key string, response []byte) error
+	// FinishIdempotent stores the answer of a started request, in one transaction with a check
+	// that every order in a.OrderIDs still holds its documents (ErrDocumentsDeleted, storing
+	// nothing, when one does not). UpdateOrder and SweepDue delete the answers that name an order
+	// when they drop its documents (Applied.DocumentsDropped), so no kept answer holds deleted
+	// documents.
+	FinishIdempotent(ctx context.Context, a KeptAnswer) error
 	// AbandonIdempotent forgets a started request (it failed in a way worth retrying).
 	AbandonIdempotent(ctx context.Context, scope, key string) error
 	// PurgeIdempotencyKeys deletes keys that expired before now and says how many.

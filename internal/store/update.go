@@ -53,6 +53,9 @@ type Applied struct {
 	Order   *order.SignatureOrder
 	Data    []byte // the encoded aggregate
 	Reindex bool   // the indexed keys changed: the backend rewrites the order's index
+	// DocumentsDropped: the order held document versions and holds none now; the backend deletes
+	// the kept Idempotency-Key answers that hold them (KeptAnswer.OrderIDs), in the same transaction.
+	DocumentsDropped bool
 }
 
 // Apply is the backend-independent half of an update: decode the stored order, run fn, check that
@@ -64,6 +67,7 @@ func Apply(data []byte, fn Updater) (Applied, error) {
 	}
 	before := *o
 	indexed := IndexEntries(o)
+	held := o.HasStoredDocuments() // before fn: before shares the documents slice with o
 	if err := fn(o); err != nil {
 		return Applied{}, &UpdaterError{err}
 	}
@@ -73,5 +77,6 @@ func Apply(data []byte, fn Updater) (Applied, error) {
 	if data, err = EncodeOrder(o); err != nil {
 		return Applied{}, fmt.Errorf("encode: %w", err)
 	}
-	return Applied{Order: o, Data: data, Reindex: !slices.Equal(indexed, IndexEntries(o))}, nil
+	return Applied{Order: o, Data: data, Reindex: !slices.Equal(indexed, IndexEntries(o)),
+		DocumentsDropped: held && !o.HasStoredDocuments()}, nil
 }

@@ -5,6 +5,8 @@ package telemetry
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
@@ -72,6 +74,27 @@ func NewMetrics() *Metrics {
 // Handler serves /metrics.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
+// MinMetricsTokenBytes is the shortest bearer token RequireBearer is meant for: a token that guards
+// an endpoint anyone can reach must not be guessable.
+const MinMetricsTokenBytes = 16
+
+// RequireBearer serves next only to requests with "Authorization: Bearer <token>" (what Prometheus
+// sends with a bearer_token scrape setting) and answers 401 to the others. The comparison is of
+// SHA-256 digests in constant time, so neither the token's bytes nor its length leak through timing.
+func RequireBearer(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok || token == "" { // an empty token opens nothing
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "metrics need the bearer token (METRICS_TOKEN)\n", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // ObserveOperation records one GraphQL operation.

@@ -80,3 +80,46 @@ func TestMiddlewareRequestIDsLogsAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// The metrics behind a bearer token: only the exact token passes; anything else gets 401 with a
+// WWW-Authenticate challenge and no metrics.
+func TestRequireBearer(t *testing.T) {
+	m := NewMetrics()
+	m.DocumentStored(1)
+	token := "s3cret-metrics-token-0123456789"
+	h := RequireBearer(token, m.Handler())
+	for name, c := range map[string]struct {
+		header string
+		want   int
+	}{
+		"no header":      {"", http.StatusUnauthorized},
+		"wrong token":    {"Bearer s3cret-metrics-token-0123456788", http.StatusUnauthorized},
+		"prefix only":    {"Bearer s3cret", http.StatusUnauthorized},
+		"longer":         {"Bearer " + token + "x", http.StatusUnauthorized},
+		"basic":          {"Basic " + token, http.StatusUnauthorized},
+		"without scheme": {token, http.StatusUnauthorized},
+		"right token":    {"Bearer " + token, http.StatusOK},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if c.header != "" {
+			req.Header.Set("Authorization", c.header)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != c.want || strings.Contains(body, "esign_") != (c.want == http.StatusOK) {
+			t.Errorf("%s: HTTP %d (want %d), metrics shown: %v", name, rec.Code, c.want, strings.Contains(body, "esign_"))
+		}
+		if c.want == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: 401 without a WWW-Authenticate challenge", name)
+		}
+	}
+	empty := RequireBearer("", m.Handler())
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer ")
+	rec := httptest.NewRecorder()
+	empty.ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("an empty token let an empty bearer in: HTTP %d", rec.Code)
+	}
+}

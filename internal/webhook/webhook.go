@@ -17,14 +17,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"sync"
-	"syscall"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"esign/internal/netguard"
 	"esign/internal/store"
 )
 
@@ -57,6 +56,18 @@ type Config struct {
 	Timeout             time.Duration // per request
 	PollInterval        time.Duration // how often an idle dispatcher looks for due deliveries
 	AllowPrivateTargets bool          // send to loopback, private and link-local addresses (tests, on-premises receivers)
+	// PerHost bounds the attempts in flight to one target host (host:port), so that a slow receiver
+	// holds at most that many workers; 4 when zero.
+	PerHost int
+	// PerApplication bounds the attempts in flight for one application (over all its hosts); half
+	// the workers when zero.
+	PerApplication int
+	// Backlog bounds the claimed deliveries waiting for their host or application to have room; 4
+	// per worker when zero. Claims stop while it is full.
+	Backlog int
+	// Net makes the HTTP client (the server's one outbound policy); nil refuses every non-public
+	// address unless AllowPrivateTargets.
+	Net *netguard.Factory
 }
 
 // Dispatcher sends due deliveries. It is safe for concurrent use.
@@ -67,6 +78,9 @@ type Dispatcher struct {
 	client *http.Client
 	// Now is a field so that tests can move time.
 	Now func() time.Time
+	// OpenSecret turns a delivery's stored secret (sealed at rest) into the HMAC key, just before
+	// the request is signed (signing.Service.OpenWebhookSecret); nil uses the stored bytes as they are.
+	OpenSecret func(ctx context.Context, d store.WebhookDelivery) ([]byte, error)
 }
 
 // New prepares a dispatcher; Run starts it.
@@ -74,95 +88,181 @@ func New(st Store, cfg Config, log *slog.Logger) (*Dispatcher, error) {
 	if cfg.Workers <= 0 || cfg.Timeout <= 0 || cfg.PollInterval <= 0 {
 		return nil, errors.New("webhook: workers, timeout and poll interval must be positive")
 	}
-	dialer := &net.Dialer{Timeout: cfg.Timeout}
-	if !cfg.AllowPrivateTargets {
-		// Checked on the address actually dialled, after DNS: a name that resolves to an internal
-		// address (or is rebound to one) is refused too.
-		dialer.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("webhook target %s: %w", address, err)
-			}
-			if ip := ap.Addr().Unmap(); !publicAddress(ip) {
-				return fmt.Errorf("webhook target %s is not a public address (set WEBHOOK_ALLOW_PRIVATE_TARGETS to allow it)", ip)
-			}
-			return nil
-		}
+	if cfg.PerHost <= 0 {
+		cfg.PerHost = 4
 	}
-	transport := &http.Transport{
-		Proxy:                 nil, // a proxy would dial for us, around the address check
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		MaxIdleConnsPerHost:   cfg.Workers,
-		IdleConnTimeout:       time.Minute,
+	if cfg.PerApplication <= 0 {
+		cfg.PerApplication = max(1, cfg.Workers/2)
 	}
-	client := &http.Client{
-		Transport: transport,
-		Timeout:   cfg.Timeout,
-		// A redirect is not a 200: it is logged and retried like any other answer.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	if cfg.Backlog <= 0 {
+		cfg.Backlog = 4 * cfg.Workers
 	}
+	if cfg.Net == nil {
+		cfg.Net = netguard.New(netguard.Config{})
+	}
+	// The address check is netguard's, on the address actually dialled. Redirects are not
+	// followed: a redirect is not a 200, it is logged and retried like any other answer.
+	client := cfg.Net.Client(netguard.Options{Timeout: cfg.Timeout, MaxResponseBytes: maxResponseBody + 1<<20,
+		AllowPrivate: cfg.AllowPrivateTargets})
 	return &Dispatcher{store: st, cfg: cfg, log: log, client: client,
 		Now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}, nil
 }
 
-// publicAddress says whether ip may receive webhooks by default.
-func publicAddress(ip netip.Addr) bool {
-	cgnat := netip.MustParsePrefix("100.64.0.0/10")
-	return ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip)
-}
-
-// Run delivers until ctx ends.
+// Run delivers until ctx ends, as a pool of workers that never waits for a batch: whenever a worker
+// is free it takes the next claimed delivery whose host and application are under their caps
+// (Config.PerHost, Config.PerApplication), and claims more as soon as workers are free with nothing
+// to do. A slow receiver thus holds at most PerHost workers while the others keep delivering. When
+// ctx ends no attempt is started; those in flight finish (failing fast) and are recorded, and what
+// was claimed but not started is left to its lease.
 func (d *Dispatcher) Run(ctx context.Context) {
-	d.log.Info("webhook dispatcher started", "workers", d.cfg.Workers)
+	d.log.Info("webhook dispatcher started", "workers", d.cfg.Workers, "per_host", d.cfg.PerHost, "per_application", d.cfg.PerApplication)
+	p := d.newPool()
+	var nextClaim time.Time // on the wall clock: polling is real time even when tests move d.Now
 	for ctx.Err() == nil {
-		n, err := d.DeliverDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			d.log.ErrorContext(ctx, "webhook delivery pass failed", "err", err)
-		}
-		if n == 0 || err != nil {
-			select {
-			case <-ctx.Done():
-			case <-time.After(d.cfg.PollInterval):
+		p.startReady(ctx)
+		room := min(d.cfg.Workers-p.running, d.cfg.Backlog-len(p.held))
+		if room > 0 && !time.Now().Before(nextClaim) {
+			n, err := p.claim(ctx, room)
+			if err != nil && ctx.Err() == nil {
+				d.log.ErrorContext(ctx, "webhook claim failed", "err", err)
 			}
+			if err != nil || n < room {
+				nextClaim = time.Now().Add(d.cfg.PollInterval) // nothing more is due yet
+			}
+			continue
 		}
+		var poll <-chan time.Time
+		if room > 0 {
+			poll = time.After(time.Until(nextClaim))
+		}
+		select {
+		case r := <-p.done:
+			p.finish(r)
+			if r.err != nil {
+				d.log.ErrorContext(ctx, "webhook attempt not recorded", "delivery", r.c.del.ID, "err", r.err)
+			}
+		case <-poll:
+		case <-ctx.Done():
+		}
+	}
+	for p.running > 0 {
+		if r := <-p.done; r.err != nil {
+			d.log.Error("webhook attempt not recorded", "delivery", r.c.del.ID, "err", r.err)
+		}
+		p.running--
 	}
 }
 
-// lease is how long a claimed delivery is ours: longer than any attempt takes.
-func (d *Dispatcher) lease() time.Duration { return 2*d.cfg.Timeout + 30*time.Second }
-
-// DeliverDue claims the deliveries due now (a few per worker), sends them concurrently and records
-// each attempt; it says how many it sent.
+// DeliverDue claims the deliveries due now (a few per worker), sends them under the same caps as
+// Run and records each attempt; it returns when all are done and says how many it claimed. It is
+// one pass, for tests and tools; the server uses Run.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
-	claimed, err := d.store.ClaimWebhookDeliveries(ctx, d.Now(), d.lease(), 4*d.cfg.Workers)
+	p := d.newPool()
+	n, err := p.claim(ctx, 4*d.cfg.Workers)
 	if err != nil {
 		return 0, err
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
 	var errs []error
-	next := make(chan store.WebhookDelivery)
-	for range min(d.cfg.Workers, len(claimed)) {
-		wg.Go(func() {
-			for del := range next {
-				inv := d.Attempt(ctx, del)
-				// Recorded even when ctx ends: the attempt happened.
-				if err := d.store.RecordWebhookInvocation(context.WithoutCancel(ctx), inv); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-				}
-			}
-		})
+	for {
+		p.startReady(ctx)
+		if p.running == 0 {
+			break
+		}
+		r := <-p.done
+		p.finish(r)
+		errs = append(errs, r.err)
 	}
-	for _, del := range claimed {
-		next <- del
+	return n, errors.Join(errs...)
+}
+
+// pool is the scheduling state of one Run or DeliverDue; only its owner's goroutine touches it,
+// attempts report back on done.
+type pool struct {
+	d       *Dispatcher
+	held    []claimed      // claimed and not started, in claim order
+	running int            // attempts in flight
+	busy    map[string]int // attempts in flight per host ("h "+host) and per application ("a "+id)
+	done    chan result
+}
+
+type claimed struct {
+	del      store.WebhookDelivery
+	host     string
+	leaseEnd time.Time
+}
+
+type result struct {
+	c   claimed
+	err error // recording the attempt failed
+}
+
+func (d *Dispatcher) newPool() *pool {
+	return &pool{d: d, busy: map[string]int{}, done: make(chan result)}
+}
+
+// claim leases up to limit more deliveries. The lease covers the longest a delivery can wait here:
+// every held one ahead of it, PerHost (or PerApplication) at a time, each at most Timeout, and its
+// own attempt; so no other replica takes a delivery this one still means to send.
+func (p *pool) claim(ctx context.Context, limit int) (int, error) {
+	cfg := p.d.cfg
+	rounds := (len(p.held)+limit+min(cfg.PerHost, cfg.PerApplication)-1)/min(cfg.PerHost, cfg.PerApplication) + 2
+	lease := time.Duration(rounds)*cfg.Timeout + 30*time.Second
+	now := p.d.Now()
+	got, err := p.d.store.ClaimWebhookDeliveries(ctx, now, lease, limit)
+	if err != nil {
+		return 0, err
 	}
-	close(next)
-	wg.Wait()
-	return len(claimed), errors.Join(errs...)
+	for _, del := range got {
+		p.held = append(p.held, claimed{del: del, host: hostOf(del.URL), leaseEnd: now.Add(lease)})
+	}
+	return len(got), nil
+}
+
+// startReady starts every held delivery a worker is free for and whose host and application are
+// under their caps, oldest claim first; the rest stay held.
+func (p *pool) startReady(ctx context.Context) {
+	cfg := p.d.cfg
+	kept := p.held[:0]
+	for _, c := range p.held {
+		if p.running >= cfg.Workers || p.busy["h "+c.host] >= cfg.PerHost || p.busy["a "+c.del.ApplicationID] >= cfg.PerApplication {
+			kept = append(kept, c)
+			continue
+		}
+		if p.d.Now().Add(cfg.Timeout).After(c.leaseEnd) {
+			// Cannot happen while attempts keep to Timeout; if it does, another replica may own the
+			// delivery by now, and sending it here too would be a duplicate for nothing.
+			p.d.log.WarnContext(ctx, "webhook delivery left to another worker: its lease ran out while it waited", "delivery", c.del.ID)
+			continue
+		}
+		p.running++
+		p.busy["h "+c.host]++
+		p.busy["a "+c.del.ApplicationID]++
+		go func() {
+			inv := p.d.Attempt(ctx, c.del)
+			// Recorded even when ctx ends: the attempt happened.
+			p.done <- result{c: c, err: p.d.store.RecordWebhookInvocation(context.WithoutCancel(ctx), inv)}
+		}()
+	}
+	clear(p.held[len(kept):])
+	p.held = kept
+}
+
+func (p *pool) finish(r result) {
+	p.running--
+	for _, k := range []string{"h " + r.c.host, "a " + r.c.del.ApplicationID} {
+		if p.busy[k]--; p.busy[k] <= 0 {
+			delete(p.busy, k)
+		}
+	}
+}
+
+// hostOf is what PerHost counts by: the target's host and port, the scheme's port when the URL
+// names none.
+func hostOf(rawURL string) string {
+	if hp, err := netguard.HostPort(rawURL); err == nil {
+		return strings.ToLower(hp)
+	}
+	return rawURL
 }
 
 // Attempt sends one delivery once and describes the attempt, with when to try again (nil after a
@@ -171,7 +271,12 @@ func (d *Dispatcher) Attempt(ctx context.Context, del store.WebhookDelivery) sto
 	start := d.Now()
 	inv := store.WebhookInvocation{ID: uuid.Must(uuid.NewV7()).String(), DeliveryID: del.ID, ApplicationID: del.ApplicationID,
 		OrderID: del.OrderID, Event: del.Event, URL: del.URL, RequestBody: string(del.Body), At: start}
-	status, body, err := d.post(ctx, del.URL, del.ID, del.Secret, del.Body)
+	status, body, err := 0, "", error(nil)
+	if secret, serr := d.secret(ctx, del); serr != nil {
+		err = serr
+	} else {
+		status, body, err = d.post(ctx, del.URL, del.ID, secret, del.Body)
+	}
 	var netErr net.Error
 	switch {
 	case err == nil && status == http.StatusOK:
@@ -194,6 +299,23 @@ func (d *Dispatcher) Attempt(ctx context.Context, del store.WebhookDelivery) sto
 	d.log.InfoContext(ctx, "webhook attempt", "delivery", del.ID, "order", del.OrderID, "event", del.Event,
 		"attempt", del.Attempt, "outcome", inv.Outcome, "status", status, "retrying_at", inv.RetryingAt)
 	return inv
+}
+
+// errSecret is what the webhook logs say when a delivery's secret cannot be opened (the cause,
+// which may name keys, goes to the server log only); the delivery is retried like a failed request.
+var errSecret = errors.New("the webhook secret could not be decrypted, so the request was not sent")
+
+// secret is the HMAC key of a delivery, opened from its sealed form.
+func (d *Dispatcher) secret(ctx context.Context, del store.WebhookDelivery) ([]byte, error) {
+	if d.OpenSecret == nil || len(del.Secret) == 0 {
+		return del.Secret, nil
+	}
+	secret, err := d.OpenSecret(ctx, del)
+	if err != nil {
+		d.log.ErrorContext(ctx, "webhook secret did not open", "delivery", del.ID, "order", del.OrderID, "err", err)
+		return nil, errSecret
+	}
+	return secret, nil
 }
 
 // Validate sends WEBHOOK_VALIDATION and wants a 200 within 5 s.

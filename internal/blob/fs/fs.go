@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"esign/internal/blob"
 )
@@ -250,6 +251,72 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string) boo
 		return fmt.Errorf("list blobs %q: %w", prefix, err)
 	}
 	return nil
+}
+
+// RemoveStaleTemps deletes the temporary files of writes that never finished (the process was killed
+// between creating the file and renaming it over the blob) last modified before the cutoff, prunes
+// the folders that leaves empty, and says how many it deleted. A Put in flight keeps touching its file,
+// so a cutoff well in the past (the orphan pass's grace) never deletes a write still under way.
+func (s *Store) RemoveStaleTemps(ctx context.Context, before time.Time) (int, error) {
+	prefix := strings.TrimSuffix(tempPattern, "*")
+	var stale []string
+	err := filepath.WalkDir(s.dir, func(path string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, iofs.ErrNotExist) { // gone since its folder was read (a concurrent Delete)
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		switch {
+		case path == s.dir:
+			return nil
+		case d.IsDir():
+			if !strings.HasSuffix(name, dirSuffix) {
+				return iofs.SkipDir // not ours: Put writes only into blob folders
+			}
+			return nil
+		case !d.Type().IsRegular() || !strings.HasPrefix(name, prefix):
+			return nil
+		}
+		info, err := d.Info()
+		if errors.Is(err, iofs.ErrNotExist) { // renamed into place meanwhile
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if info.ModTime().Before(before) {
+			stale = append(stale, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("remove stale temporary blob files: %w", err)
+	}
+	removed := 0
+	for _, path := range stale {
+		if err := os.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+			return removed, fmt.Errorf("remove stale temporary blob file: %w", err)
+		}
+		removed++
+		s.pruneFrom(filepath.Dir(path))
+	}
+	return removed, nil
+}
+
+// pruneFrom removes dir and its parents below the root while they are empty. Best effort, as in
+// Delete: removing a folder fails harmlessly when it is not empty, and a Put that finds its folder
+// gone recreates it.
+func (s *Store) pruneFrom(dir string) {
+	for ; dir != s.dir && strings.HasPrefix(dir, s.dir); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
 }
 
 // key is the inverse of path; ok is false for files that path would not produce.

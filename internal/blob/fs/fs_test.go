@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"esign/internal/blob"
 	"esign/internal/blob/blobtest"
@@ -129,6 +130,55 @@ func TestDeletePrunesEmptyFolders(t *testing.T) {
 	}
 	if names := entries(t, dir); len(names) != 0 {
 		t.Fatalf("root holds %q after deleting every blob", names)
+	}
+}
+
+// What a process killed mid-Put leaves (a temporary file beside the blobs) is deleted once it is
+// older than the cutoff, with the folders it alone kept; a fresh one (a write in flight), blobs and
+// files that are not ours stay.
+func TestRemoveStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(t, dir)
+	ctx := t.Context()
+	if err := s.Put(ctx, "orders/1/doc", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	plant := func(name string, age time.Duration) string {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("half a blob"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, now.Add(-age), now.Add(-age)); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	oldBeside := plant("orders.d/1.d/.tmp-111", 2*time.Hour)
+	oldAlone := plant("orders.d/2.d/.tmp-222", 2*time.Hour)
+	oldRoot := plant(".tmp-333", 2*time.Hour)
+	fresh := plant("orders.d/1.d/.tmp-444", time.Minute)
+	foreign := plant("other/.tmp-555", 2*time.Hour) // not a blob folder: not ours to clean
+
+	n, err := s.RemoveStaleTemps(ctx, now.Add(-time.Hour))
+	if err != nil || n != 3 {
+		t.Fatalf("RemoveStaleTemps = %d, %v; want the 3 old temporary files", n, err)
+	}
+	for _, path := range []string{oldBeside, oldAlone, oldRoot, filepath.Dir(oldAlone)} {
+		if _, err := os.Stat(path); !errors.Is(err, iofs.ErrNotExist) {
+			t.Errorf("%s survived (%v)", path, err)
+		}
+	}
+	for _, path := range []string{fresh, foreign} {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s was deleted: %v", path, err)
+		}
+	}
+	if got, err := s.Get(ctx, "orders/1/doc"); err != nil || string(got) != "v" {
+		t.Errorf("the blob beside them: %q, %v", got, err)
 	}
 }
 

@@ -18,7 +18,6 @@ import (
 	"time"
 	"unicode/utf16"
 
-	pdfcpuapi "github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
@@ -213,7 +212,7 @@ type document struct {
 }
 
 func open(ctx context.Context, data []byte) (*document, error) {
-	mctx, err := pdfcpuapi.ReadWithContext(ctx, bytes.NewReader(data), pdf.ReadConfig())
+	mctx, err := pdf.Read(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("read pdf: %w", err)
 	}

@@ -1,7 +1,6 @@
 package pades
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/asn1"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
-	pdfcpuapi "github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"esign/internal/pdf"
@@ -39,7 +37,7 @@ type SignatureInfo struct {
 
 // ReadSignatures lists the signatures of a PDF in the order they were made.
 func ReadSignatures(ctx context.Context, data []byte) ([]SignatureInfo, error) {
-	mctx, err := pdfcpuapi.ReadWithContext(ctx, bytes.NewReader(data), pdf.ReadConfig())
+	mctx, err := pdf.Read(ctx, data)
 	if err != nil {
 		return nil, fmt.Errorf("read pdf: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"esign/internal/evidence"
+	"esign/internal/pdf"
 	"esign/internal/pdf/pades"
 	"esign/internal/pki"
 	"esign/internal/signing"
@@ -18,6 +19,8 @@ import (
 type Sealer struct {
 	Key pades.Key
 	TSA pades.Timestamper
+	// Admission holds back a seal until the process's PDF memory budget has room; nil admits all.
+	Admission *pdf.Admission
 }
 
 var _ signing.DocumentSealer = (*Sealer)(nil)
@@ -26,6 +29,11 @@ var _ signing.DocumentSealer = (*Sealer)(nil)
 // a visible seal goes on the seals page, which the first seal appends. A document that came signed
 // already gets invisible seals: adding a page would change what earlier signers signed.
 func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
+	release, err := s.Admission.ReserveFor(ctx, pdf)
+	if err != nil {
+		return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
+	}
+	defer release()
 	contact, err := req.Evidence.ContactInfo()
 	if err != nil {
 		return nil, err
@@ -101,6 +109,8 @@ type Finalizer struct {
 	TSA pades.Timestamper
 	// Revocation gathers the DSS's validation data; nil leaves the DSS out.
 	Revocation RevocationCollector
+	// Admission holds back a close until the process's PDF memory budget has room; nil admits all.
+	Admission *pdf.Admission
 }
 
 // RevocationCollector returns certificates with OCSP answers and CRLs for them (pki.Revocation).
@@ -112,6 +122,11 @@ var _ signing.DocumentFinalizer = (*Finalizer)(nil)
 
 // Finalize adds the DSS and the document timestamp.
 func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {
+	release, err := f.Admission.ReserveFor(ctx, pdf)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if f.Revocation != nil {
 		sigs, err := pades.ReadSignatures(ctx, pdf)
 		if err != nil {

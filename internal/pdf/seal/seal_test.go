@@ -2,12 +2,14 @@ package seal_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"esign/internal/evidence"
+	"esign/internal/pdf"
 	"esign/internal/pdf/pades"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
@@ -116,5 +118,41 @@ func BenchmarkSealAndClose(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestSealAndCloseRefuseBombs: the sealer and the finalizer answer a bomb with the intake's problem
+// (the signing service turns it into an invalid-input error naming the document), and both wait for
+// room in the admission budget.
+func TestSealAndCloseRefuseBombs(t *testing.T) {
+	p := pkitest.New(t)
+	adm := pdf.NewAdmission(pdf.AdmissionConfig{Budget: 64 << 20, Wait: 10 * time.Millisecond})
+	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA, Admission: adm}
+	f := &seal.Finalizer{TSA: p.TSA, Admission: adm}
+	ctx := context.Background()
+	req := signing.SealRequest{SignatoryName: "Ada", Time: time.Now(), MaxSignatories: 1, DocumentID: "DOC-1"}
+	bomb := pdftest.ObjStmBomb(t, 3, 64<<20)
+	var problem *pdf.Problem
+	if _, err := s.Seal(ctx, bomb, req); !errors.As(err, &problem) || !strings.Contains(err.Error(), "DOC-1") {
+		t.Fatalf("Seal(bomb) = %v, want a *pdf.Problem naming DOC-1", err)
+	}
+	if _, err := f.Finalize(ctx, bomb); !errors.As(err, &problem) {
+		t.Fatalf("Finalize(bomb) = %v, want a *pdf.Problem", err)
+	}
+	// With the whole budget held elsewhere, both answer busy.
+	release, err := adm.Reserve(ctx, 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := pdftest.Make(t, 1, 0)
+	if _, err := s.Seal(ctx, doc, req); !errors.Is(err, pdf.ErrBusy) {
+		t.Fatalf("Seal with the budget in use = %v, want ErrBusy", err)
+	}
+	if _, err := f.Finalize(ctx, doc); !errors.Is(err, pdf.ErrBusy) {
+		t.Fatalf("Finalize with the budget in use = %v, want ErrBusy", err)
+	}
+	release()
+	if _, err := s.Seal(ctx, doc, req); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -328,6 +328,14 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 	if err := insertEvents(ctx, tx, o); err != nil {
 		return nil, err
 	}
+	if a.DocumentsDropped {
+		// Kept answers that hold these documents go with them (their rows in idempotency_key_orders
+		// follow by the foreign key's cascade).
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_keys WHERE (scope, key) IN (
+			SELECT scope, key FROM idempotency_key_orders WHERE order_id = $1)`, o.ID); err != nil {
+			return nil, fmt.Errorf("delete kept answers holding the documents: %w", classify(err))
+		}
+	}
 	if !a.Reindex {
 		return o, nil
 	}
@@ -477,6 +485,52 @@ func (d *DB) GetWebhookDelivery(ctx context.Context, id string) (store.WebhookDe
 	return w, nil
 }
 
+// ListWebhookSecrets implements store.Store.
+func (d *DB) ListWebhookSecrets(ctx context.Context, after string, limit int) ([]store.WebhookDelivery, error) {
+	rows, err := d.pool.Query(ctx,
+		`SELECT id, application_id, order_id, secret FROM webhook_deliveries
+		 WHERE secret IS NOT NULL AND id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.WebhookDelivery, error) {
+		var w store.WebhookDelivery
+		err := row.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Secret)
+		return w, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+	}
+	return out, nil
+}
+
+// SetWebhookSecret implements store.Store.
+func (d *DB) SetWebhookSecret(ctx context.Context, id string, old, secret []byte) (bool, error) {
+	tag, err := d.pool.Exec(ctx, `UPDATE webhook_deliveries SET secret = $1 WHERE id = $2 AND secret = $3`, secret, id, old)
+	if err != nil {
+		return false, fmt.Errorf("set webhook secret of %s: %w", id, classify(err))
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ListOrdersWithWebhookSecret implements store.Store.
+func (d *DB) ListOrdersWithWebhookSecret(ctx context.Context, after string, limit int) ([]string, error) {
+	// A text search, not data->'webhook': the json operators refuse a document that holds an escaped
+	// NUL (\u0000), which titles may. Only the webhook has a "secret" key, and encoding/json escapes
+	// the quotes of one inside a string value; the caller checks each order it gets anyway.
+	rows, err := d.pool.Query(ctx,
+		`SELECT id FROM signature_orders WHERE strpos(data::text, '"secret":') > 0 AND id > $1
+		 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
+	}
+	return out, nil
+}
+
 // ListWebhookInvocations implements store.Store.
 func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
 	if q.Limit <= 0 {
@@ -545,9 +599,56 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	return 0, nil, errors.New("idempotency key: the key changed three times while claiming it")
 }
 
-// FinishIdempotent implements store.Store.
-func (d *DB) FinishIdempotent(ctx context.Context, scope, key string, response []byte) error {
-	if _, err := d.pool.Exec(ctx, `UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, scope, key, response); err != nil {
+// FinishIdempotent implements store.Store. The orders are read FOR SHARE: an UpdateOrder that
+// drops their documents waits for this commit and then deletes the answer, or committed first and
+// the check here sees the documents gone.
+func (d *DB) FinishIdempotent(ctx context.Context, a store.KeptAnswer) error {
+	ids := slices.Clone(a.OrderIDs)
+	slices.Sort(ids) // one lock order for every caller
+	ids = slices.Compact(ids)
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if len(ids) > 0 {
+			rows, err := tx.Query(ctx, `SELECT data FROM signature_orders WHERE id = ANY($1) ORDER BY id FOR SHARE`, ids)
+			if err != nil {
+				return classify(err)
+			}
+			orders, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+			if err != nil {
+				return classify(err)
+			}
+			if len(orders) != len(ids) {
+				return store.ErrDocumentsDeleted
+			}
+			for _, data := range orders {
+				o, err := store.DecodeOrder(data)
+				if err != nil {
+					return err
+				}
+				if !o.HasStoredDocuments() {
+					return store.ErrDocumentsDeleted
+				}
+			}
+		}
+		// A key taken over after expiry may still name the orders of its earlier answer.
+		if _, err := tx.Exec(ctx, `DELETE FROM idempotency_key_orders WHERE scope = $1 AND key = $2`, a.Scope, a.Key); err != nil {
+			return classify(err)
+		}
+		tag, err := tx.Exec(ctx, `UPDATE idempotency_keys SET response = $3 WHERE scope = $1 AND key = $2`, a.Scope, a.Key, a.Response)
+		if err != nil {
+			return classify(err)
+		}
+		if tag.RowsAffected() == 0 || len(ids) == 0 {
+			return nil // purged or abandoned meanwhile, or nothing to name
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO idempotency_key_orders (scope, key, order_id) SELECT $1, $2, unnest($3::text[])`, a.Scope, a.Key, ids); err != nil {
+			return classify(err)
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrDocumentsDeleted) {
+		return err
+	}
+	if err != nil {
 		return fmt.Errorf("idempotency key: %w", classify(err))
 	}
 	return nil

@@ -370,6 +370,14 @@ func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater
 	if err := insertEvents(ctx, tx, o); err != nil {
 		return nil, err
 	}
+	if a.DocumentsDropped {
+		// Kept answers that hold these documents go with them (their rows in idempotency_key_orders
+		// follow by the foreign key's cascade).
+		if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (scope, key) IN (
+			SELECT scope, key FROM idempotency_key_orders WHERE order_id = ?)`, o.ID); err != nil {
+			return nil, fmt.Errorf("delete kept answers holding the documents: %w", classify(err))
+		}
+	}
 	if !a.Reindex {
 		return o, nil
 	}
@@ -556,6 +564,65 @@ func (d *DB) GetWebhookDelivery(ctx context.Context, id string) (store.WebhookDe
 	return w, nil
 }
 
+// ListWebhookSecrets implements store.Store.
+func (d *DB) ListWebhookSecrets(ctx context.Context, after string, limit int) ([]store.WebhookDelivery, error) {
+	rows, err := d.r.QueryContext(ctx,
+		`SELECT id, application_id, order_id, secret FROM webhook_deliveries
+		 WHERE secret IS NOT NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []store.WebhookDelivery
+	for rows.Next() {
+		var w store.WebhookDelivery
+		if err := rows.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Secret); err != nil {
+			return nil, fmt.Errorf("list webhook secrets: %w", err)
+		}
+		out = append(out, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+	}
+	return out, nil
+}
+
+// SetWebhookSecret implements store.Store.
+func (d *DB) SetWebhookSecret(ctx context.Context, id string, old, secret []byte) (bool, error) {
+	res, err := d.w.ExecContext(ctx, `UPDATE webhook_deliveries SET secret = ? WHERE id = ? AND secret = ?`, secret, id, old)
+	if err != nil {
+		return false, fmt.Errorf("set webhook secret of %s: %w", id, classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set webhook secret of %s: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// ListOrdersWithWebhookSecret implements store.Store.
+func (d *DB) ListOrdersWithWebhookSecret(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := d.r.QueryContext(ctx,
+		`SELECT id FROM signature_orders WHERE json_extract(data, '$.webhook.secret') IS NOT NULL AND id > ?
+		 ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list orders with a webhook secret: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
+	}
+	return out, nil
+}
+
 // ListWebhookInvocations implements store.Store.
 func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
 	if q.Limit <= 0 {
@@ -635,10 +702,54 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	return store.IdempotencyStarted, nil, nil
 }
 
-// FinishIdempotent implements store.Store.
-func (d *DB) FinishIdempotent(ctx context.Context, scope, key string, response []byte) error {
-	if _, err := d.w.ExecContext(ctx, `UPDATE idempotency_keys SET response = ? WHERE scope = ? AND key = ?`, response, scope, key); err != nil {
+// FinishIdempotent implements store.Store, under the write lock: no update can drop the orders'
+// documents between the check and the write.
+func (d *DB) FinishIdempotent(ctx context.Context, a store.KeptAnswer) error {
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("idempotency key: %w", err)
+	}
+	defer tx.Rollback()
+	for _, id := range a.OrderIDs {
+		var data []byte
+		err := tx.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, id).Scan(&data)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrDocumentsDeleted
+		}
+		if err != nil {
+			return fmt.Errorf("idempotency key: order %s: %w", id, classify(err))
+		}
+		o, err := store.DecodeOrder(data)
+		if err != nil {
+			return fmt.Errorf("idempotency key: order %s: %w", id, err)
+		}
+		if !o.HasStoredDocuments() {
+			return store.ErrDocumentsDeleted
+		}
+	}
+	// A key taken over after expiry may still name the orders of its earlier answer.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_key_orders WHERE scope = ? AND key = ?`, a.Scope, a.Key); err != nil {
+		return fmt.Errorf("idempotency key: %w", classify(err))
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET response = ? WHERE scope = ? AND key = ?`, a.Response, a.Scope, a.Key)
+	if err != nil {
+		return fmt.Errorf("idempotency key: %w", classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("idempotency key: %w", err)
+	}
+	if n == 0 {
+		return nil // purged or abandoned meanwhile: nothing to keep, and nothing to name
+	}
+	for _, id := range a.OrderIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_key_orders (scope, key, order_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			a.Scope, a.Key, id); err != nil {
+			return fmt.Errorf("idempotency key: %w", classify(err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("idempotency key: commit: %w", err)
 	}
 	return nil
 }

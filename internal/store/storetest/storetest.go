@@ -46,8 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookLogs", testWebhookLogs},
 		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
+		{"WebhookSecrets", testWebhookSecrets},
 		{"Idempotency", testIdempotency},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
+		{"KeptAnswersGoWithDocuments", testKeptAnswersGoWithDocuments},
+		{"ConcurrentKeptAnswerAndDocumentDeletion", testConcurrentKeptAnswerAndDocumentDeletion},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
@@ -1001,6 +1004,62 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	mustEqual(t, "invocations of a purged order", len(logs), 0)
 }
 
+// testWebhookSecrets: the listings that find stored webhook secrets (to seal the ones stored
+// before sealing), page by id, and a secret is replaced only while it is still the old one.
+func testWebhookSecrets(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"c-hooked", "a-hooked", "b-plain", "d-nosecret"} {
+		o := sweepOrder(id, order.StatusOpen, base.Add(time.Hour), nil, true)
+		o.Documents[0].ID = "doc-" + id
+		o.Signatories = []order.Signatory{NewSignatory("sig-" + id)}
+		switch id {
+		case "b-plain":
+			o.Webhook = nil
+		case "d-nosecret":
+			o.Webhook.Secret = nil
+		default:
+			o.Webhook.Secret = []byte("secret of " + id)
+		}
+		createOrder(t, s, o)
+		_, err := s.UpdateOrder(ctx, id, func(o *order.SignatureOrder) error { return o.Track("sig-"+id, false, base) })
+		mustNil(t, "track", err)
+	}
+	first, err := s.ListOrdersWithWebhookSecret(ctx, "", 1)
+	mustNil(t, "orders with a secret", err)
+	rest, err := s.ListOrdersWithWebhookSecret(ctx, "a-hooked", 10)
+	mustNil(t, "orders with a secret, next page", err)
+	mustEqual(t, "orders with a secret", fmt.Sprint(first, rest), "[a-hooked] [c-hooked]")
+
+	deliveries, err := s.ListWebhookSecrets(ctx, "", 10)
+	mustNil(t, "deliveries with a secret", err)
+	if len(deliveries) != 2 || deliveries[0].ID >= deliveries[1].ID {
+		t.Fatalf("deliveries with a secret: %+v, want 2 by id", deliveries)
+	}
+	for _, d := range deliveries {
+		mustEqual(t, "delivery secret of "+d.OrderID, string(d.Secret), "secret of "+d.OrderID)
+		mustEqual(t, "delivery application", d.ApplicationID, "app-1")
+	}
+	page, err := s.ListWebhookSecrets(ctx, deliveries[0].ID, 10)
+	mustNil(t, "deliveries with a secret, next page", err)
+	if len(page) != 1 || page[0].ID != deliveries[1].ID {
+		t.Errorf("next page: %+v", page)
+	}
+
+	d := deliveries[0]
+	ok, err := s.SetWebhookSecret(ctx, d.ID, d.Secret, []byte("sealed"))
+	mustNil(t, "set secret", err)
+	mustEqual(t, "replaced", ok, true)
+	ok, err = s.SetWebhookSecret(ctx, d.ID, d.Secret, []byte("again"))
+	mustNil(t, "set secret again", err)
+	mustEqual(t, "replaced though no longer old", ok, false)
+	ok, err = s.SetWebhookSecret(ctx, "nope", d.Secret, []byte("x"))
+	mustNil(t, "set secret of a missing delivery", err)
+	mustEqual(t, "replaced a missing delivery's", ok, false)
+	got, err := s.GetWebhookDelivery(ctx, d.ID)
+	mustNil(t, "get delivery", err)
+	mustEqual(t, "secret after the replacement", string(got.Secret), "sealed")
+}
+
 func testWebhookLogs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
@@ -1103,7 +1162,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 	other := idempotencyClaim("k1", "close A", base)
 	other.Scope = "app-2"
 	begin("same key in another scope", other, store.IdempotencyStarted, "")
-	mustNil(t, "finish", s.FinishIdempotent(ctx, "app-1", "k1", []byte(`{"data":1}`)))
+	mustNil(t, "finish", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k1", Response: []byte(`{"data":1}`)}))
 	mustNil(t, "abandon after finishing changes nothing", s.AbandonIdempotent(ctx, "app-1", "k1"))
 	begin("same request again", idempotencyClaim("k1", "close A", base.Add(time.Hour)), store.IdempotencyReplay, `{"data":1}`)
 	begin("other request after the answer", idempotencyClaim("k1", "close B", base.Add(time.Hour)), store.IdempotencyMismatch, "")
@@ -1123,6 +1182,116 @@ func testIdempotency(t *testing.T, s store.Store) {
 	mustNil(t, "purge", err)
 	mustEqual(t, "keys expired by then", n, 2) // app-2/k1 and k3; k1 was renewed at +25 h, k2 taken over at +10 min
 	begin("after the purge", idempotencyClaim("k3", "other", base.Add(25*time.Hour)), store.IdempotencyStarted, "")
+}
+
+// A kept answer that holds an order's documents is deleted in the transaction that deletes them
+// (UpdateOrder and SweepDue alike), and is not kept at all once they are gone; answers holding
+// nothing of the order stay.
+func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, id := range []string{"order-1", "order-2", "order-3"} {
+		createOrder(t, s, NewOrder("app-1", id, base))
+	}
+	state := func(key string) store.IdempotencyState {
+		t.Helper()
+		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base.Add(time.Hour)))
+		mustNil(t, "begin "+key, err)
+		return st
+	}
+	keep := func(key string, orders ...string) error {
+		t.Helper()
+		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base))
+		mustNil(t, "begin "+key, err)
+		mustEqual(t, "begin "+key, st, store.IdempotencyStarted)
+		return s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: key, Response: []byte(`{"blob":"…"}`), OrderIDs: orders})
+	}
+	mustNil(t, "keep k1", keep("k1", "order-1"))
+	mustNil(t, "keep k2", keep("k2", "order-2", "order-3"))
+	mustNil(t, "keep k3", keep("k3")) // holds no documents
+	mustNil(t, "keep k4", keep("k4", "order-3"))
+
+	dropDocuments := func(o *order.SignatureOrder) error { o.DropDocuments(base.Add(2 * time.Hour)); return nil }
+	_, err := s.UpdateOrder(ctx, "order-2", func(o *order.SignatureOrder) error { o.Title = ptr("renamed"); return nil })
+	mustNil(t, "update keeping the documents", err)
+	mustEqual(t, "k2 after an update keeping the documents", state("k2"), store.IdempotencyReplay)
+
+	_, err = s.UpdateOrder(ctx, "order-1", dropDocuments)
+	mustNil(t, "drop the documents of order-1", err)
+	mustEqual(t, "k1 after its documents were dropped: a fresh key", state("k1"), store.IdempotencyStarted)
+	mustEqual(t, "k2 holds nothing of order-1", state("k2"), store.IdempotencyReplay)
+	mustEqual(t, "k3 holds no documents", state("k3"), store.IdempotencyReplay)
+
+	// The sweep (expiry, end of retention) drops order-3's documents: k2 and k4 go, in its transaction.
+	_, err = s.SweepDue(ctx, base.Add(365*24*time.Hour), 10, func(o *order.SignatureOrder) error {
+		if o.ID == "order-3" {
+			return dropDocuments(o)
+		}
+		return nil
+	})
+	mustNil(t, "sweep", err)
+	mustEqual(t, "k2 after the sweep dropped order-3's documents", state("k2"), store.IdempotencyStarted)
+	mustEqual(t, "k4 after the sweep dropped order-3's documents", state("k4"), store.IdempotencyStarted)
+	mustEqual(t, "k3 after the sweep", state("k3"), store.IdempotencyReplay)
+
+	// An answer holding documents that are gone already is not kept; the key stays claimed, so
+	// the caller can keep another answer instead.
+	mustIs(t, "keep an answer holding deleted documents", keep("k5", "order-1"), store.ErrDocumentsDeleted)
+	mustIs(t, "keep an answer holding an order that is not there", keep("k6", "no-such-order"), store.ErrDocumentsDeleted)
+	st, _, err := s.BeginIdempotent(ctx, idempotencyClaim("k5", "close", base.Add(time.Second)))
+	mustNil(t, "begin k5", err)
+	mustEqual(t, "k5 after the refused answer", st, store.IdempotencyInFlight)
+	mustNil(t, "keep another answer for k5", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k5", Response: []byte(`{"gone":true}`)}))
+	_, resp, err := s.BeginIdempotent(ctx, idempotencyClaim("k5", "close", base.Add(time.Hour)))
+	mustNil(t, "replay k5", err)
+	mustEqual(t, "k5 answer", string(resp), `{"gone":true}`)
+
+	// A key taken over after it expired forgets the orders of its earlier answer.
+	createOrder(t, s, NewOrder("app-1", "order-4", base))
+	mustNil(t, "keep k7", keep("k7", "order-4"))
+	later := idempotencyClaim("k7", "other", base.Add(25*time.Hour))
+	st, _, err = s.BeginIdempotent(ctx, later)
+	mustNil(t, "take over k7", err)
+	mustEqual(t, "take over k7", st, store.IdempotencyStarted)
+	mustNil(t, "keep k7 again", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k7", Response: []byte(`{}`)}))
+	_, err = s.UpdateOrder(ctx, "order-4", dropDocuments)
+	mustNil(t, "drop the documents of order-4", err)
+	later.Now = later.Now.Add(time.Minute)
+	st, _, err = s.BeginIdempotent(ctx, later)
+	mustNil(t, "replay k7", err)
+	mustEqual(t, "k7's new answer held nothing of order-4", st, store.IdempotencyReplay)
+}
+
+// Keeping an answer and dropping the documents it holds at the same time never leaves the answer
+// kept beside deleted documents.
+func testConcurrentKeptAnswerAndDocumentDeletion(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 10 {
+		id, key := fmt.Sprintf("order-%d", i), fmt.Sprintf("k%d", i)
+		createOrder(t, s, NewOrder("app-1", id, base))
+		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base))
+		mustNil(t, "begin", err)
+		mustEqual(t, "begin", st, store.IdempotencyStarted)
+		var wg sync.WaitGroup
+		var finishErr error
+		wg.Go(func() {
+			finishErr = s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: key, Response: []byte(`{}`), OrderIDs: []string{id}})
+		})
+		wg.Go(func() {
+			_, err := s.UpdateOrder(ctx, id, func(o *order.SignatureOrder) error { o.DropDocuments(base); return nil })
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Wait()
+		if finishErr != nil && !errors.Is(finishErr, store.ErrDocumentsDeleted) {
+			t.Fatalf("finish %s: %v", key, finishErr)
+		}
+		st, _, err = s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base.Add(time.Hour)))
+		mustNil(t, "begin again", err)
+		if st == store.IdempotencyReplay {
+			t.Fatalf("%s: the answer is kept although the documents it holds are deleted", key)
+		}
+	}
 }
 
 // Ten requests with one key at once: one runs.

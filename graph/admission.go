@@ -1,0 +1,183 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"esign/internal/limits"
+	"esign/internal/order"
+)
+
+// decodeLimits are the bounds of reading one request body, chosen by who sent it.
+type decodeLimits struct {
+	Authenticated bool
+	MaxBodyBytes  int64
+	MaxJSONValues int
+	MaxJSONDepth  int
+}
+
+func (l Limits) decodeLimits(a *admission) decodeLimits {
+	if a != nil && !a.authenticated {
+		return decodeLimits{MaxBodyBytes: l.MaxBodyBytesAnonymous, MaxJSONValues: l.MaxJSONValuesAnonymous, MaxJSONDepth: l.MaxJSONDepth}
+	}
+	return decodeLimits{Authenticated: true, MaxBodyBytes: l.MaxBodyBytes, MaxJSONValues: l.MaxJSONValues, MaxJSONDepth: l.MaxJSONDepth}
+}
+
+// decodeRequest turns a request body into gqlgen's parameters. The body's values are counted in one
+// streaming pass first, so a body of many small values is refused before any map or slice is built
+// for it. Errors are safe to show: they never quote the body (which can carry documents).
+func decodeRequest(body []byte, lim decodeLimits) (*graphql.RawParams, error) {
+	if int64(len(body)) > lim.MaxBodyBytes {
+		return nil, fmt.Errorf("request body is %d bytes, more than the limit of %d bytes", len(body), lim.MaxBodyBytes)
+	}
+	if err := limits.CheckJSON(body, lim.MaxJSONValues, lim.MaxJSONDepth); err != nil {
+		var tooLarge *limits.JSONTooLargeError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("request body: %w", err)
+		}
+		return nil, errNotRequestObject
+	}
+	var params graphql.RawParams
+	// json v2 (the Go team's experiment, the future encoding/json/v2) parses in one pass; v1 validates
+	// the whole body first and decodes large strings rune by rune, which was half the time of a
+	// 20 MB upload.
+	if err := jsonv2.Unmarshal(body, &params); err != nil {
+		return nil, errNotRequestObject
+	}
+	// gqlgen expects numbers as json.Number (a json.Decoder with UseNumber would copy the whole body
+	// once more, and bodies carry documents).
+	numbersAsJSONNumber(params.Variables)
+	return &params, nil
+}
+
+var errNotRequestObject = errors.New("the request body is not a JSON object {query, variables, operationName}")
+
+// clientIP is the address failed authentication is counted against: the connection's peer, or, when
+// that peer is a trusted proxy, the last X-Forwarded-For entry that is not a trusted proxy itself
+// (entries further left were written by the client and prove nothing).
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(peer); err == nil {
+		peer = host
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil {
+		return peer
+	}
+	addr = addr.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(addr) {
+		return addr.String()
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed entry ends what can be believed
+		}
+		if hop = hop.Unmap(); !isTrusted(hop) {
+			return hop.String()
+		}
+		addr = hop
+	}
+	return addr.String()
+}
+
+// allowAuthAttempt refuses, with 429 and without looking at the secret, a request from an address or
+// for a client id that has failed authentication too often lately. clientID is "" for a signatory
+// token (only the address counts).
+func (h *Handler) allowAuthAttempt(w http.ResponseWriter, r *http.Request, ip, clientID string) bool {
+	okIP, waitIP := h.failedByIP.Allow(ip)
+	okID, waitID := true, time.Duration(0)
+	if clientID != "" {
+		okID, waitID = h.failedByID.Allow(clientID)
+	}
+	if okIP && okID {
+		return true
+	}
+	wait := max(waitIP, waitID)
+	what := "this address"
+	if !okID {
+		what = "this client id"
+	}
+	h.log.WarnContext(r.Context(), "authentication refused: too many failures", "client_id", clientID, "ip", ip, "retry_after", wait.String())
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, &order.Error{Code: order.CodeUnauthorized, Message: fmt.Sprintf(
+		"too many failed authentications from %s: at most %d, then one every %s; retry in %d s",
+		what, h.limits.AuthFailureBurst, h.limits.AuthFailureEvery, int(math.Ceil(wait.Seconds())))})
+	return false
+}
+
+// authFailed counts and logs one failed authentication. The secret is never logged: the client id
+// and the address are what an operator needs to find the caller.
+func (h *Handler) authFailed(ctx context.Context, kind, ip, clientID string) {
+	h.failedByIP.Take(ip)
+	if clientID != "" {
+		h.failedByID.Take(clientID)
+	}
+	h.log.WarnContext(ctx, "authentication failed", "credential", kind, "client_id", clientID, "ip", ip)
+}
+
+// expensiveMutations handle documents (decrypt, inspect, seal or store them): they run under the
+// per-application concurrency limit.
+var expensiveMutations = map[string]bool{
+	"createSignatureOrder": true, "sign": true, "signActingAs": true, "closeSignatureOrder": true,
+	"cleanupSignatureOrder": true, "validateDocument": true,
+}
+
+// admit runs an expensive operation only when its application has a free slot: at most
+// PerAppConcurrency at once, with a short wait, then a retryable UNAVAILABLE error. The slots are per
+// application, so one application's burst queues behind itself and not in front of the others.
+func (h *Handler) admit(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	a := admissionOf(ctx)
+	if a == nil || a.appKey == "" || !graphql.HasOperationContext(ctx) || !h.isExpensive(ctx, a) {
+		return next(ctx)
+	}
+	release, err := h.expensive.Acquire(ctx, a.appKey)
+	if err != nil {
+		var busy *limits.BusyError
+		if errors.As(err, &busy) {
+			return &graphql.Response{Errors: gqlerror.List{{Message: busy.Error(),
+				Extensions: map[string]any{"code": string(order.CodeUnavailable)}}}}
+		}
+		return &graphql.Response{Errors: gqlerror.List{{Message: "the request was cancelled or took too long"}}}
+	}
+	defer release()
+	return next(ctx)
+}
+
+func (h *Handler) isExpensive(ctx context.Context, a *admission) bool {
+	op := graphql.GetOperationContext(ctx).Operation
+	if op == nil {
+		return false
+	}
+	if op.Operation == ast.Query {
+		return a.heavy
+	}
+	for _, sel := range op.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok && expensiveMutations[f.Name] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,79 @@
+package graph
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"esign/internal/limits"
+)
+
+func TestClientIP(t *testing.T) {
+	proxies := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	cases := []struct {
+		remote, xff string
+		trusted     []netip.Prefix
+		want        string
+	}{
+		{"203.0.113.7:5555", "", nil, "203.0.113.7"},
+		{"203.0.113.7:5555", "198.51.100.1", nil, "203.0.113.7"},                      // not configured: the header is ignored
+		{"203.0.113.7:5555", "198.51.100.1", proxies, "203.0.113.7"},                  // from an untrusted peer: ignored
+		{"10.1.2.3:5555", "198.51.100.1", proxies, "198.51.100.1"},                    // through the proxy
+		{"10.1.2.3:5555", "6.6.6.6, 198.51.100.1, 10.9.9.9", proxies, "198.51.100.1"}, // the client's own entries prove nothing
+		{"10.1.2.3:5555", "not-an-ip", proxies, "10.1.2.3"},
+		{"[::ffff:203.0.113.7]:1", "", nil, "203.0.113.7"},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("POST", "/v1/graphql", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := clientIP(r, c.trusted); got != c.want {
+			t.Errorf("clientIP(%s, XFF %q) = %s, want %s", c.remote, c.xff, got, c.want)
+		}
+	}
+}
+
+// TestExpensiveOperationsLimitedPerApplication: with one slot per application, application A's second
+// closeSignatureOrder waits the bounded wait and gets a retryable UNAVAILABLE error naming the limit,
+// while application B's runs at once.
+func TestExpensiveOperationsLimitedPerApplication(t *testing.T) {
+	h := &Handler{expensive: limits.NewConcurrency(1, 20*time.Millisecond)}
+	op := func(app, field string, kind ast.Operation) context.Context {
+		ctx := withAdmission(context.Background(), &admission{authenticated: true, appKey: "application " + app})
+		return graphql.WithOperationContext(ctx, &graphql.OperationContext{Operation: &ast.OperationDefinition{
+			Operation: kind, SelectionSet: ast.SelectionSet{&ast.Field{Name: field}}}})
+	}
+	running, finish := make(chan struct{}), make(chan struct{})
+	done := make(chan *graphql.Response)
+	go func() {
+		done <- h.admit(op("A", "closeSignatureOrder", ast.Mutation), func(context.Context) *graphql.Response {
+			close(running)
+			<-finish
+			return &graphql.Response{}
+		})
+	}()
+	<-running
+	ok := func(context.Context) *graphql.Response { return &graphql.Response{} }
+	busy := h.admit(op("A", "validateDocument", ast.Mutation), ok)
+	if len(busy.Errors) != 1 || busy.Errors[0].Extensions["code"] != "UNAVAILABLE" || !strings.Contains(busy.Errors[0].Message, "at most 1 per application") {
+		t.Fatalf("A's second expensive operation: %+v", busy.Errors)
+	}
+	if resp := h.admit(op("B", "closeSignatureOrder", ast.Mutation), ok); len(resp.Errors) > 0 {
+		t.Fatalf("B's operation while A is busy: %v", resp.Errors)
+	}
+	if resp := h.admit(op("A", "cancelSignatureOrder", ast.Mutation), ok); len(resp.Errors) > 0 {
+		t.Fatalf("A's cheap mutation while A is busy: %v", resp.Errors)
+	}
+	close(finish)
+	if resp := <-done; len(resp.Errors) > 0 {
+		t.Fatal(resp.Errors)
+	}
+}

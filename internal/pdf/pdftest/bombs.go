@@ -1,0 +1,170 @@
+package pdftest
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+)
+
+// Decompression bombs: small files whose streams inflate to far more than their size. Each is a
+// valid one-page document from Make with an incremental update that adds the bomb, so a reader
+// that does not count what it inflates accepts it.
+
+// Deflated returns prefix, spaces (which PDF and XML parsers skip) and suffix, n bytes in all,
+// deflated at the best ratio: about a thousandth of n.
+func Deflated(t testing.TB, prefix, suffix []byte, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw.Write(prefix)
+	chunk := bytes.Repeat([]byte{' '}, 64<<10)
+	for left := n - len(prefix) - len(suffix); left > 0; left -= len(chunk) {
+		if _, err := zw.Write(chunk[:min(left, len(chunk))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	zw.Write(suffix)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+var (
+	startxrefRE = regexp.MustCompile(`startxref\s+(\d+)\s+%%EOF\s*$`)
+	sizeRE      = regexp.MustCompile(`/Size (\d+)`)
+)
+
+// ObjStmBomb returns a one-page document with streams object streams that each inflate to each
+// bytes: one object apiece, a string padded out with spaces, added by an update with an xref stream
+// (a hybrid file, as PDF 1.5 allows).
+func ObjStmBomb(t testing.TB, streams, each int) []byte {
+	t.Helper()
+	data := Make(t, 1, 0)
+	m := startxrefRE.FindSubmatch(data)
+	s := sizeRE.FindAllSubmatch(data, -1)
+	if m == nil || s == nil {
+		t.Fatal("ObjStmBomb: no startxref or /Size")
+	}
+	prev, _ := strconv.Atoi(string(m[1]))
+	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
+	// Objects first … first+2·streams-1: object stream i is first+2i, the object in it first+2i+1;
+	// the xref stream comes last.
+	out := bytes.Clone(data)
+	var entries []byte
+	entry := func(typ byte, a, b int) {
+		entries = append(entries, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
+	}
+	for i := range streams {
+		stm, obj := first+2*i, first+2*i+1
+		prolog := fmt.Sprintf("%d 0 ", obj)
+		content := Deflated(t, []byte(prolog+"("), []byte(")"), each)
+		off := len(out)
+		out = fmt.Appendf(out, "%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n", stm, len(prolog), len(content))
+		out = append(out, content...)
+		out = append(out, "\nendstream\nendobj\n"...)
+		entry(1, off, 0)
+		entry(2, stm, 0)
+	}
+	xrefNr := first + 2*streams
+	xrefOff := len(out)
+	entry(1, xrefOff, 0)
+	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d %d] /Root 1 0 R /Prev %d /Length %d >>\nstream\n",
+		xrefNr, xrefNr+1, first, 2*streams+1, prev, len(entries))
+	out = append(out, entries...)
+	out = fmt.Appendf(out, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xrefOff)
+	return out
+}
+
+// MetadataBomb returns a one-page document whose catalog's /Metadata is an XML stream inflating to
+// size bytes (an XMP packet padded with spaces, as XMP allows).
+func MetadataBomb(t testing.TB, size int) []byte {
+	t.Helper()
+	data := Make(t, 1, 0)
+	m := startxrefRE.FindSubmatch(data)
+	s := sizeRE.FindAllSubmatch(data, -1)
+	if m == nil || s == nil {
+		t.Fatal("MetadataBomb: no startxref or /Size")
+	}
+	prev, _ := strconv.Atoi(string(m[1]))
+	nr, _ := strconv.Atoi(string(s[len(s)-1][1]))
+	xmp := `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"></rdf:RDF></x:xmpmeta>`
+	content := Deflated(t, []byte(xmp), nil, size)
+	out := bytes.Clone(data)
+	metaOff := len(out)
+	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length %d >>\nstream\n", nr, len(content))
+	out = append(out, content...)
+	out = append(out, "\nendstream\nendobj\n"...)
+	catOff := len(out)
+	out = fmt.Appendf(out, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Metadata %d 0 R >>\nendobj\n", nr)
+	xref := len(out)
+	out = fmt.Appendf(out, "xref\n0 2\n0000000000 65535 f \n%010d 00000 n \n%d 1\n%010d 00000 n \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n",
+		catOff, nr, metaOff, nr+1, prev, xref)
+	return out
+}
+
+// ObjectFlood returns a one-page document with n tiny objects ("<< /A 1 >>") in one object stream,
+// listed by a deflated xref stream: few decoded bytes per object, each of which a parser turns into
+// a table entry and a dictionary.
+func ObjectFlood(t testing.TB, n int) []byte {
+	t.Helper()
+	data := Make(t, 1, 0)
+	m := startxrefRE.FindSubmatch(data)
+	s := sizeRE.FindAllSubmatch(data, -1)
+	if m == nil || s == nil {
+		t.Fatal("ObjectFlood: no startxref or /Size")
+	}
+	prev, _ := strconv.Atoi(string(m[1]))
+	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
+	stm := first
+	var prolog, body bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&prolog, "%d %d ", stm+1+i, body.Len())
+		body.WriteString("<</A 1>>")
+	}
+	content := deflate(t, append(prolog.Bytes(), body.Bytes()...))
+	out := bytes.Clone(data)
+	stmOff := len(out)
+	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n", stm, n, prolog.Len(), len(content))
+	out = append(out, content...)
+	out = append(out, "\nendstream\nendobj\n"...)
+	xrefNr := stm + 1 + n
+	xrefOff := len(out)
+	var entries []byte
+	entry := func(typ byte, a, b int) {
+		entries = append(entries, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
+	}
+	entry(1, stmOff, 0)
+	for i := range n {
+		entry(2, stm, i)
+	}
+	entry(1, xrefOff, 0)
+	ze := deflate(t, entries)
+	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d %d] /Root 1 0 R /Prev %d /Filter /FlateDecode /Length %d >>\nstream\n",
+		xrefNr, xrefNr+1, stm, n+2, prev, len(ze))
+	out = append(out, ze...)
+	out = fmt.Appendf(out, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", xrefOff)
+	return out
+}
+
+func deflate(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

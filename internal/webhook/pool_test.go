@@ -1,0 +1,240 @@
+package webhook_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"esign/internal/netguard/netguardtest"
+	"esign/internal/order"
+	"esign/internal/store"
+	"esign/internal/webhook"
+)
+
+// flight counts requests in progress and the most there were at once.
+type flight struct {
+	mu        sync.Mutex
+	now, most int
+	total     int
+}
+
+func (f *flight) enter() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now++
+	f.total++
+	f.most = max(f.most, f.now)
+}
+
+func (f *flight) leave() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now--
+}
+
+func (f *flight) counts() (now, most, total int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now, f.most, f.total
+}
+
+// newStalling is a receiver that holds every request until release is closed, counting them in
+// its own flight and in app (the application's, over all its receivers).
+func newStalling(t testing.TB, release chan struct{}, own, app *flight) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read first: the server notices a client that gave up (r.Context) only once the body is read.
+		_, _ = io.Copy(io.Discard, r.Body)
+		own.enter()
+		app.enter()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		app.leave()
+		own.leave()
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func enqueue(t testing.TB, st store.Store, id, app, url string, due time.Time) {
+	t.Helper()
+	if err := st.EnqueueWebhook(context.Background(), store.WebhookDelivery{ID: id, ApplicationID: app, OrderID: "o-" + app,
+		Event: order.EventSignatorySigned, URL: url, Body: []byte(`{"event":"SIGNATORY_SIGNED"}`), CreatedAt: due}, due); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Application A has 64 deliveries, due first, to two receivers that do not answer; application B
+// has one, due after all of A's. B's delivery lands while every one of A's is still held by its
+// receiver, and A never has more in flight than the caps allow. (Before the worker pool, a pass
+// claimed a batch of A's and waited for all of it: B waited for A's receivers.)
+func TestSlowReceiverDoesNotDelayAnotherApplication(t *testing.T) {
+	st := backends[0].open(t)
+	release := make(chan struct{})
+	var f1, f2, app flight
+	a1, a2 := newStalling(t, release, &f1, &app), newStalling(t, release, &f2, &app)
+	bGot := make(chan struct{}, 1)
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case bGot <- struct{}{}:
+		default:
+		}
+	}))
+	t.Cleanup(b.Close)
+	for i := range 64 {
+		url := a1.URL
+		if i%2 == 1 {
+			url = a2.URL
+		}
+		enqueue(t, st, fmt.Sprintf("a-%02d", i), "app-a", url+"/hook", t0)
+	}
+	enqueue(t, st, "b-00", "app-b", b.URL+"/hook", t0.Add(time.Millisecond))
+
+	now := t0.Add(time.Second)
+	d := newDispatcher(t, st, webhook.Config{AllowPrivateTargets: true, Workers: 16, PerHost: 4, PerApplication: 6, Timeout: time.Minute}, &now)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+
+	select {
+	case <-bGot:
+	case <-time.After(20 * time.Second):
+		_, _, got := app.counts()
+		t.Fatalf("application B's delivery did not land while A's receivers stalled (they got %d)", got)
+	}
+	for _, f := range []*flight{&f1, &f2} {
+		if now, most, total := f.counts(); now != total || most > 4 {
+			t.Errorf("a receiver of A: %d in flight of %d received (none may have finished), at most %d at once, want ≤ 4", now, total, most)
+		}
+	}
+	if now, _, _ := app.counts(); now > 6 {
+		t.Errorf("application A had %d in flight when B landed, want ≤ 6", now)
+	}
+
+	// A's receivers recover: all 64 get delivered, still within the caps.
+	close(release)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, got := app.counts()
+		if got == 64 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the receivers recovered, %d of A's 64 deliveries arrived", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, f := range []*flight{&f1, &f2} {
+		if _, most, _ := f.counts(); most > 4 {
+			t.Errorf("a receiver of A had %d requests at once, want ≤ 4", most)
+		}
+	}
+	if _, most, _ := app.counts(); most > 6 {
+		t.Errorf("application A had %d requests in flight at once, want ≤ 6", most)
+	}
+}
+
+// A webhook aimed at loopback, in any spelling, never reaches a listener there: neither the
+// delivery nor validateConnectivity. The log says why.
+func TestRefusedTargetNeverContacted(t *testing.T) {
+	st := backends[0].open(t)
+	l := netguardtest.Listen(t)
+	now := t0
+	d := newDispatcher(t, st, webhook.Config{}, &now)
+	urls := []string{"http://127.0.0.1:%s/hook", "https://localhost:%s/hook", "http://0.0.0.0:%s/hook", "http://[::ffff:127.0.0.1]:%s/hook", "http://[::1]:%s/"}
+	for i, u := range urls {
+		u = fmt.Sprintf(u, l.Port())
+		orderWithWebhook(t, st, fmt.Sprintf("loop-%d", i), u, nil)
+		if err := d.Validate(context.Background(), u, nil); err == nil || !strings.Contains(err.Error(), "not a public address") {
+			t.Errorf("Validate(%s) = %v, want refused", u, err)
+		}
+	}
+	if n, err := d.DeliverDue(context.Background()); n != len(urls) || err != nil {
+		t.Fatalf("DeliverDue: %d, %v", n, err)
+	}
+	for i := range urls {
+		inv := logs(t, st, fmt.Sprintf("loop-%d", i))
+		if len(inv) != 1 || inv[0].Outcome != store.InvocationException || !strings.Contains(*inv[0].Exception, "not a public address") {
+			t.Errorf("%s: log %+v", urls[i], inv)
+		}
+	}
+	if n := l.Accepted(); n != 0 {
+		t.Errorf("the loopback listener accepted %d connections", n)
+	}
+}
+
+// The forms the old address guard let through (NAT64 of internal addresses, 6to4, IPv4-compatible,
+// site-local, benchmarking, "this network", reserved and IETF protocol addresses) are refused
+// before connecting.
+func TestSpecialPurposeTargetsRefused(t *testing.T) {
+	now := t0
+	d := newDispatcher(t, backends[0].open(t), webhook.Config{Timeout: 300 * time.Millisecond}, &now)
+	for _, host := range []string{"[64:ff9b::a9fe:a9fe]", "[64:ff9b::7f00:1]", "[2002:7f00:1::1]", "[::7f00:1]", "[fec0::1]",
+		"198.18.0.1", "0.0.0.1", "240.0.0.1", "192.0.0.1", "[64:ff9b:1::a00:1]", "[2001::1]", "[2001:db8::1]"} {
+		u := "http://" + host + ":9/hook"
+		if err := d.Validate(context.Background(), u, nil); err == nil || !strings.Contains(err.Error(), "not a public address") {
+			t.Errorf("Validate(%s) = %v, want refused as not a public address", u, err)
+		}
+	}
+}
+
+// BenchmarkOtherApplicationLatency measures how long application B's delivery takes to land while
+// application A has 64 deliveries, due first, to a receiver that answers in slowAnswer (default
+// configuration: 16 workers).
+func BenchmarkOtherApplicationLatency(b *testing.B) {
+	const slowAnswer = 3 * time.Second
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		st := backends[0].open(b)
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			select {
+			case <-time.After(slowAnswer):
+			case <-r.Context().Done():
+			}
+		}))
+		bGot := make(chan time.Time, 1)
+		fast := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case bGot <- time.Now():
+			default:
+			}
+		}))
+		for j := range 64 {
+			enqueue(b, st, fmt.Sprintf("a-%d-%02d", i, j), "app-a", slow.URL, t0)
+		}
+		enqueue(b, st, fmt.Sprintf("b-%d", i), "app-b", fast.URL, t0.Add(time.Millisecond))
+		now := t0.Add(time.Second)
+		d, err := webhook.New(st, webhook.Config{AllowPrivateTargets: true, Workers: 16, Timeout: 10 * time.Second, PollInterval: 100 * time.Millisecond},
+			discardLogger())
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Now = func() time.Time { return now }
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		b.StartTimer()
+		start := time.Now()
+		go func() { defer close(stopped); d.Run(ctx) }()
+		landed := <-bGot
+		total += landed.Sub(start)
+		b.StopTimer()
+		cancel()
+		<-stopped
+		slow.Close()
+		fast.Close()
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/other-app-delivery")
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"esign/internal/pdf/pdftest"
+)
+
+// peakRSSMB is the process's peak resident memory so far (VmHWM); run one benchmark per process
+// for it to mean that benchmark.
+func peakRSSMB(b *testing.B) float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		b.Skip("no /proc/self/status")
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+func postQuery(b *testing.B, url, auth, query string) (int, int64) {
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, url+"/v1/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", auth)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, _ := io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, n
+}
+
+// BenchmarkAliasFloodMemory sends 150 aliases of documents{blob} on a 5 MiB document (the finding)
+// and reports the answer's size and the process's peak RSS. Run alone:
+//
+//	go test -run '^$' -bench BenchmarkAliasFloodMemory -benchtime 3x .
+func BenchmarkAliasFloodMemory(b *testing.B) {
+	s := startServer(b, embedded, nil)
+	resp, _ := s.graphql(b, s.writeKey.basic(), createMutation, map[string]any{"input": map[string]any{
+		"documents": []any{pdfDoc("Big", pdftest.Make(b, 1, 5<<20))}}})
+	id := orderID(b, resp)
+	q := aliased(150, fmt.Sprintf(`signatureOrder(id: %q) { documents { ... on PdfDocument { blob } } }`, id))
+	before := peakRSSMB(b)
+	var answer int64
+	for b.Loop() {
+		_, answer = postQuery(b, s.URL, s.writeKey.basic(), q)
+	}
+	b.ReportMetric(float64(answer)/(1<<20), "answer-MB")
+	b.ReportMetric(peakRSSMB(b)-before, "peak-rss-growth-MB")
+}
+
+// BenchmarkOtherTenantLatencyUnderFanOut measures another application's {viewer{id}} while the first
+// runs the three-level signatories fan-out on an order of 200 signatories from four connections (the
+// finding). Each iteration is one viewer request; idle-p50/p99 are measured first, without the attack.
+//
+//	go test -run '^$' -bench BenchmarkOtherTenantLatencyUnderFanOut -benchtime 40x .
+func BenchmarkOtherTenantLatencyUnderFanOut(b *testing.B) {
+	s := startServer(b, embedded, nil)
+	other := createKey(b, s.env, "other", "READ_WRITE")
+	id := orderWithSignatories(b, s, 200)
+	fanOut := fmt.Sprintf(`{ signatureOrder(id: %q) { signatories { signatureOrder { signatories { signatureOrder { signatories { id } } } } } } }`, id)
+	viewer := func() time.Duration {
+		start := time.Now()
+		if status, _ := postQuery(b, s.URL, other.basic(), "{ viewer { id } }"); status != http.StatusOK {
+			b.Fatalf("viewer: HTTP %d", status)
+		}
+		return time.Since(start)
+	}
+	pct := func(d []time.Duration, p float64) float64 {
+		slices.Sort(d)
+		return float64(d[min(len(d)-1, int(p*float64(len(d))))].Microseconds()) / 1000
+	}
+	var idle []time.Duration
+	for range 50 {
+		idle = append(idle, viewer())
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				postQuery(b, s.URL, s.writeKey.basic(), fanOut)
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // the attack is under way
+	var busy []time.Duration
+	for b.Loop() {
+		busy = append(busy, viewer())
+	}
+	close(stop)
+	wg.Wait()
+	b.ReportMetric(pct(idle, 0.5), "idle-p50-ms")
+	b.ReportMetric(pct(idle, 0.99), "idle-p99-ms")
+	b.ReportMetric(pct(busy, 0.5), "p50-ms")
+	b.ReportMetric(pct(busy, 0.99), "p99-ms")
+}
