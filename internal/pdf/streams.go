@@ -65,14 +65,15 @@ func (m *meter) add(n int64) error {
 
 // countingReader charges what passes through it.
 type countingReader struct {
-	r io.Reader
-	m *meter
+	r      io.Reader
+	m      *meter
+	weight int64 // what a byte costs; 0 counts nothing (the stage below counted it already)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	if n > 0 {
-		if merr := c.m.add(int64(n)); merr != nil {
+	if n > 0 && c.weight > 0 {
+		if merr := c.m.add(c.weight * int64(n)); merr != nil {
 			return n, merr
 		}
 	}
@@ -87,7 +88,15 @@ type stream struct {
 	length, filter, parms *value
 	// image: the dictionary says /Subtype /Image and no /Type other than /XObject.
 	image bool
+	// xref: the dictionary says /Type /XRef (or the stream sits where an xref section is due).
+	xref bool
 }
+
+// xrefWeight is what one decoded byte of an xref stream costs: each entry of 5 to 7 bytes becomes
+// an entry of pdfcpu's table and, for compressed objects, a parsed object beside it, about 870
+// bytes together (measured with pdftest.ObjectFlood). Counting xref bytes at this weight bounds the
+// object count, which costs far more than the bytes that describe it.
+const xrefWeight = 128
 
 // checkStreams is the pre-pass. It does not trust the cross-reference table (pdfcpu repairs broken
 // ones by scanning, so it can find objects the table does not list): every "N G obj" in the file is
@@ -140,7 +149,8 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 		typ := v.get("Type")
 		streams = append(streams, stream{objPos: start, data: d,
 			length: v.get("Length"), filter: v.get("Filter"), parms: v.get("DecodeParms"),
-			image: v.get("Subtype").isName("Image") && (typ.kind == kindNone || typ.isName("XObject"))})
+			image: v.get("Subtype").isName("Image") && (typ.kind == kindNone || typ.isName("XObject")),
+			xref:  typ.isName("XRef")})
 	}
 	// Classic trailers point to earlier sections and to the xref streams of hybrid files.
 	for i := 0; ; {
@@ -167,26 +177,25 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 		}
 	}
 	// pdfcpu decodes whatever object starts at an xref offset as an xref stream, whatever its
-	// dictionary says, so those streams are never skipped as images. Offsets count from the header
+	// dictionary says, so those streams are never skipped as images, and weigh as xref streams. Offsets count from the header
 	// when junk precedes it, so both readings are taken.
 	header := max(0, bytes.Index(data[:min(len(data), headerWindow)], []byte("%PDF-")))
-	forced := map[int]bool{}
 	for off := range xrefOffsets {
 		for _, o := range []int{off, off + header} {
 			// pdfcpu parses the object right at the offset, after white space at most.
 			k := sort.Search(len(streams), func(i int) bool { return streams[i].objPos >= o })
 			if k < len(streams) && o >= 0 && o <= len(data) && skipSpace(data, o) == streams[k].objPos {
-				forced[k] = true
+				streams[k].xref = true
 			}
 		}
 	}
 
 	u := Usage{Streams: len(streams)}
-	for k, s := range streams {
+	for _, s := range streams {
 		if err := ctx.Err(); err != nil {
 			return u, err
 		}
-		err := p.charge(s, objs, m, !forced[k])
+		err := p.charge(s, objs, m)
 		if errors.Is(err, errSkippedImage) {
 			u.Skipped++
 			continue
@@ -203,7 +212,7 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 var errSkippedImage = errors.New("image stream")
 
 // charge counts one stream: the raw bytes pdfcpu allocates for it, then its decoded output.
-func (p *parser) charge(s stream, objs map[int]int, m *meter, mayBeImage bool) error {
+func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
 	length := int64(-1)
 	if l, ok := p.resolve(s.length, objs); ok && l.kind == kindInt {
 		length = l.num
@@ -223,7 +232,7 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter, mayBeImage bool) e
 	if err := m.add(min(max(length, int64(end-s.data)), 512<<20)); err != nil {
 		return err
 	}
-	if mayBeImage && s.image {
+	if s.image && !s.xref {
 		return errSkippedImage
 	}
 	filters, parms := p.filters(s.filter, s.parms, objs)
@@ -244,12 +253,16 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter, mayBeImage bool) e
 		if next == nil {
 			break // pdfcpu cannot decode it (or stops here): nothing further is buffered
 		}
-		r = &countingReader{r: next, m: m}
+		r = &countingReader{r: next, m: m, weight: 1}
 		if stop {
 			break
 		}
 	}
-	_, err := io.Copy(io.Discard, r)
+	final := &countingReader{r: r, m: m}
+	if s.xref {
+		final.weight = xrefWeight - 1 // on top of the count of the last stage
+	}
+	_, err := io.Copy(io.Discard, final)
 	if errors.Is(err, errOverBudget) || m.used > m.limit {
 		// The second test: a decoder that reads through bufio may take the meter's error for the
 		// end of its input.

@@ -42,6 +42,9 @@ var bombBuilders = map[string]func(t testing.TB) []byte{
 	"hex after flate": func(t testing.TB) []byte {
 		return asMetadata(t, "<< /Filter [/FlateDecode /ASCIIHexDecode] /Length %d >>", pdftest.Deflated(t, nil, nil, 200<<20))
 	},
+	// 300,000 tiny objects in one object stream: few bytes to decode, a lot to hold (pdfcpu spends
+	// about 870 bytes on each).
+	"object flood": func(t testing.TB) []byte { return pdftest.ObjectFlood(t, 300_000) },
 	// An image is not counted, except where pdfcpu decodes it anyway: at an xref offset.
 	"image as the xref stream": func(t testing.TB) []byte { return imageAsXRef(t, 200<<20) },
 	// The catalog's /Metadata with its filter given by reference.

@@ -56,8 +56,10 @@ type Config struct {
 	Timeout             time.Duration // per request
 	PollInterval        time.Duration // how often an idle dispatcher looks for due deliveries
 	AllowPrivateTargets bool          // send to loopback, private and link-local addresses (tests, on-premises receivers)
-	// PerHost bounds the attempts in flight to one target host (host:port), so that a slow receiver
-	// holds at most that many workers; 4 when zero.
+	// PerHost bounds one application's attempts in flight to one target host (host:port), so that
+	// a slow receiver holds at most that many workers; 4 when zero. It counts per application so that
+	// integrators sharing a receiving service (one host for many applications) do not queue behind
+	// each other there.
 	PerHost int
 	// PerApplication bounds the attempts in flight for one application (over all its hosts); half
 	// the workers when zero.
@@ -181,7 +183,7 @@ type pool struct {
 	d       *Dispatcher
 	held    []claimed      // claimed and not started, in claim order
 	running int            // attempts in flight
-	busy    map[string]int // attempts in flight per host ("h "+host) and per application ("a "+id)
+	busy    map[string]int // attempts in flight per application and host (hostKey) and per application (appKey)
 	done    chan result
 }
 
@@ -224,7 +226,7 @@ func (p *pool) startReady(ctx context.Context) {
 	cfg := p.d.cfg
 	kept := p.held[:0]
 	for _, c := range p.held {
-		if p.running >= cfg.Workers || p.busy["h "+c.host] >= cfg.PerHost || p.busy["a "+c.del.ApplicationID] >= cfg.PerApplication {
+		if p.running >= cfg.Workers || p.busy[c.hostKey()] >= cfg.PerHost || p.busy[c.appKey()] >= cfg.PerApplication {
 			kept = append(kept, c)
 			continue
 		}
@@ -235,8 +237,8 @@ func (p *pool) startReady(ctx context.Context) {
 			continue
 		}
 		p.running++
-		p.busy["h "+c.host]++
-		p.busy["a "+c.del.ApplicationID]++
+		p.busy[c.hostKey()]++
+		p.busy[c.appKey()]++
 		go func() {
 			inv := p.d.Attempt(ctx, c.del)
 			// Recorded even when ctx ends: the attempt happened.
@@ -249,12 +251,17 @@ func (p *pool) startReady(ctx context.Context) {
 
 func (p *pool) finish(r result) {
 	p.running--
-	for _, k := range []string{"h " + r.c.host, "a " + r.c.del.ApplicationID} {
+	for _, k := range []string{r.c.hostKey(), r.c.appKey()} {
 		if p.busy[k]--; p.busy[k] <= 0 {
 			delete(p.busy, k)
 		}
 	}
 }
+
+// hostKey and appKey name what Config.PerHost and Config.PerApplication count. An application id
+// holds no space, so the two never collide.
+func (c claimed) hostKey() string { return "h " + c.del.ApplicationID + " " + c.host }
+func (c claimed) appKey() string  { return "a " + c.del.ApplicationID }
 
 // hostOf is what PerHost counts by: the target's host and port, the scheme's port when the URL
 // names none.
