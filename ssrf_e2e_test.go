@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"esign/internal/netguard/netguardtest"
 	"esign/internal/pdf/pdftest"
@@ -66,5 +67,28 @@ func TestNoRequestsToLoopbackOnACallersBehalf(t *testing.T) {
 	}
 	if n := l.Accepted(); n != 0 {
 		t.Errorf("the loopback listener accepted %d connections", n)
+	}
+}
+
+// The outbound policy from the environment: closed by default, opened only by OUTBOUND_ALLOW_PRIVATE,
+// the operator's Verify domain trusted by its host and port, and OIDC_ALLOW_HTTP_ISSUERS opening no
+// address by itself.
+func TestOutboundConfig(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	c, err := parseConfig(env(map[string]string{"OIDC_ALLOW_HTTP_ISSUERS": "true"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Outbound.AllowPrivate || len(c.Outbound.TrustedHosts) != 0 || c.Webhooks.AllowPrivateTargets || c.Webhooks.PerHost != 4 || c.Webhooks.PerApplication != 8 {
+		t.Errorf("defaults: %+v, webhooks %+v", c.Outbound, c.Webhooks)
+	}
+	c, err = parseConfig(env(map[string]string{"OUTBOUND_ALLOW_PRIVATE": "true", "OUTBOUND_CONNECT_TIMEOUT": "500ms",
+		"VERIFY_DOMAIN": "http://127.0.0.1:5556/dex", "VERIFY_CLIENT_ID": "esign", "WEBHOOK_MAX_PER_HOST": "2", "WEBHOOK_MAX_PER_APPLICATION": "3"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Outbound.AllowPrivate || c.Outbound.ConnectTimeout != 500*time.Millisecond || len(c.Outbound.TrustedHosts) != 1 ||
+		c.Outbound.TrustedHosts[0] != "127.0.0.1:5556" || c.Webhooks.PerHost != 2 || c.Webhooks.PerApplication != 3 {
+		t.Errorf("configured: %+v, webhooks %+v", c.Outbound, c.Webhooks)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"esign/graph/model"
 	"esign/internal/limits"
 )
 
@@ -75,5 +76,22 @@ func TestExpensiveOperationsLimitedPerApplication(t *testing.T) {
 	close(finish)
 	if resp := <-done; len(resp.Errors) > 0 {
 		t.Fatal(resp.Errors)
+	}
+}
+
+// TestBackEdgeAnswersFromTheLoadedOrder: a signatory's signatureOrder below that order finds it among
+// the ancestors' results (no second load), and only the same order.
+func TestBackEdgeAnswersFromTheLoadedOrder(t *testing.T) {
+	o := &model.SignatureOrder{ID: "o1"}
+	sig := &model.Signatory{ID: "s1", OrderID: "o1"}
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Result: o})     // Query.signatureOrder
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Result: []*model.Signatory{sig}}) // SignatureOrder.signatories
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Result: &sig})                    // element 0
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{})                                // Signatory.signatureOrder
+	if got := loadedOrder(ctx, "o1"); got != o {
+		t.Errorf("loadedOrder(o1) = %v, want the ancestor's order", got)
+	}
+	if got := loadedOrder(ctx, "o2"); got != nil {
+		t.Errorf("loadedOrder(o2) = %v, want nil: another order is loaded, not borrowed", got)
 	}
 }

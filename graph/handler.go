@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -81,8 +82,8 @@ var DefaultLimits = Limits{
 	MaxJSONDepth:           64,
 	MaxResponseBytes:       128 << 20,
 	MaxDocumentBytes:       20 << 20,
-	PerAppConcurrency:      4,
-	ConcurrencyWait:        2 * time.Second,
+	PerAppConcurrency:      max(1, runtime.GOMAXPROCS(0)/2), // one application holds at most half the cores
+	ConcurrencyWait:        5 * time.Second,
 	HeavyComplexity:        1_000_000,
 	AuthFailureBurst:       10,
 	AuthFailureEvery:       6 * time.Second,

@@ -97,7 +97,7 @@ func inspect(ctx context.Context, data []byte, adm *Admission) (Info, error) {
 	if err != nil {
 		return info, err
 	}
-	release, err := adm.Reserve(ctx, Estimate(len(data), usage.Decoded))
+	release, err := adm.Reserve(ctx, Estimate(len(data), usage))
 	if err != nil {
 		return info, err
 	}

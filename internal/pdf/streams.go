@@ -20,7 +20,8 @@ import (
 // streams when it reads a file, the catalog's /Metadata when it validates one) and caps each stream
 // at 512 MiB on its own, so the cost of a file adds up per stream: a 1 MB upload can hold gigabytes.
 // Before pdfcpu sees a document, checkStreams inflates its streams into a counter, without keeping
-// the output, and refuses the document once the total passes DecodeLimit.
+// the output, and refuses the document once the total passes DecodeLimit. What it counts also
+// sizes the operation's reservation in the process-wide budget (see Admission).
 const (
 	// DecodeMultiple is how many times its own size a document may expand to. Text, fonts and
 	// object streams deflate by 3 to 10 times; 32 leaves room for unusual but honest files.
@@ -43,11 +44,15 @@ var errTooComplex = errors.New("object syntax too complex to check")
 type Usage struct {
 	// Decoded is every byte the filters of the streams pdfcpu may decode produce, each stage of a
 	// filter chain counted (pdfcpu buffers each one), plus the buffers predictors and image
-	// decoders allocate, plus the raw bytes every stream's /Length makes pdfcpu allocate.
+	// decoders allocate, plus the raw bytes every stream's /Length makes pdfcpu allocate; the
+	// bytes of xref streams count xrefWeight times, for the objects they list.
 	Decoded int64
 	// Streams is how many streams the document has; Skipped how many of them are images, which
 	// pdfcpu never decodes on these paths and whose pixels are not counted.
 	Streams, Skipped int
+	// Objects is how many object headers ("N G obj") the file has. pdfcpu holds kilobytes for
+	// each whatever its size (BenchmarkPeakHeap's object flood), so they count in Estimate.
+	Objects int
 }
 
 // meter is the running total against the limit.
@@ -107,6 +112,7 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 	p := &parser{data: data, work: 4*int64(len(data)) + 1<<20}
 	objs := map[int]int{} // object number → offset after "obj", last definition wins as in an update
 	var streams []stream
+	objects := 0
 	xrefOffsets := map[int]bool{}
 	for i := 0; ; {
 		j := bytes.Index(data[i:], []byte("obj"))
@@ -123,6 +129,7 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 			continue
 		}
 		objs[nr] = i
+		objects++
 		pos := skipSpace(data, i)
 		if !bytes.HasPrefix(data[pos:], []byte("<<")) {
 			continue
@@ -177,8 +184,8 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 		}
 	}
 	// pdfcpu decodes whatever object starts at an xref offset as an xref stream, whatever its
-	// dictionary says, so those streams are never skipped as images, and weigh as xref streams. Offsets count from the header
-	// when junk precedes it, so both readings are taken.
+	// dictionary says, so those streams are never skipped as images, and weigh as xref streams.
+	// Offsets count from the header when junk precedes it, so both readings are taken.
 	header := max(0, bytes.Index(data[:min(len(data), headerWindow)], []byte("%PDF-")))
 	for off := range xrefOffsets {
 		for _, o := range []int{off, off + header} {
@@ -190,7 +197,7 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 		}
 	}
 
-	u := Usage{Streams: len(streams)}
+	u := Usage{Streams: len(streams), Objects: objects}
 	for _, s := range streams {
 		if err := ctx.Err(); err != nil {
 			return u, err
@@ -237,6 +244,9 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
 	}
 	filters, parms := p.filters(s.filter, s.parms, objs)
 	if len(filters) == 0 {
+		if s.xref {
+			return m.add((xrefWeight - 1) * int64(end-s.data))
+		}
 		return nil
 	}
 	if len(filters) > 8 {

@@ -129,6 +129,19 @@ func TestMeasureCountsEveryStage(t *testing.T) {
 	}
 }
 
+// TestEstimateCountsObjects: a file of many tiny objects, which pdfcpu holds kilobytes each for,
+// reserves accordingly although it decodes nothing.
+func TestEstimateCountsObjects(t *testing.T) {
+	data := pdftest.ClassicObjectFlood(t, 100_000)
+	u, err := pdf.Measure(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Objects < 100_000 || pdf.Estimate(len(data), u) < 250<<20 {
+		t.Fatalf("Measure = %+v, Estimate %d MB for %d KB of 100,000 objects; want at least 250 MB", u, pdf.Estimate(len(data), u)>>20, len(data)>>10)
+	}
+}
+
 func TestAdmission(t *testing.T) {
 	ctx := context.Background()
 	a := pdf.NewAdmission(pdf.AdmissionConfig{Budget: 100, Wait: 50 * time.Millisecond})
@@ -186,7 +199,11 @@ func TestAdmission(t *testing.T) {
 // over do not run at once; the one that finds no room in time is refused as busy.
 func TestInspectorAdmits(t *testing.T) {
 	doc := pdftest.Make(t, 1, 1<<20)
-	one := pdf.Estimate(len(doc), 0)
+	u, err := pdf.Measure(context.Background(), doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := pdf.Estimate(len(doc), u)
 	a := pdf.NewAdmission(pdf.AdmissionConfig{Budget: 2 * one, Wait: 10 * time.Millisecond})
 	// Two operations hold the budget …
 	r1, _ := a.Reserve(context.Background(), one)
@@ -227,8 +244,9 @@ func BenchmarkMeasure(b *testing.B) {
 // pdf.PeakMultiple must cover), and of refusing a bomb.
 func BenchmarkPeakHeap(b *testing.B) {
 	for name, data := range map[string][]byte{
-		"20MB-2000pages": pdftest.Make(b, 2000, 20<<20),
-		"bomb":           bomb(b, "object streams"),
+		"20MB-2000pages":          pdftest.Make(b, 2000, 20<<20),
+		"bomb":                    bomb(b, "object streams"),
+		"classic-flood-100k-objs": pdftest.ClassicObjectFlood(b, 100_000),
 	} {
 		b.Run(name, func(b *testing.B) {
 			var peak uint64
@@ -259,6 +277,8 @@ func BenchmarkPeakHeap(b *testing.B) {
 					peak = max(peak, high-base.HeapAlloc)
 				}
 			}
+			u, _ := pdf.Measure(context.Background(), data)
+			b.ReportMetric(float64(pdf.Estimate(len(data), u))/(1<<20), "reserved-MB")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
 			b.ReportMetric(float64(peak)/float64(len(data)), "peak/size")
 		})

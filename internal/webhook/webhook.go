@@ -122,6 +122,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	var nextClaim time.Time // on the wall clock: polling is real time even when tests move d.Now
 	for ctx.Err() == nil {
 		p.startReady(ctx)
+		// As many as there are free workers: a claim leases only what this replica can soon send
+		// (short leases, and other replicas get the rest), yet repeats at once while what it gets
+		// must wait for busy hosts, until the backlog is full.
 		room := min(d.cfg.Workers-p.running, d.cfg.Backlog-len(p.held))
 		if room > 0 && !time.Now().Before(nextClaim) {
 			n, err := p.claim(ctx, room)

@@ -168,3 +168,29 @@ func deflate(t testing.TB, data []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// ClassicObjectFlood returns a one-page document with n tiny objects ("<</A 1>>") added by an update
+// with a classic xref table: nothing to decode, but a parser holds a table entry and a dictionary
+// for each.
+func ClassicObjectFlood(t testing.TB, n int) []byte {
+	t.Helper()
+	data := Make(t, 1, 0)
+	m := startxrefRE.FindSubmatch(data)
+	s := sizeRE.FindAllSubmatch(data, -1)
+	if m == nil || s == nil {
+		t.Fatal("ClassicObjectFlood: no startxref or /Size")
+	}
+	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
+	out := bytes.Clone(data)
+	offs := make([]int, n)
+	for i := range n {
+		offs[i] = len(out)
+		out = fmt.Appendf(out, "%d 0 obj\n<</A 1>>\nendobj\n", first+i)
+	}
+	xref := len(out)
+	out = fmt.Appendf(out, "xref\n0 1\n0000000000 65535 f \n%d %d\n", first, n)
+	for _, o := range offs {
+		out = fmt.Appendf(out, "%010d 00000 n \n", o)
+	}
+	return fmt.Appendf(out, "trailer\n<< /Size %d /Root 1 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", first+n, m[1], xref)
+}
