@@ -71,7 +71,8 @@ func BenchmarkAliasFloodMemory(b *testing.B) {
 
 // BenchmarkOtherTenantLatencyUnderFanOut measures another application's {viewer{id}} while the first
 // runs a signatories fan-out on an order of 200 signatories from several connections. Each iteration
-// is one viewer request; idle-p50/p99 are measured first, without the attack.
+// is one viewer request; idle-p50/p99 are measured first, without the attack. BENCH_APP_CONCURRENCY
+// sets GRAPHQL_APP_CONCURRENCY (default: half the cores).
 //
 //	go test -run '^$' -bench BenchmarkOtherTenantLatencyUnderFanOut -benchtime 40x .
 func BenchmarkOtherTenantLatencyUnderFanOut(b *testing.B) {

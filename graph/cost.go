@@ -14,16 +14,17 @@ import (
 	"esign/internal/signing"
 )
 
-// Upper bounds of the lists the schema returns, for the cost estimate. Where the domain enforces a
-// maximum, the bound is that maximum; where it enforces none yet, the bound is a stated assumption
-// (documentsPerOrder, providersPerOrder, smallList) and the per-response byte budget is what holds at
-// run time.
+// Upper bounds of the lists the schema returns, for the cost estimate: the domain's maxima where it
+// has them (order.Limits); for lists read from outside (JWT claims, a PDF's form fields, validation
+// messages) an assumption, smallList, that the per-response limits back up at run time.
 const (
 	signatoriesPerOrder = order.MaxSignatoriesHardLimit // maxSignatories is at most this
-	documentsPerOrder   = 20                            // assumption: no domain maximum yet
-	providersPerOrder   = 10                            // assumption: no domain maximum yet
-	webhookLogsPerPage  = 1000                          // signing.WebhookLogs answers at most 1,000
-	smallList           = 10                            // claims, acrValues, form fields, errors: assumption
+	documentsPerOrder   = order.MaxDocuments
+	providersPerOrder   = order.MaxEvidenceProviders
+	allOfProviders      = order.MaxAllOfProviders
+	listItems           = order.MaxListItems // acrValues, audiences
+	webhookLogsPerPage  = 1000               // signing.WebhookLogs answers at most 1,000
+	smallList           = 10                 // claims, form fields, validation errors: assumption
 )
 
 // costModel prices an operation before it runs. Every selected field costs 1, and a list field's
@@ -52,20 +53,20 @@ func newCostModel(schema *ast.Schema, timezones int) *costModel {
 		"Document.signatures":                              signatoriesPerOrder,
 		"PdfDocument.signatures":                           signatoriesPerOrder,
 		"XmlDocument.signatures":                           signatoriesPerOrder,
-		"CompositeSignature.signatures":                    providersPerOrder,
+		"CompositeSignature.signatures":                    allOfProviders, // one per member of an allOf provider
 		"SignatureOrder.evidenceProviders":                 providersPerOrder,
 		"Signatory.evidenceProviders":                      providersPerOrder,
 		"SignatoryViewer.evidenceProviders":                providersPerOrder,
 		"BatchSignatoryViewer.evidenceProviders":           providersPerOrder,
 		"UnvalidatedSignatoryViewer.evidenceProviders":     providersPerOrder,
-		"AllOfSignatureEvidenceProvider.providers":         providersPerOrder,
+		"AllOfSignatureEvidenceProvider.providers":         allOfProviders,
 		"Application.webhookLogs":                          webhookLogsPerPage,
 		"SignatureOrderWebhook.logs":                       webhookLogsPerPage,
 		"Tenant.webhookLogs":                               webhookLogsPerPage,
 		"Application.apiKeys":                              smallList,
-		"CriiptoVerifySignatureEvidenceProvider.acrValues": smallList,
-		"CriiptoVerifySignatureEvidenceProvider.audiences": smallList,
-		"OidcJWTSignatureEvidenceProvider.acrValues":       smallList,
+		"CriiptoVerifySignatureEvidenceProvider.acrValues": listItems,
+		"CriiptoVerifySignatureEvidenceProvider.audiences": listItems,
+		"OidcJWTSignatureEvidenceProvider.acrValues":       listItems,
 		"JWTSignature.claims":                              smallList,
 		"NorwegianBankIdSignature.claims":                  smallList,
 		"PdfDocumentForm.fields":                           smallList,

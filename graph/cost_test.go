@@ -211,4 +211,3 @@ func answerSize(v any) int {
 	}
 	return n
 }
-

@@ -70,7 +70,7 @@ type Limits struct {
 // operations pass (TestSDKOperationsCost) and a fan-out through a back-edge does not.
 var DefaultLimits = Limits{
 	MaxBodyBytes:           55 << 20,
-	MaxComplexity:          20_000_000,
+	MaxComplexity:          40_000_000, // the SDK's signatureOrders at first: 100 is 31 million
 	MaxDepth:               15,
 	MaxParserTokens:        15000,
 	MaxBodyBytesAnonymous:  64 << 10,

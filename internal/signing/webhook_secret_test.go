@@ -107,7 +107,7 @@ func TestWebhookSecretSealedAtRest(t *testing.T) {
 		if _, _, err := e.svc.Track(ctx, signatory, download); err != nil {
 			t.Fatal(err)
 		}
-		claimed, err := e.store.ClaimWebhookDeliveries(ctx, time.Now().Add(time.Minute), time.Minute, 10)
+		claimed, err := e.store.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: time.Now().Add(time.Minute), Lease: time.Minute, Limit: 10})
 		if err != nil || len(claimed) == 0 {
 			t.Fatalf("claimed %d deliveries (%v)", len(claimed), err)
 		}

@@ -104,6 +104,18 @@ type WebhookDelivery struct {
 	Attempt       int // the number of the attempt a claim hands out: 1 for the first
 }
 
+// WebhookClaim is what Store.ClaimWebhookDeliveries leases.
+type WebhookClaim struct {
+	Now   time.Time
+	Lease time.Duration
+	Limit int
+	// SkipApplications are applications whose deliveries the claim leaves where they are: the
+	// claiming worker has as many of theirs as it can start soon (webhook.Config.PerApplication),
+	// so the claim goes to other applications' deliveries, however many of theirs are due first.
+	// A handful of ids; nil skips none.
+	SkipApplications []string
+}
+
 // InvocationOutcome is how one attempt ended.
 type InvocationOutcome string
 
@@ -232,9 +244,11 @@ type Store interface {
 	// CreateOrder, UpdateOrder and SweepDue also write the events the order raised (order.Events) to
 	// the webhook outbox, in the same transaction, each due at once.
 
-	// ClaimWebhookDeliveries leases up to limit deliveries due at now, earliest first: they are due
-	// again only after lease, so another worker retries one whose worker died. Attempt is counted up.
-	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]WebhookDelivery, error)
+	// ClaimWebhookDeliveries leases up to c.Limit deliveries due at c.Now, earliest due first, of
+	// applications not in c.SkipApplications: they are due again only after c.Lease, so another
+	// worker retries one whose worker died. Attempt is counted up. Deliveries another claim holds
+	// are skipped, not waited for. The result is ordered by CreatedAt.
+	ClaimWebhookDeliveries(ctx context.Context, c WebhookClaim) ([]WebhookDelivery, error)
 	// RecordWebhookInvocation logs an attempt and sets when its delivery is due next (inv.RetryingAt;
 	// nil: never again), in one transaction.
 	RecordWebhookInvocation(ctx context.Context, inv WebhookInvocation) error

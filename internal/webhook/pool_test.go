@@ -129,23 +129,32 @@ func TestSlowReceiverDoesNotDelayAnotherApplication(t *testing.T) {
 		t.Errorf("application A had %d in flight when B landed, want ≤ 6", now)
 	}
 	// The deliveries waiting here are leased for as long as they may wait: six minutes on (six
-	// rounds of a minute-long attempt, 6 at a time, so at most 36 of A's started), another replica
-	// claiming gets none of them. (A fixed lease of two attempts and 30 s would have let it take
-	// the 28 still waiting.)
-	if stolen, err := st.ClaimWebhookDeliveries(context.Background(), now.Add(6*time.Minute), time.Minute, 100); err != nil || len(stolen) != 0 {
-		t.Errorf("another replica could claim %d deliveries this one holds (%v)", len(stolen), err)
+	// rounds of a minute-long attempt, 6 at a time), another replica claiming gets none of them,
+	// only those this one never claimed (their first attempt). (A fixed lease of two attempts and
+	// 30 s would have let it take those still waiting here.)
+	stolen, err := st.ClaimWebhookDeliveries(context.Background(), store.WebhookClaim{Now: now.Add(6 * time.Minute), Lease: time.Minute, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, del := range stolen {
+		if del.Attempt != 1 {
+			t.Errorf("another replica could claim %s, which this one holds", del.ID)
+		}
+	}
+	if inFlight, _, _ := app.counts(); 64-len(stolen) <= inFlight {
+		t.Errorf("this replica holds %d of A's deliveries, %d in flight: none waiting, the lease went untested", 64-len(stolen), inFlight)
 	}
 
-	// A's receivers recover: all 64 get delivered, still within the caps.
+	// A's receivers recover: all of A's this replica holds get delivered, still within the caps.
 	close(release)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		_, _, got := app.counts()
-		if got == 64 {
+		if got == 64-len(stolen) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the receivers recovered, %d of A's 64 deliveries arrived", got)
+			t.Fatalf("after the receivers recovered, %d of the %d deliveries of A's this replica holds arrived", got, 64-len(stolen))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -257,4 +266,55 @@ func benchmarkOtherApplication(b *testing.B, slowAnswer time.Duration) {
 		fast.Close()
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/other-app-delivery")
+}
+
+// Application A has 500 deliveries due, far more than the backlog, all to one receiver that holds
+// every request; application B has one, due after all of A's. B's lands while every request of
+// A's is still held, so the claims got past A's rows (they skip an application that has a round
+// waiting here) and this replica holds only a few of A's: another one can claim the rest at once.
+// (Before claims skipped capped applications, A's rows filled the backlog and B waited for A's
+// receiver.)
+func TestCappedApplicationDoesNotFillTheBacklog(t *testing.T) {
+	st := backends[0].open(t)
+	release := make(chan struct{})
+	var recv, app flight
+	bGot := make(chan string, 1)
+	a := newStalling(t, release, &recv, &app, bGot)
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bGot <- r.Header.Get(webhook.HeaderDeliveryID)
+	}))
+	t.Cleanup(b.Close)
+	const many = 500
+	for i := range many {
+		enqueue(t, st, fmt.Sprintf("a-%03d", i), "app-a", a.URL+"/hook", t0)
+	}
+	enqueue(t, st, "b-late", "app-b", b.URL+"/hook", t0.Add(time.Millisecond))
+
+	now := t0.Add(time.Second)
+	cfg := webhook.Config{AllowPrivateTargets: true, Workers: 16, PerHost: 4, PerApplication: 8, Timeout: time.Minute}
+	d := newDispatcher(t, st, cfg, &now)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); d.Run(ctx) }()
+	t.Cleanup(func() { close(release); cancel(); <-stopped })
+
+	select {
+	case <-bGot:
+	case <-time.After(20 * time.Second):
+		_, _, got := app.counts()
+		t.Fatalf("application B's delivery did not land while A's receiver held %d requests", got)
+	}
+	// Ordering, not timing: none of A's requests had an answer when B's landed.
+	if inFlight, most, total := recv.counts(); inFlight != total || most > cfg.PerHost {
+		t.Errorf("A's receiver: %d in flight of %d received, %d at most at once; want all still held, at most %d", inFlight, total, most, cfg.PerHost)
+	}
+	// What this replica took of A's is what it runs (PerHost) and one round waiting, plus at most
+	// the one claim that filled that round: another replica gets the rest.
+	rest, err := st.ClaimWebhookDeliveries(context.Background(), store.WebhookClaim{Now: now, Lease: time.Minute, Limit: 2*many})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if taken := many - len(rest); taken > cfg.PerHost+cfg.PerApplication+cfg.Workers {
+		t.Errorf("this replica claimed %d of A's deliveries, want at most %d", taken, cfg.PerHost+cfg.PerApplication+cfg.Workers)
+	}
 }

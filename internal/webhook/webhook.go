@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ const ValidationBody = `{"event":"WEBHOOK_VALIDATION"}`
 
 // Store is the outbox (store.Store).
 type Store interface {
-	ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error)
+	ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error)
 	RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error
 }
 
@@ -65,7 +66,9 @@ type Config struct {
 	// the workers when zero.
 	PerApplication int
 	// Backlog bounds the claimed deliveries waiting for their host or application to have room; 4
-	// per worker when zero. Claims stop while it is full.
+	// per worker when zero. Claims stop while it is full. One application holds little of it: once
+	// PerApplication of its deliveries wait here, claims skip it (store.WebhookClaim.SkipApplications)
+	// and go to the others' until some of those start.
 	Backlog int
 	// Net makes the HTTP client (the server's one outbound policy); nil refuses every non-public
 	// address unless AllowPrivateTargets.
@@ -113,26 +116,32 @@ func New(st Store, cfg Config, log *slog.Logger) (*Dispatcher, error) {
 // Run delivers until ctx ends, as a pool of workers that never waits for a batch: whenever a worker
 // is free it takes the next claimed delivery whose host and application are under their caps
 // (Config.PerHost, Config.PerApplication), and claims more as soon as workers are free with nothing
-// to do. A slow receiver thus holds at most PerHost workers while the others keep delivering. When
+// to do. A slow receiver thus holds at most PerHost workers while the others keep delivering, and
+// claims skip an application with a round (PerApplication) already waiting here, so its backlog in
+// the outbox does not keep other applications' deliveries from being claimed. When
 // ctx ends no attempt is started; those in flight finish (failing fast) and are recorded, and what
 // was claimed but not started is left to its lease.
 func (d *Dispatcher) Run(ctx context.Context) {
 	d.log.Info("webhook dispatcher started", "workers", d.cfg.Workers, "per_host", d.cfg.PerHost, "per_application", d.cfg.PerApplication)
 	p := d.newPool()
 	var nextClaim time.Time // on the wall clock: polling is real time even when tests move d.Now
+	var skipped []string    // what the last short claim skipped
 	for ctx.Err() == nil {
 		p.startReady(ctx)
 		// As many as there are free workers: a claim leases only what this replica can soon send
 		// (short leases, and other replicas get the rest), yet repeats at once while what it gets
-		// must wait for busy hosts, until the backlog is full.
+		// must wait for busy hosts, until the backlog is full. A short claim found nothing more due
+		// but the skipped applications': it is repeated after PollInterval, or as soon as one of
+		// those has started enough of its held deliveries to be claimed for again.
 		room := min(d.cfg.Workers-p.running, d.cfg.Backlog-len(p.held))
-		if room > 0 && !time.Now().Before(nextClaim) {
-			n, err := p.claim(ctx, room)
+		skip := p.skip()
+		if room > 0 && (!time.Now().Before(nextClaim) || !slices.Equal(skip, skipped)) {
+			n, err := p.claim(ctx, room, skip)
 			if err != nil && ctx.Err() == nil {
 				d.log.ErrorContext(ctx, "webhook claim failed", "err", err)
 			}
 			if err != nil || n < room {
-				nextClaim = time.Now().Add(d.cfg.PollInterval) // nothing more is due yet
+				nextClaim, skipped = time.Now().Add(d.cfg.PollInterval), skip
 			}
 			continue
 		}
@@ -163,7 +172,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 // one pass, for tests and tools; the server uses Run.
 func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	p := d.newPool()
-	n, err := p.claim(ctx, 4*d.cfg.Workers)
+	n, err := p.claim(ctx, 4*d.cfg.Workers, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -185,6 +194,7 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 type pool struct {
 	d       *Dispatcher
 	held    []claimed      // claimed and not started, in claim order
+	waiting map[string]int // len(held) per application id
 	running int            // attempts in flight
 	busy    map[string]int // attempts in flight per application and host (hostKey) and per application (appKey)
 	done    chan result
@@ -202,23 +212,40 @@ type result struct {
 }
 
 func (d *Dispatcher) newPool() *pool {
-	return &pool{d: d, busy: map[string]int{}, done: make(chan result)}
+	return &pool{d: d, waiting: map[string]int{}, busy: map[string]int{}, done: make(chan result)}
 }
 
-// claim leases up to limit more deliveries. The lease covers the longest a delivery can wait here:
-// every held one ahead of it, PerHost (or PerApplication) at a time, each at most Timeout, and its
-// own attempt; so no other replica takes a delivery this one still means to send.
-func (p *pool) claim(ctx context.Context, limit int) (int, error) {
+// skip is the applications a claim leaves out, sorted: those with PerApplication or more held
+// (waiting for their host or application to have room). They have a round to start as soon as
+// theirs finish; more would only wait here, where no other replica can send them, and would keep
+// other applications' deliveries, due after theirs, from being claimed.
+func (p *pool) skip() []string {
+	var skip []string
+	for app, n := range p.waiting {
+		if n >= p.d.cfg.PerApplication {
+			skip = append(skip, app)
+		}
+	}
+	slices.Sort(skip)
+	return skip
+}
+
+// claim leases up to limit more deliveries, none of the applications in skip. The lease covers
+// the longest a delivery can wait here: every held one ahead of it, PerHost (or PerApplication) at
+// a time, each at most Timeout, and its own attempt; so no other replica takes a delivery this one
+// still means to send.
+func (p *pool) claim(ctx context.Context, limit int, skip []string) (int, error) {
 	cfg := p.d.cfg
 	rounds := (len(p.held)+limit+min(cfg.PerHost, cfg.PerApplication)-1)/min(cfg.PerHost, cfg.PerApplication) + 2
 	lease := time.Duration(rounds)*cfg.Timeout + 30*time.Second
 	now := p.d.Now()
-	got, err := p.d.store.ClaimWebhookDeliveries(ctx, now, lease, limit)
+	got, err := p.d.store.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: now, Lease: lease, Limit: limit, SkipApplications: skip})
 	if err != nil {
 		return 0, err
 	}
 	for _, del := range got {
 		p.held = append(p.held, claimed{del: del, host: hostOf(del.URL), leaseEnd: now.Add(lease)})
+		p.waiting[del.ApplicationID]++
 	}
 	return len(got), nil
 }
@@ -232,6 +259,9 @@ func (p *pool) startReady(ctx context.Context) {
 		if p.running >= cfg.Workers || p.busy[c.hostKey()] >= cfg.PerHost || p.busy[c.appKey()] >= cfg.PerApplication {
 			kept = append(kept, c)
 			continue
+		}
+		if p.waiting[c.del.ApplicationID]--; p.waiting[c.del.ApplicationID] <= 0 {
+			delete(p.waiting, c.del.ApplicationID)
 		}
 		if p.d.Now().Add(cfg.Timeout).After(c.leaseEnd) {
 			// Cannot happen while attempts keep to Timeout; if it does, another replica may own the

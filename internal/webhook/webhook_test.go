@@ -339,7 +339,7 @@ func TestLostWorker(t *testing.T) {
 		rcv := newReceiver(t)
 		orderWithWebhook(t, st, "lost", rcv.URL, nil)
 		ctx := context.Background()
-		if claimed, err := st.ClaimWebhookDeliveries(ctx, t0, time.Minute, 10); err != nil || len(claimed) != 1 {
+		if claimed, err := st.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: t0, Lease: time.Minute, Limit: 10}); err != nil || len(claimed) != 1 {
 			t.Fatalf("the dying worker's claim: %d, %v", len(claimed), err)
 		}
 		now := t0.Add(30 * time.Second)

@@ -425,13 +425,18 @@ func scanDelivery(row pgx.Row) (store.WebhookDelivery, error) {
 	return w, err
 }
 
-// ClaimWebhookDeliveries implements store.Store.
-func (d *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
+// ClaimWebhookDeliveries implements store.Store. The skipped applications are one text[]
+// parameter, so the statement is the same whatever their number.
+func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error) {
+	skip := c.SkipApplications
+	if skip == nil {
+		skip = []string{} // nil would be NULL, and "<> ALL(NULL)" matches nothing
+	}
 	rows, err := d.pool.Query(ctx,
 		`UPDATE webhook_deliveries SET next_attempt_at = $2, attempts = attempts + 1
-		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= $1
+		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= $1 AND application_id <> ALL($4::text[])
 		              ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-		 RETURNING `+deliveryColumns, now, now.Add(lease), limit)
+		 RETURNING `+deliveryColumns, c.Now, c.Now.Add(c.Lease), c.Limit, skip)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhooks: %w", classify(err))
 	}
@@ -468,8 +473,8 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 func (d *DB) EnqueueWebhook(ctx context.Context, w store.WebhookDelivery, due time.Time) error {
 	_, err := d.pool.Exec(ctx,
 		`INSERT INTO webhook_deliveries (id, application_id, order_id, event, url, secret, body, created_at, next_attempt_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`,
-		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), w.CreatedAt)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		w.ID, w.ApplicationID, w.OrderID, w.Event, w.URL, w.Secret, string(w.Body), w.CreatedAt, due)
 	if err != nil {
 		return fmt.Errorf("enqueue webhook %s: %w", w.ID, classify(err))
 	}

@@ -486,16 +486,24 @@ func scanDelivery(row interface{ Scan(...any) error }) (store.WebhookDelivery, e
 }
 
 // ClaimWebhookDeliveries implements store.Store. The write lock makes the claim exclusive.
-func (d *DB) ClaimWebhookDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]store.WebhookDelivery, error) {
+func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error) {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhooks: %w", err)
 	}
 	defer tx.Rollback()
+	args := []any{micros(c.Now.Add(c.Lease)), micros(c.Now)}
+	skip := ""
+	if len(c.SkipApplications) > 0 {
+		skip = ` AND application_id NOT IN (?` + strings.Repeat(`, ?`, len(c.SkipApplications)-1) + `)`
+		for _, app := range c.SkipApplications {
+			args = append(args, app)
+		}
+	}
 	rows, err := tx.QueryContext(ctx,
 		`UPDATE webhook_deliveries SET next_attempt_at = ?, attempts = attempts + 1
-		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?)
-		 RETURNING `+deliveryColumns, micros(now.Add(lease)), micros(now), limit)
+		 WHERE id IN (SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ?`+skip+` ORDER BY next_attempt_at LIMIT ?)
+		 RETURNING `+deliveryColumns, append(args, c.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim webhooks: %w", classify(err))
 	}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WebhookOutbox", testWebhookOutbox},
 		{"WebhookLogs", testWebhookLogs},
 		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
+		{"WebhookClaimSkipsApplications", testWebhookClaimSkipsApplications},
 		{"WebhookSecrets", testWebhookSecrets},
 		{"Idempotency", testIdempotency},
 		{"ConcurrentIdempotency", testConcurrentIdempotency},
@@ -931,13 +932,13 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 		return refused // the change is abandoned: so is its event
 	})
 	mustIs(t, "abandoned update", err, refused)
-	claimed, err := s.ClaimWebhookDeliveries(ctx, base.Add(time.Minute), time.Minute, 10)
+	claimed, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(time.Minute), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim", err)
 	mustEqual(t, "deliveries after an abandoned update", len(claimed), 0)
 
 	_, err = s.UpdateOrder(ctx, o.ID, func(o *order.SignatureOrder) error { return o.Track(sig, false, base) })
 	mustNil(t, "update", err)
-	claimed, err = s.ClaimWebhookDeliveries(ctx, base.Add(time.Minute), time.Minute, 10)
+	claimed, err = s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(time.Minute), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim", err)
 	if len(claimed) != 1 {
 		t.Fatalf("claimed %d deliveries, want 1", len(claimed))
@@ -950,10 +951,10 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	if !d.CreatedAt.Equal(base) || d.ID == "" {
 		t.Errorf("delivery id %q created %v", d.ID, d.CreatedAt)
 	}
-	again, err := s.ClaimWebhookDeliveries(ctx, base.Add(90*time.Second), time.Minute, 10)
+	again, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(90*time.Second), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim during the lease", err)
 	mustEqual(t, "claimable during the lease", len(again), 0)
-	again, err = s.ClaimWebhookDeliveries(ctx, base.Add(3*time.Minute), time.Minute, 10)
+	again, err = s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(3*time.Minute), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim after the lease", err)
 	if len(again) != 1 || again[0].ID != d.ID || again[0].Attempt != 2 {
 		t.Fatalf("after the lease: %+v, want the same delivery as attempt 2", again)
@@ -962,15 +963,15 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-1", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
 		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(500), ResponseBody: ptr("down"),
 		Outcome: store.InvocationHTTPError, At: base.Add(3 * time.Minute), RetryingAt: &retry}))
-	early, err := s.ClaimWebhookDeliveries(ctx, retry.Add(-time.Second), time.Minute, 10)
+	early, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry.Add(-time.Second), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim before the retry", err)
 	mustEqual(t, "due before the retry", len(early), 0)
-	due, err := s.ClaimWebhookDeliveries(ctx, retry, time.Minute, 10)
+	due, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry, Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim at the retry", err)
 	mustEqual(t, "due at the retry", len(due), 1)
 	mustNil(t, "record success", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-2", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
 		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(200), Outcome: store.InvocationSuccess, At: retry}))
-	done, err := s.ClaimWebhookDeliveries(ctx, retry.Add(time.Hour), time.Minute, 10)
+	done, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry.Add(time.Hour), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim after success", err)
 	mustEqual(t, "due after success", len(done), 0)
 
@@ -982,7 +983,7 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	resend := got
 	resend.ID, resend.CreatedAt = "retry-1", base.Add(2*time.Hour)
 	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, resend, resend.CreatedAt))
-	requeued, err := s.ClaimWebhookDeliveries(ctx, base.Add(2*time.Hour), time.Minute, 10)
+	requeued, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(2*time.Hour), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim the enqueued", err)
 	if len(requeued) != 1 || requeued[0].ID != "retry-1" || string(requeued[0].Secret) != string(o.Webhook.Secret) {
 		t.Errorf("enqueued delivery: %+v", requeued)
@@ -1116,7 +1117,7 @@ func testConcurrentWebhookClaims(t *testing.T, s store.Store) {
 	for range 3 {
 		wg.Go(func() {
 			for {
-				got, err := s.ClaimWebhookDeliveries(ctx, base.Add(time.Second), time.Hour, 4)
+				got, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(time.Second), Lease: time.Hour, Limit: 4})
 				if err != nil {
 					t.Error(err)
 					return
@@ -1139,6 +1140,43 @@ func testConcurrentWebhookClaims(t *testing.T, s store.Store) {
 			t.Errorf("%s claimed %d times", id, c)
 		}
 	}
+}
+
+// A claim that skips an application gets past its deliveries, however many are due first: with 50
+// of app-a's due and one of app-b's due after them, a claim of 10 takes app-a's only, one that
+// skips app-a takes app-b's. A delivery is due when EnqueueWebhook says, not when it was created.
+func testWebhookClaimSkipsApplications(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	enqueue := func(id, app string, due time.Time) {
+		t.Helper()
+		mustNil(t, "enqueue "+id, s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: id, ApplicationID: app, OrderID: "o-" + app,
+			Event: "SIGNATORY_SIGNED", URL: "https://example.com/" + app, Body: []byte("{}"), CreatedAt: base}, due))
+	}
+	for i := range 50 {
+		enqueue(fmt.Sprintf("a%02d", i), "app-a", base.Add(time.Duration(i)*time.Millisecond))
+	}
+	enqueue("b", "app-b", base.Add(time.Second))
+	claim := func(what string, now time.Time, limit int, skip ...string) (ids []string, apps map[string]int) {
+		t.Helper()
+		got, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: now, Lease: time.Hour, Limit: limit, SkipApplications: skip})
+		mustNil(t, what, err)
+		apps = map[string]int{}
+		for _, d := range got {
+			ids, apps[d.ApplicationID] = append(ids, d.ID), apps[d.ApplicationID]+1
+		}
+		slices.Sort(ids)
+		return ids, apps
+	}
+
+	ids, _ := claim("before b is due", base.Add(500*time.Millisecond), 10, "app-a")
+	mustEqual(t, "claimed, skipping app-a, before b is due", len(ids), 0)
+	now := base.Add(2 * time.Second)
+	ids, _ = claim("earliest first", now, 10)
+	mustEqual(t, "claimed without skipping", ids, []string{"a00", "a01", "a02", "a03", "a04", "a05", "a06", "a07", "a08", "a09"})
+	ids, _ = claim("skipping app-a", now, 10, "app-a", "app-c")
+	mustEqual(t, "claimed, skipping app-a and app-c", ids, []string{"b"})
+	_, apps := claim("skipping app-b", now, 100, "app-b")
+	mustEqual(t, "claimed, skipping app-b", apps, map[string]int{"app-a": 40})
 }
 
 func idempotencyClaim(key, request string, now time.Time) store.IdempotencyClaim {
