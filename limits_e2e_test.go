@@ -180,38 +180,49 @@ func TestTimezonesAliasFloodRefused(t *testing.T) {
 	}
 }
 
-// TestFailedAuthenticationLimitedAndLogged: after the burst of failures a client id (and an address)
-// is answered 429 without the secret being checked, even with the right secret, and every failure is
-// logged with the client id and address, never the secret.
+// TestFailedAuthenticationLimitedAndLogged: after the burst of failures an address is answered 429
+// without its credentials being checked, even the right ones; a client id that failed too often gets
+// 429 for wrong secrets while its owner (the right secret, from elsewhere) still gets in; every failure
+// is logged with the client id and address, never the secret.
 func TestFailedAuthenticationLimitedAndLogged(t *testing.T) {
-	s := startServer(t, embedded, map[string]string{"AUTH_FAILURE_BURST": "5", "AUTH_FAILURE_INTERVAL": "1h", "LOG_LEVEL": "info"})
+	s := startServer(t, embedded, map[string]string{"AUTH_FAILURE_BURST": "5", "AUTH_FAILURE_INTERVAL": "1h",
+		"LOG_LEVEL": "info", "TRUSTED_PROXIES": "127.0.0.1"})
 	const secret = "wrong-secret-0123456789"
 	wrong := "Basic " + b64(s.writeKey.ClientID+":"+secret)
+	from := func(ip, auth string) (gqlResponse, int) {
+		out, status, _ := s.graphqlWith(t, http.Header{"Authorization": {auth}, "X-Forwarded-For": {ip}}, "{ viewer { id } }", nil)
+		return out, status
+	}
 	for i := range 5 {
-		out, status := s.graphql(t, wrong, "{ viewer { id } }", nil)
-		if status != http.StatusOK || out.firstError() != "Unauthorized access" {
+		if out, status := from("203.0.113.1", wrong); status != http.StatusOK || out.firstError() != "Unauthorized access" {
 			t.Fatalf("failure %d: %d %q", i+1, status, out.firstError())
 		}
 	}
-	out, status := s.graphql(t, s.writeKey.basic(), "{ viewer { id } }", nil)
-	if status != http.StatusTooManyRequests || !strings.Contains(out.firstError(), "too many failed authentications") ||
+	out, status := from("203.0.113.1", s.writeKey.basic())
+	if status != http.StatusTooManyRequests || !strings.Contains(out.firstError(), "too many failed authentications from this address") ||
 		!strings.Contains(out.firstError(), "at most 5") {
-		t.Fatalf("right secret after 5 failures: %d %q", status, out.firstError())
+		t.Fatalf("right secret from the address after 5 failures: %d %q", status, out.firstError())
+	}
+	if out, status := from("203.0.113.2", wrong); status != http.StatusTooManyRequests ||
+		!strings.Contains(out.firstError(), "too many failed authentications from this client id") {
+		t.Fatalf("wrong secret for the client id from another address: %d %q", status, out.firstError())
+	}
+	if out, status := from("203.0.113.3", s.writeKey.basic()); status != http.StatusOK || len(out.Errors) > 0 {
+		t.Fatalf("the owner with the right secret is locked out: %d %q", status, out.firstError())
+	}
+	// Another client id from the first address is refused too: the address has used its burst.
+	if _, status := from("203.0.113.1", "Basic "+b64("someone-else:"+secret)); status != http.StatusTooManyRequests {
+		t.Errorf("another client id from the same address: %d, want 429", status)
 	}
 	logs := s.logs.String()
-	if n := strings.Count(logs, `"msg":"authentication failed"`); n != 5 {
-		t.Errorf("%d failures logged, want 5:\n%s", n, logs)
+	if n := strings.Count(logs, `"msg":"authentication failed"`); n != 6 {
+		t.Errorf("%d failures logged, want 6:\n%s", n, logs)
 	}
-	if !strings.Contains(logs, `"client_id":"`+s.writeKey.ClientID+`"`) || !strings.Contains(logs, `"ip":"127.0.0.1"`) {
+	if !strings.Contains(logs, `"client_id":"`+s.writeKey.ClientID+`"`) || !strings.Contains(logs, `"ip":"203.0.113.2"`) {
 		t.Errorf("failure log lacks the client id or address:\n%s", logs)
 	}
 	if strings.Contains(logs, secret) || strings.Contains(logs, s.writeKey.ClientSecret) {
 		t.Errorf("a secret is in the logs")
-	}
-	// Another client id from the same address is refused too: the address has used its burst.
-	other := "Basic " + b64("someone-else:"+secret)
-	if _, status := s.graphql(t, other, "{ viewer { id } }", nil); status != http.StatusTooManyRequests {
-		t.Errorf("another client id from the same address: %d, want 429", status)
 	}
 }
 

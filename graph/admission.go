@@ -103,39 +103,44 @@ func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	return addr.String()
 }
 
-// allowAuthAttempt refuses, with 429 and without looking at the secret, a request from an address or
-// for a client id that has failed authentication too often lately. clientID is "" for a signatory
-// token (only the address counts).
+// allowAuthAttempt refuses, with 429 and without looking at the credentials, a request from an
+// address that has failed authentication too often lately: one address cannot make the server check
+// credentials at any rate.
 func (h *Handler) allowAuthAttempt(w http.ResponseWriter, r *http.Request, ip, clientID string) bool {
-	okIP, waitIP := h.failedByIP.Allow(ip)
-	okID, waitID := true, time.Duration(0)
-	if clientID != "" {
-		okID, waitID = h.failedByID.Allow(clientID)
+	if ok, wait := h.failedByIP.Allow(ip); !ok {
+		h.refuseAuth(w, r, "this address", ip, clientID, wait)
+		return false
 	}
-	if okIP && okID {
+	return true
+}
+
+// authFailed counts and logs one failed authentication, and answers 429 instead of 401 (reporting
+// true) once the client id has failed too often lately. The client id's limit is applied only to
+// wrong secrets: its owner, who has the right one, is never locked out by someone who knows the
+// (non-secret) client id, and a 256-bit secret cannot be guessed at any rate anyway. The secret is
+// never logged: the client id and the address are what an operator needs to find the caller.
+func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, kind, ip, clientID string) bool {
+	h.failedByIP.Take(ip)
+	h.log.WarnContext(r.Context(), "authentication failed", "credential", kind, "client_id", clientID, "ip", ip)
+	if clientID == "" {
+		return false
+	}
+	ok, wait := h.failedByID.Allow(clientID)
+	h.failedByID.Take(clientID)
+	if !ok {
+		h.refuseAuth(w, r, "this client id", ip, clientID, wait)
 		return true
 	}
-	wait := max(waitIP, waitID)
-	what := "this address"
-	if !okID {
-		what = "this client id"
-	}
-	h.log.WarnContext(r.Context(), "authentication refused: too many failures", "client_id", clientID, "ip", ip, "retry_after", wait.String())
-	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeError(w, http.StatusTooManyRequests, &order.Error{Code: order.CodeUnauthorized, Message: fmt.Sprintf(
-		"too many failed authentications from %s: at most %d, then one every %s; retry in %d s",
-		what, h.limits.AuthFailureBurst, h.limits.AuthFailureEvery, int(math.Ceil(wait.Seconds())))})
 	return false
 }
 
-// authFailed counts and logs one failed authentication. The secret is never logged: the client id
-// and the address are what an operator needs to find the caller.
-func (h *Handler) authFailed(ctx context.Context, kind, ip, clientID string) {
-	h.failedByIP.Take(ip)
-	if clientID != "" {
-		h.failedByID.Take(clientID)
-	}
-	h.log.WarnContext(ctx, "authentication failed", "credential", kind, "client_id", clientID, "ip", ip)
+func (h *Handler) refuseAuth(w http.ResponseWriter, r *http.Request, what, ip, clientID string, wait time.Duration) {
+	h.log.WarnContext(r.Context(), "authentication refused: too many failures", "client_id", clientID, "ip", ip, "retry_after", wait.String())
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, &order.Error{Code: order.CodeUnauthorized, Message: fmt.Sprintf(
+		"too many failed authentications from %s: at most %d, then one every %s; retry in %d s",
+		what, h.limits.AuthFailureBurst, h.limits.AuthFailureEvery, secs)})
 }
 
 // expensiveMutations handle documents (decrypt, inspect, seal or store them): they run under the

@@ -201,7 +201,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.App = &principal
 		case isDomainError(err):
 			c.AuthErr = err
-			h.authFailed(ctx, "api key", ip, id)
+			if h.authFailed(w, r, "api key", ip, id) {
+				return
+			}
 		default:
 			c.AuthErr = h.internal(ctx, "authenticate", err)
 		}
@@ -216,7 +218,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case err != nil:
 			c.AuthErr = h.internal(ctx, "authenticate signatory", err)
 		case !ok:
-			h.authFailed(ctx, "signatory token", ip, "")
+			h.authFailed(w, r, "signatory token", ip, "")
 		case ok:
 			if v := r.Header.Get("Signatory-Validation"); v != "" {
 				// An invalid validation leaves the signatory unvalidated: the viewer is then

@@ -428,7 +428,7 @@ func scanDelivery(row pgx.Row) (store.WebhookDelivery, error) {
 // ClaimWebhookDeliveries implements store.Store. The skipped applications are one text[]
 // parameter, so the statement is the same whatever their number.
 func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error) {
-	skip := []string(nil)
+	skip := c.SkipApplications
 	if skip == nil {
 		skip = []string{} // nil would be NULL, and "<> ALL(NULL)" matches nothing
 	}

@@ -494,7 +494,7 @@ func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) (
 	defer tx.Rollback()
 	args := []any{micros(c.Now.Add(c.Lease)), micros(c.Now)}
 	skip := ""
-	if false && len(c.SkipApplications) > 0 {
+	if len(c.SkipApplications) > 0 {
 		skip = ` AND application_id NOT IN (?` + strings.Repeat(`, ?`, len(c.SkipApplications)-1) + `)`
 		for _, app := range c.SkipApplications {
 			args = append(args, app)
