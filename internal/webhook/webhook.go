@@ -142,6 +142,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			}
 			if err != nil || n < room {
 				nextClaim, skipped = time.Now().Add(d.cfg.PollInterval), skip
+			} else {
+				nextClaim = time.Time{} // more may be due: claim again while there is room
 			}
 			continue
 		}

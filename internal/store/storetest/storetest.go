@@ -951,10 +951,10 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	if !d.CreatedAt.Equal(base) || d.ID == "" {
 		t.Errorf("delivery id %q created %v", d.ID, d.CreatedAt)
 	}
-	again, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(90*time.Second), Lease: time.Minute, Limit: 10})
+	again, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(90 * time.Second), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim during the lease", err)
 	mustEqual(t, "claimable during the lease", len(again), 0)
-	again, err = s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(3*time.Minute), Lease: time.Minute, Limit: 10})
+	again, err = s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(3 * time.Minute), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim after the lease", err)
 	if len(again) != 1 || again[0].ID != d.ID || again[0].Attempt != 2 {
 		t.Fatalf("after the lease: %+v, want the same delivery as attempt 2", again)
@@ -983,7 +983,7 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 	resend := got
 	resend.ID, resend.CreatedAt = "retry-1", base.Add(2*time.Hour)
 	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, resend, resend.CreatedAt))
-	requeued, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(2*time.Hour), Lease: time.Minute, Limit: 10})
+	requeued, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(2 * time.Hour), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim the enqueued", err)
 	if len(requeued) != 1 || requeued[0].ID != "retry-1" || string(requeued[0].Secret) != string(o.Webhook.Secret) {
 		t.Errorf("enqueued delivery: %+v", requeued)
