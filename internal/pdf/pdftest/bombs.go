@@ -2,8 +2,10 @@ package pdftest
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"fmt"
+	"hash/adler32"
 	"regexp"
 	"strconv"
 	"testing"
@@ -14,26 +16,60 @@ import (
 // that does not count what it inflates accepts it.
 
 // Deflated returns prefix, spaces (which PDF and XML parsers skip) and suffix, n bytes in all,
-// deflated at the best ratio: about a thousandth of n.
+// zlib-deflated at about a thousandth of n. The spaces are one deflate block of 64 KiB of spaces,
+// made once and repeated: a block that refers only to bytes it produced itself decodes the same after
+// any content, so a bomb of hundreds of megabytes costs what copying its few hundred kilobytes costs,
+// even under the race detector. The Adler-32 checksum is combined arithmetically for the same reason.
 func Deflated(t testing.TB, prefix, suffix []byte, n int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw.Write(prefix)
-	chunk := bytes.Repeat([]byte{' '}, 64<<10)
-	for left := n - len(prefix) - len(suffix); left > 0; left -= len(chunk) {
-		if _, err := zw.Write(chunk[:min(left, len(chunk))]); err != nil {
+	const chunk = 64 << 10
+	spaces := max(0, n-len(prefix)-len(suffix))
+	var out bytes.Buffer
+	out.Write([]byte{0x78, 0xda}) // zlib header: deflate, 32 KiB window, best compression
+	deflate := func(data []byte, final bool) {
+		fw, err := flate.NewWriter(&out, flate.BestCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fw.Write(data)
+		if final {
+			err = fw.Close()
+		} else {
+			err = fw.Flush() // ends byte-aligned, not final: the next block follows
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	zw.Write(suffix)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+	deflate(prefix, false)
+	sum := adler32.Checksum(prefix)
+	block := bytes.Repeat([]byte{' '}, chunk)
+	var one bytes.Buffer
+	fw, _ := flate.NewWriter(&one, flate.BestCompression)
+	fw.Write(block)
+	fw.Flush()
+	blockSum := adler32.Checksum(block)
+	for range spaces / chunk {
+		out.Write(one.Bytes())
+		sum = adlerCombine(sum, blockSum, chunk)
 	}
-	return buf.Bytes()
+	tail := append(bytes.Repeat([]byte{' '}, spaces%chunk), suffix...)
+	deflate(tail, true)
+	sum = adlerCombine(sum, adler32.Checksum(tail), len(tail))
+	out.Write([]byte{byte(sum >> 24), byte(sum >> 16), byte(sum >> 8), byte(sum)})
+	return out.Bytes()
+}
+
+// adlerCombine is the Adler-32 of A followed by B from the checksums of A and B and B's length:
+// a = a1 + a2 - 1 and b = b1 + b2 + len(B)·(a1 - 1), modulo 65521.
+func adlerCombine(sumA, sumB uint32, lenB int) uint32 {
+	const mod = 65521
+	a1, b1 := uint64(sumA&0xffff), uint64(sumA>>16)
+	a2, b2 := uint64(sumB&0xffff), uint64(sumB>>16)
+	n := uint64(lenB) % mod
+	a := (a1 + a2 + mod - 1) % mod
+	b := (b1 + b2 + n*((a1+mod-1)%mod)) % mod
+	return uint32(b<<16 | a)
 }
 
 var (
@@ -153,10 +189,12 @@ func ObjectFlood(t testing.TB, n int) []byte {
 	return out
 }
 
+// deflate compresses fast: the best ratio's match search on these repetitive tables costs seconds
+// (tens under the race detector) and buys nothing here.
 func deflate(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	zw, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
 	if err != nil {
 		t.Fatal(err)
 	}
