@@ -23615,7 +23615,7 @@ func (ec *executionContext) unmarshalNAddSignatoryInput2esignᚋgraphᚋmodelᚐ
 }
 
 func (ec *executionContext) marshalNApplication2ᚕᚖesignᚋgraphᚋmodelᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Application) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApplication2ᚖesignᚋgraphᚋmodelᚐApplication(ctx, sel, v[i])
@@ -23639,7 +23639,7 @@ func (ec *executionContext) marshalNApplication2ᚖesignᚋgraphᚋmodelᚐAppli
 }
 
 func (ec *executionContext) marshalNApplicationApiKey2ᚕᚖesignᚋgraphᚋmodelᚐApplicationAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ApplicationAPIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApplicationApiKey2ᚖesignᚋgraphᚋmodelᚐApplicationAPIKey(ctx, sel, v[i])
@@ -23681,7 +23681,7 @@ func (ec *executionContext) marshalNBatchSignatory2ᚖesignᚋgraphᚋmodelᚐBa
 }
 
 func (ec *executionContext) marshalNBatchSignatoryItem2ᚕᚖesignᚋgraphᚋmodelᚐBatchSignatoryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BatchSignatoryItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBatchSignatoryItem2ᚖesignᚋgraphᚋmodelᚐBatchSignatoryItem(ctx, sel, v[i])
@@ -23885,7 +23885,7 @@ func (ec *executionContext) marshalNDocument2esignᚋgraphᚋmodelᚐDocument(ct
 }
 
 func (ec *executionContext) marshalNDocument2ᚕesignᚋgraphᚋmodelᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Document) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDocument2esignᚋgraphᚋmodelᚐDocument(ctx, sel, v[i])
@@ -23992,7 +23992,7 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 }
 
 func (ec *executionContext) marshalNJWTClaim2ᚕᚖesignᚋgraphᚋmodelᚐJWTClaimᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.JWTClaim) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNJWTClaim2ᚖesignᚋgraphᚋmodelᚐJWTClaim(ctx, sel, v[i])
@@ -24106,7 +24106,7 @@ func (ec *executionContext) unmarshalNSignInput2ᚖesignᚋgraphᚋmodelᚐSignI
 }
 
 func (ec *executionContext) marshalNSignatory2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Signatory) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignatory2ᚖesignᚋgraphᚋmodelᚐSignatory(ctx, sel, v[i])
@@ -24143,7 +24143,7 @@ func (ec *executionContext) marshalNSignatoryDocumentConnection2ᚖesignᚋgraph
 }
 
 func (ec *executionContext) marshalNSignatoryDocumentEdge2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryDocumentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatoryDocumentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignatoryDocumentEdge2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentEdge(ctx, sel, v[i])
@@ -24256,7 +24256,7 @@ func (ec *executionContext) marshalNSignatureEvidenceProvider2esignᚋgraphᚋmo
 }
 
 func (ec *executionContext) marshalNSignatureEvidenceProvider2ᚕesignᚋgraphᚋmodelᚐSignatureEvidenceProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SignatureEvidenceProvider) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignatureEvidenceProvider2esignᚋgraphᚋmodelᚐSignatureEvidenceProvider(ctx, sel, v[i])
@@ -24288,7 +24288,7 @@ func (ec *executionContext) marshalNSignatureOrderConnection2ᚖesignᚋgraphᚋ
 }
 
 func (ec *executionContext) marshalNSignatureOrderEdge2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignatureOrderEdge2ᚖesignᚋgraphᚋmodelᚐSignatureOrderEdge(ctx, sel, v[i])
@@ -24357,7 +24357,7 @@ func (ec *executionContext) marshalNSingleSignature2esignᚋgraphᚋmodelᚐSing
 }
 
 func (ec *executionContext) marshalNSingleSignature2ᚕesignᚋgraphᚋmodelᚐSingleSignatureᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SingleSignature) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSingleSignature2esignᚋgraphᚋmodelᚐSingleSignature(ctx, sel, v[i])
@@ -24381,7 +24381,7 @@ func (ec *executionContext) marshalNSingleSignatureEvidenceProvider2esignᚋgrap
 }
 
 func (ec *executionContext) marshalNSingleSignatureEvidenceProvider2ᚕesignᚋgraphᚋmodelᚐSingleSignatureEvidenceProviderᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SingleSignatureEvidenceProvider) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSingleSignatureEvidenceProvider2esignᚋgraphᚋmodelᚐSingleSignatureEvidenceProvider(ctx, sel, v[i])
@@ -24445,7 +24445,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) marshalNTenant2ᚕᚖesignᚋgraphᚋmodelᚐTenantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Tenant) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTenant2ᚖesignᚋgraphᚋmodelᚐTenant(ctx, sel, v[i])
@@ -24518,7 +24518,7 @@ func (ec *executionContext) marshalNWebhookInvocation2esignᚋgraphᚋmodelᚐWe
 }
 
 func (ec *executionContext) marshalNWebhookInvocation2ᚕesignᚋgraphᚋmodelᚐWebhookInvocationᚄ(ctx context.Context, sel ast.SelectionSet, v []model.WebhookInvocation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebhookInvocation2esignᚋgraphᚋmodelᚐWebhookInvocation(ctx, sel, v[i])
@@ -24538,7 +24538,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -24582,7 +24582,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -24610,7 +24610,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -24638,7 +24638,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -25049,7 +25049,7 @@ func (ec *executionContext) marshalOEvidenceValidationStage2ᚕesignᚋgraphᚋm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEvidenceValidationStage2esignᚋgraphᚋmodelᚐEvidenceValidationStage(ctx, sel, v[i])
@@ -25191,7 +25191,7 @@ func (ec *executionContext) marshalOPdfDocumentFormField2ᚕᚖesignᚋgraphᚋm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPdfDocumentFormField2ᚖesignᚋgraphᚋmodelᚐPDFDocumentFormField(ctx, sel, v[i])
@@ -25454,7 +25454,7 @@ func (ec *executionContext) marshalOSignature2ᚕesignᚋgraphᚋmodelᚐSignatu
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSignature2esignᚋgraphᚋmodelᚐSignature(ctx, sel, v[i])
@@ -25710,7 +25710,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -25729,7 +25729,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -25748,7 +25748,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -25767,7 +25767,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
