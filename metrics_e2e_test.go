@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"esign/internal/telemetry"
 	"esign/internal/testenv"
 )
 
@@ -85,7 +86,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
 			t.Errorf("a busy METRICS_ADDR: %v", err)
 		}
-		if held, err := net.Listen("tcp", defaultMetricsAddr); err == nil { // else another process has it: busy all the same
+		if held, err := net.Listen("tcp", telemetry.DefaultMetricsAddr); err == nil { // else another process has it: busy all the same
 			defer held.Close()
 		}
 		s := startServer(t, embedded, nil)

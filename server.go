@@ -87,7 +87,7 @@ type config struct {
 	Verify           *signing.VerifyConfig
 	Sweeper          sweeper.Config
 	Webhooks         webhook.Config
-	Metrics          metricsConfig
+	Metrics          telemetry.MetricsListener
 	PDF              pdf.AdmissionConfig // PDF_MEMORY_BUDGET, PDF_ADMISSION_WAIT
 }
 
@@ -200,7 +200,7 @@ func parseConfig(getenv func(string) string) (config, error) {
 		MetadataRetention: duration("METADATA_RETENTION", "0s"),
 		BatchSize:         num("SWEEP_BATCH_SIZE", 200),
 	}
-	c.Metrics = metricsConfig{Addr: str("METRICS_ADDR", defaultMetricsAddr), DefaultAddr: getenv("METRICS_ADDR") == "",
+	c.Metrics = telemetry.MetricsListener{Addr: str("METRICS_ADDR", telemetry.DefaultMetricsAddr), DefaultAddr: getenv("METRICS_ADDR") == "",
 		Token: getenv("METRICS_TOKEN")}
 	if t := c.Metrics.Token; t != "" && len(t) < telemetry.MinMetricsTokenBytes {
 		errs = append(errs, fmt.Errorf("METRICS_TOKEN: must be at least %d characters, got %d", telemetry.MinMetricsTokenBytes, len(t)))
@@ -481,6 +481,19 @@ func createAPIKey(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	return json.NewEncoder(stdout).Encode(creds)
 }
 
+// sealWebhookSecrets seals the webhook secrets an older version stored in clear (run once after
+// upgrading; it is safe to run again, and while servers run).
+func sealWebhookSecrets(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	a, err := open(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	orders, deliveries, err := a.service.SealStoredWebhookSecrets(ctx)
+	fmt.Fprintf(stdout, "sealed the webhook secrets of %d orders and %d deliveries\n", orders, deliveries)
+	return err
+}
+
 func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	metrics := telemetry.NewMetrics()
 	a, err := open(ctx, cfg, log, metrics)
@@ -499,7 +512,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	stopMetrics, err := serveMetrics(cfg.Metrics, log, metrics, stdout)
+	stopMetrics, err := telemetry.ServeMetrics(cfg.Metrics, log, metrics, stdout)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package telemetry
 
 import (
 	"errors"
@@ -8,17 +8,15 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"esign/internal/telemetry"
 )
 
-// defaultMetricsAddr keeps /metrics off the public port and off the network: `make run` still shows
+// DefaultMetricsAddr keeps /metrics off the public port and off the network: `make run` still shows
 // them on this machine, and a scraper elsewhere needs METRICS_ADDR (a private interface) or
 // METRICS_TOKEN (the public port, with a bearer token).
-const defaultMetricsAddr = "127.0.0.1:9464"
+const DefaultMetricsAddr = "127.0.0.1:9464"
 
-// metricsConfig says where /metrics is served.
-type metricsConfig struct {
+// MetricsListener says where /metrics is served.
+type MetricsListener struct {
 	// Addr is the listen address of a listener that serves only /metrics; "off" for none.
 	Addr string
 	// DefaultAddr is true when Addr was not configured: then a busy port (a second instance on the
@@ -29,8 +27,8 @@ type metricsConfig struct {
 	Token string
 }
 
-// serveMetrics starts the metrics listener, if any, and returns what stops it.
-func serveMetrics(cfg metricsConfig, log *slog.Logger, metrics *telemetry.Metrics, stdout io.Writer) (stop func(), err error) {
+// ServeMetrics starts the metrics listener, if any, and returns what stops it.
+func ServeMetrics(cfg MetricsListener, log *slog.Logger, metrics *Metrics, stdout io.Writer) (stop func(), err error) {
 	if cfg.Addr == "off" {
 		return func() {}, nil
 	}
@@ -44,7 +42,7 @@ func serveMetrics(cfg metricsConfig, log *slog.Logger, metrics *telemetry.Metric
 	}
 	var h http.Handler = metrics.Handler()
 	if cfg.Token != "" {
-		h = telemetry.RequireBearer(cfg.Token, h)
+		h = RequireBearer(cfg.Token, h)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
