@@ -113,15 +113,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	// The 10 MiB title is refused before any resolver runs: what it costs is reading and decoding the
-	// body (about 0.1 s; the race detector makes that 2 s), never the document or the store.
-	start := time.Now()
-	resp, _ := s.graphql(t, s.writeKey.basic(), createMutation, map[string]any{"input": withDoc(map[string]any{"title": strings.Repeat("a", 10<<20)})})
-	if took := time.Since(start); took > 5*time.Second || !strings.Contains(resp.firstError(), "title: must be at most") {
-		t.Errorf("10 MiB title: %q after %v", resp.firstError(), took)
-	}
 	// Nothing was stored: no order, no blob.
-	resp, _ = s.graphql(t, s.writeKey.basic(), `{ viewer { ... on Application { signatureOrders(first: 10) { totalCount } } } }`, nil)
+	resp, _ := s.graphql(t, s.writeKey.basic(), `{ viewer { ... on Application { signatureOrders(first: 10) { totalCount } } } }`, nil)
 	if !strings.Contains(string(resp.Data), `"totalCount":0`) {
 		t.Errorf("orders after bad inputs: %s %v", resp.Data, resp.Errors)
 	}
