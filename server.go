@@ -356,7 +356,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 	pdfAdmission := pdf.NewAdmission(cfg.PDF)
 	a.service = signing.New(st, blobs, sealer, pdf.Inspector{Admission: pdfAdmission}.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
-		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks,
+		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks, PDFAdmission: pdfAdmission,
 		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
 		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: outbound.Client(netguard.Options{Timeout: 10 * time.Second, MaxResponseBytes: 10 << 20})}, Admission: pdfAdmission},
 	}, log)

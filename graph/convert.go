@@ -563,7 +563,7 @@ func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef
 	if err != nil || b.Current == nil {
 		return nil, err
 	}
-	views, err := signing.Signatures(ctx, b)
+	views, err := r.Service.Signatures(ctx, b)
 	if err != nil {
 		return nil, fmt.Errorf("document %s: %w", ref.DocumentID, err)
 	}

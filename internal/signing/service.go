@@ -50,6 +50,9 @@ type Config struct {
 	Login *evidence.Login
 	// Verify is the eID broker behind criiptoVerify providers; nil when none is configured.
 	Verify *VerifyConfig
+	// PDFAdmission holds back reading signatures back from a document until the process's PDF memory
+	// budget has room (the sealer and finalizer hold their own handle); nil admits all.
+	PDFAdmission *pdf.Admission
 }
 
 // Observer is told what the service stored.

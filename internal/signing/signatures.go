@@ -17,11 +17,17 @@ type SignatureView struct {
 
 // Signatures lists the signatures the order's signatories made on a document, oldest first, read
 // from its current bytes (signatures the document carried before upload are not listed). The caller
-// has already been allowed to read the bytes.
-func Signatures(ctx context.Context, b DocumentBytes) ([]SignatureView, error) {
+// has already been allowed to read the bytes. Reading parses the PDF, so it waits for room in the
+// process's PDF memory budget like intake and sealing do.
+func (s *Service) Signatures(ctx context.Context, b DocumentBytes) ([]SignatureView, error) {
 	if len(b.SignedBy) == 0 {
 		return []SignatureView{}, nil // nothing was signed here (earlier signatures are not ours to report)
 	}
+	release, err := s.cfg.PDFAdmission.ReserveFor(ctx, b.Current)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	infos, err := pades.ReadSignatures(ctx, b.Current)
 	if err != nil {
 		return nil, fmt.Errorf("read signatures: %w", err)
