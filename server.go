@@ -217,6 +217,18 @@ func parseConfig(getenv func(string) string) (config, error) {
 	c.Outbound = netguard.Config{AllowPrivate: getenv("OUTBOUND_ALLOW_PRIVATE") == "true",
 		ConnectTimeout: duration("OUTBOUND_CONNECT_TIMEOUT", "3s")}
 	if c.Verify != nil {
+		// The issuer ends up in redirects and in the signing page's CSP: it obeys the URL rules of
+		// every URL an API caller gives (http only where OIDC_ALLOW_HTTP_ISSUERS says so).
+		issuer := c.Verify.Domain
+		if !strings.Contains(issuer, "://") {
+			issuer = "https://" + issuer
+		}
+		if c.OIDCAllowHTTP {
+			issuer = strings.Replace(issuer, "http://", "https://", 1)
+		}
+		if _, err := order.ParseWebURL(issuer); err != nil {
+			errs = append(errs, fmt.Errorf("VERIFY_DOMAIN: must be an https issuer URL or a host name: %v", err))
+		}
 		// The operator's own identity provider may live on an internal network; a provider domain
 		// an API caller gives may not.
 		if hp, err := netguard.HostPort(c.Verify.Domain); err == nil {

@@ -91,4 +91,23 @@ func TestOutboundConfig(t *testing.T) {
 		c.Outbound.TrustedHosts[0] != "127.0.0.1:5556" || c.Webhooks.PerHost != 2 || c.Webhooks.PerApplication != 3 {
 		t.Errorf("configured: %+v, webhooks %+v", c.Outbound, c.Webhooks)
 	}
+	// VERIFY_DOMAIN obeys the URL rules: https (http only with OIDC_ALLOW_HTTP_ISSUERS), no characters
+	// that would break a CSP or a redirect.
+	for _, bad := range []map[string]string{
+		{"VERIFY_DOMAIN": "https://idp.example;script-src *", "VERIFY_CLIENT_ID": "esign"},
+		{"VERIFY_DOMAIN": "http://idp.example", "VERIFY_CLIENT_ID": "esign"},
+		{"VERIFY_DOMAIN": "https://user@idp.example", "VERIFY_CLIENT_ID": "esign"},
+	} {
+		if _, err := parseConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "VERIFY_DOMAIN: must be an https issuer URL") {
+			t.Errorf("%q: %v, want the VERIFY_DOMAIN rule", bad["VERIFY_DOMAIN"], err)
+		}
+	}
+	for _, good := range []map[string]string{
+		{"VERIFY_DOMAIN": "idp.example", "VERIFY_CLIENT_ID": "esign"},
+		{"VERIFY_DOMAIN": "http://dex:5556/dex", "VERIFY_CLIENT_ID": "esign", "OIDC_ALLOW_HTTP_ISSUERS": "true"},
+	} {
+		if _, err := parseConfig(env(good)); err != nil {
+			t.Errorf("%q: %v", good["VERIFY_DOMAIN"], err)
+		}
+	}
 }
