@@ -37,17 +37,27 @@ func peakRSSMB(b *testing.B) float64 {
 }
 
 func postQuery(b *testing.B, url, auth, query string) (int, int64) {
+	status, n, err := post(url, auth, query)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return status, n
+}
+
+// post sends one query and returns the status and the answer's size; unlike postQuery it may run
+// outside the benchmark's goroutine (b.Fatal may not).
+func post(url, auth, query string) (status int, size int64, err error) {
 	body, _ := json.Marshal(map[string]any{"query": query})
 	req, _ := http.NewRequest(http.MethodPost, url+"/v1/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", auth)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		b.Fatal(err)
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	n, _ := io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, n
+	size, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, size, err
 }
 
 // BenchmarkAliasFloodMemory sends 150 aliases of documents{blob} on a 5 MiB document (the finding)
@@ -110,22 +120,32 @@ func otherTenantLatency(b *testing.B, query string, conns int) {
 		idle = append(idle, viewer())
 	}
 	stop := make(chan struct{})
+	answered := make(chan struct{}, conns) // each connection's first answer: the attack is under way
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for first := true; ; first = false {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				postQuery(b, s.URL, s.writeKey.basic(), fanOut)
+				_, _, err := post(s.URL, s.writeKey.basic(), fanOut)
+				if first {
+					answered <- struct{}{}
+				}
+				if err != nil {
+					b.Error(err) // Error, unlike Fatal, may be called from this goroutine
+					return
+				}
 			}
 		}()
 	}
-	time.Sleep(200 * time.Millisecond) // the attack is under way
+	for range conns {
+		<-answered
+	}
 	var busy []time.Duration
 	for b.Loop() {
 		busy = append(busy, viewer())

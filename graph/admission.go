@@ -172,15 +172,18 @@ func (h *Handler) admit(ctx context.Context, next graphql.ResponseHandler) *grap
 }
 
 func (h *Handler) isExpensive(ctx context.Context, a *admission) bool {
-	op := graphql.GetOperationContext(ctx).Operation
-	if op == nil {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil {
 		return false
 	}
-	if op.Operation == ast.Query {
+	if oc.Operation.Operation == ast.Query {
 		return a.heavy
 	}
-	for _, sel := range op.SelectionSet {
-		if f, ok := sel.(*ast.Field); ok && expensiveMutations[f.Name] {
+	// The root fields as the executor will run them: through fragments (a mutation spread from
+	// "fragment F on Mutation" is no way around the limit) and after @skip/@include. The executor
+	// collects the same set, from the same cache.
+	for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Mutation"}) {
+		if expensiveMutations[f.Name] {
 			return true
 		}
 	}

@@ -73,6 +73,15 @@ func TestExpensiveOperationsLimitedPerApplication(t *testing.T) {
 	if resp := h.admit(op("A", "cancelSignatureOrder", ast.Mutation), ok); len(resp.Errors) > 0 {
 		t.Fatalf("A's cheap mutation while A is busy: %v", resp.Errors)
 	}
+	// mutation { ...F } fragment F on Mutation { validateDocument }: a fragment is no way around it.
+	spread := op("A", "", ast.Mutation)
+	oc := graphql.GetOperationContext(spread)
+	oc.Operation.SelectionSet = ast.SelectionSet{&ast.FragmentSpread{Name: "F"}}
+	oc.Doc = &ast.QueryDocument{Fragments: ast.FragmentDefinitionList{{Name: "F", TypeCondition: "Mutation",
+		SelectionSet: ast.SelectionSet{&ast.Field{Name: "validateDocument"}}}}}
+	if resp := h.admit(spread, ok); len(resp.Errors) != 1 || resp.Errors[0].Extensions["code"] != "UNAVAILABLE" {
+		t.Fatalf("A's expensive mutation through a fragment while A is busy: %+v", resp.Errors)
+	}
 	close(finish)
 	if resp := <-done; len(resp.Errors) > 0 {
 		t.Fatal(resp.Errors)

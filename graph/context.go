@@ -39,7 +39,8 @@ type requestState struct {
 
 // WithCaller attaches the caller to the request's context (introspection needs no caller at all).
 func WithCaller(ctx context.Context, c Caller) context.Context {
-	return context.WithValue(ctx, requestStateKey, &requestState{Caller: c, bytes: map[string]signing.DocumentBytes{}})
+	return context.WithValue(ctx, requestStateKey, &requestState{Caller: c,
+		bytes: map[string]signing.DocumentBytes{}, documentOrders: map[string]bool{}})
 }
 
 func state(ctx context.Context) *requestState {
@@ -92,9 +93,6 @@ func answerHoldsDocuments(ctx context.Context, orderID string) {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.documentOrders == nil {
-		st.documentOrders = map[string]bool{}
-	}
 	st.documentOrders[orderID] = true
 }
 

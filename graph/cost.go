@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sync/atomic"
 
@@ -84,8 +85,8 @@ var documentLists = map[string]bool{
 	"BatchSignatoryViewer.documents": true, "SignatoryViewerDownload.documents": true,
 }
 
-// Cost is the estimate of one operation.
-type Cost struct {
+// opCost is the estimate of one operation.
+type opCost struct {
 	Complexity     int64 // fields the answer can hold at most
 	Fields         int   // field selections in the document, fragments expanded, aliases included
 	DocumentCopies int64 // how many times the answer can hold one document's bytes
@@ -106,11 +107,11 @@ func satMul(a, b int64) int64 {
 
 func satAdd(a, b int64) int64 { return min(a+b, costCap) }
 
-// Estimate prices op with the given variables.
-func (m *costModel) Estimate(op *ast.OperationDefinition, fragments ast.FragmentDefinitionList, vars map[string]any) Cost {
+// estimate prices op with the given variables.
+func (m *costModel) estimate(op *ast.OperationDefinition, fragments ast.FragmentDefinitionList, vars map[string]any) opCost {
 	w := costWalk{m: m, fragments: fragments, vars: vars}
 	c, k := w.set(op.SelectionSet, 1, 0)
-	return Cost{Complexity: c, Fields: w.fields, DocumentCopies: k}
+	return opCost{Complexity: c, Fields: w.fields, DocumentCopies: k}
 }
 
 type costWalk struct {
@@ -184,7 +185,8 @@ func (w *costWalk) set(set ast.SelectionSet, repeat int64, depth int) (cost, cop
 // introspection prices __schema or __type exactly over the schema (see introspectionWalk).
 func (w *costWalk) introspection(f *ast.Field) int64 {
 	if w.intro == nil {
-		w.intro = &introspectionWalk{schema: w.m.schema, fragments: w.fragments, memo: map[introKey]int64{}}
+		w.intro = &introspectionWalk{schema: w.m.schema, fragments: w.fragments, memo: map[introKey]int64{},
+			flat: map[*ast.SelectionSet][]*ast.Field{}}
 	}
 	if f.Name == "__schema" {
 		return w.intro.schemaCost(&f.SelectionSet)
@@ -227,14 +229,15 @@ func fieldKey(f *ast.Field) string {
 	return f.ObjectDefinition.Name + "." + f.Name
 }
 
-// bound is how many elements field f can return: first (signatureOrders), the table, the schema's
-// own size for introspection lists, 1 for a field that is no list.
+// bound is how many elements field f can return: first (signatureOrders), the table,
+// unknownListBound for a list the table lacks, 1 for a field that is no list. (Introspection lists
+// are priced over the schema itself, by introspectionWalk.)
 func (w *costWalk) bound(f *ast.Field, key string) int64 {
 	if key == "Application.signatureOrders" {
 		n := signing.DefaultPageSize
 		if v, ok := f.ArgumentMap(w.vars)["first"]; ok && v != nil {
-			if i, ok := toInt(v); ok {
-				n = min(max(i, 1), signing.MaxPageSize) // the service clamps first the same way
+			if i, err := graphql.UnmarshalInt(v); err == nil { // variables hold json.Number, literals int64
+				n = min(max(i, 1), signing.MaxPageSize) // the service refuses first outside this range
 			}
 		}
 		return int64(n)
@@ -252,43 +255,13 @@ func (w *costWalk) bound(f *ast.Field, key string) int64 {
 // one.
 const unknownListBound = 1000
 
-func toInt(v any) (int, bool) {
-	switch x := v.(type) {
-	case int:
-		return x, true
-	case int64:
-		return int(min(max(x, -1<<31), 1<<31)), true
-	case float64:
-		return int(min(max(x, -1<<31), 1<<31)), true
-	case interface{ Int64() (int64, error) }: // json.Number
-		i, err := x.Int64()
-		return int(min(max(i, -1<<31), 1<<31)), err == nil
-	}
-	return 0, false
-}
-
-// CostLimits are the budgets of one operation. The anonymous ones apply to a request without valid
-// credentials: it can only read timezones, introspect and learn it is anonymous.
-type CostLimits struct {
-	MaxComplexity          int64 // fields the answer can hold at most (see costModel)
-	MaxComplexityAnonymous int64
-	MaxFields              int // field selections in the query, aliases included
-	MaxFieldsAnonymous     int
-	MaxResponseBytes       int64 // document bytes (base64) in one answer, estimated and counted
-	MaxDocumentBytes       int   // the largest document accepted, for the estimate
-	// HeavyComplexity: a query priced at least this runs under the per-application concurrency limit.
-	HeavyComplexity int64
-}
-
-// admission is this request's budget and what has been spent of it; it lives in the request context
-// from ServeHTTP on.
+// admission is which budget this request gets (with or without credentials, whose concurrency
+// slots) and what it has spent of it; it lives in the request context from ServeHTTP on.
 type admission struct {
 	authenticated bool
-	appKey        string // the key of the per-application concurrency limit
-	cost          Cost
-	heavy         bool
+	appKey        string       // the key of the per-application concurrency limit
+	heavy         bool         // runs under the per-application concurrency limit (see admit)
 	responseBytes atomic.Int64 // document bytes written into the answer so far (base64)
-	budget        int64
 }
 
 type admissionKey struct{}
@@ -303,10 +276,13 @@ func admissionOf(ctx context.Context) *admission {
 }
 
 // costLimit is the extension that refuses an operation over its budget before it runs (in place of
-// gqlgen's FixedComplexityLimit, which prices every list as one element).
+// gqlgen's FixedComplexityLimit, which prices every list as one element), and, as field middleware
+// (countResponseBytes), holds the answer to the response byte budget while it runs. The anonymous
+// limits apply to a request without valid credentials: it can only read timezones, introspect and
+// learn it is anonymous.
 type costLimit struct {
 	model  *costModel
-	limits CostLimits
+	limits Limits // with defaults applied
 }
 
 var _ interface {
@@ -325,29 +301,27 @@ func (c costLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	if a == nil { // a handler built without ServeHTTP (tests of the executor alone): full budget
 		a = &admission{authenticated: true}
 	}
-	cost := c.model.Estimate(oc.Operation, oc.Doc.Fragments, oc.Variables)
-	a.cost = cost
+	cost := c.model.estimate(oc.Operation, oc.Doc.Fragments, oc.Variables)
 	if !a.authenticated {
-		if err := c.check(cost, c.limits.MaxFieldsAnonymous, c.limits.MaxComplexityAnonymous, " without credentials"); err != nil {
+		if err := c.check(cost, c.limits.MaxFieldsAnonymous, int64(c.limits.MaxComplexityAnonymous), " without credentials"); err != nil {
 			// Past the anonymous budget only credentials would help, and clients (the SDK among them)
 			// match the contract's exact "Unauthorized access"; the limit is named beside it.
 			return &gqlerror.Error{Message: errUnauthorized.Message,
 				Extensions: map[string]any{"code": string(order.CodeUnauthorized), "limit": err.Message}}
 		}
 	}
-	if err := c.check(cost, c.limits.MaxFields, c.limits.MaxComplexity, ""); err != nil {
+	if err := c.check(cost, c.limits.MaxFields, int64(c.limits.MaxComplexity), ""); err != nil {
 		return err
 	}
-	a.budget = c.limits.MaxResponseBytes
-	if est := satMul(cost.DocumentCopies, base64Len(int64(c.limits.MaxDocumentBytes))); est > c.limits.MaxResponseBytes {
+	if est := satMul(cost.DocumentCopies, int64(base64.StdEncoding.EncodedLen(c.limits.MaxDocumentBytes))); est > c.limits.MaxResponseBytes {
 		return gqlerror.Errorf("query can return document bytes %d times per document (aliases and lists multiply), up to %d bytes, more than the response bytes limit of %d",
 			cost.DocumentCopies, est, c.limits.MaxResponseBytes)
 	}
-	a.heavy = oc.Operation.Operation == ast.Query && (cost.Complexity >= c.limits.HeavyComplexity || cost.DocumentCopies > 0)
+	a.heavy = oc.Operation.Operation == ast.Query && (cost.Complexity >= int64(c.limits.HeavyComplexity) || cost.DocumentCopies > 0)
 	return nil
 }
 
-func (c costLimit) check(cost Cost, maxFields int, maxComplexity int64, who string) *gqlerror.Error {
+func (c costLimit) check(cost opCost, maxFields int, maxComplexity int64, who string) *gqlerror.Error {
 	if cost.Fields > maxFields {
 		return gqlerror.Errorf("query selects %d fields (aliases and fragments counted each time), more than the field limit of %d%s",
 			cost.Fields, maxFields, who)
@@ -358,8 +332,6 @@ func (c costLimit) check(cost Cost, maxFields int, maxComplexity int64, who stri
 	}
 	return nil
 }
-
-func base64Len(n int64) int64 { return (n + 2) / 3 * 4 }
 
 // errResponseBytes answers a blob past the response byte budget: the estimate assumed few documents,
 // and the order has more, or larger ones, than the budget holds.
@@ -372,7 +344,7 @@ func errResponseBytes(limit int64) error {
 // against the request's response byte budget, and a blob past it is answered as an error instead of
 // bytes. The bytes of one document are read once per request (rememberBytes), so what the budget
 // protects is the answer, which holds one copy per selection.
-func countResponseBytes(ctx context.Context, next graphql.Resolver) (any, error) {
+func (c costLimit) countResponseBytes(ctx context.Context, next graphql.Resolver) (any, error) {
 	res, err := next(ctx)
 	if err != nil {
 		return res, err
@@ -382,11 +354,11 @@ func countResponseBytes(ctx context.Context, next graphql.Resolver) (any, error)
 		return res, nil
 	}
 	a := admissionOf(ctx)
-	if a == nil || a.budget <= 0 {
+	if a == nil { // a handler built without ServeHTTP: no budget
 		return res, nil
 	}
-	if a.responseBytes.Add(base64Len(int64(len(b)))) > a.budget {
-		return nil, errResponseBytes(a.budget)
+	if a.responseBytes.Add(int64(base64.StdEncoding.EncodedLen(len(b)))) > c.limits.MaxResponseBytes {
+		return nil, errResponseBytes(c.limits.MaxResponseBytes)
 	}
 	return res, nil
 }

@@ -17,7 +17,10 @@ type introspectionWalk struct {
 	schema    *ast.Schema
 	fragments ast.FragmentDefinitionList
 	memo      map[introKey]int64
-	steps     int // elements priced; past maxIntrospectionSteps the query is priced as refused
+	// flat holds each selection set's fields, flattened once: one set is priced once per schema
+	// element (every type, field and argument), and flattening it each time was half the walk.
+	flat  map[*ast.SelectionSet][]*ast.Field
+	steps int // elements priced; past maxIntrospectionSteps the query is priced as refused
 }
 
 // maxIntrospectionSteps bounds the walk's own work and memory. Validation already refuses
@@ -60,8 +63,13 @@ func (w *introspectionWalk) price(set *ast.SelectionSet, what string, child func
 		return costCap
 	}
 	w.memo[key] = costCap // a cycle (impossible after validation) prices as refused
+	fields, ok := w.flat[set]
+	if !ok {
+		fields = w.fields(*set, 0, nil)
+		w.flat[set] = fields
+	}
 	var cost int64
-	for _, f := range w.fields(*set, 0, nil) {
+	for _, f := range fields {
 		c := int64(0)
 		if len(f.SelectionSet) > 0 {
 			c = child(f)

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -39,13 +40,13 @@ func testCostModel(t testing.TB) *costModel {
 }
 
 // estimate validates query against the schema and prices its one operation.
-func estimate(t testing.TB, s *ast.Schema, m *costModel, query string, vars map[string]any) Cost {
+func estimate(t testing.TB, s *ast.Schema, m *costModel, query string, vars map[string]any) opCost {
 	t.Helper()
 	doc, errs := gqlparser.LoadQueryWithRules(s, query, rules.NewDefaultRules())
 	if len(errs) > 0 {
 		t.Fatalf("query does not validate: %v", errs)
 	}
-	return m.Estimate(doc.Operations[0], doc.Fragments, vars)
+	return m.estimate(doc.Operations[0], doc.Fragments, vars)
 }
 
 // sdkDocuments runs tools/extract-operations.js (as schema/schema_test.go does) and returns the
@@ -94,7 +95,7 @@ func TestSDKOperationsCost(t *testing.T) {
 		c := estimate(t, s, m, doc, map[string]any{"first": json.Number("100")})
 		t.Logf("%-60s complexity %9d fields %3d document copies %d", name, c.Complexity, c.Fields, c.DocumentCopies)
 		if c.Complexity > int64(d.MaxComplexity) || c.Fields > d.MaxFields ||
-			c.DocumentCopies*base64Len(int64(d.MaxDocumentBytes)) > d.MaxResponseBytes {
+			c.DocumentCopies*int64(base64.StdEncoding.EncodedLen(d.MaxDocumentBytes)) > d.MaxResponseBytes {
 			t.Errorf("%s is refused at the default limits: %+v", name, c)
 		}
 	}
@@ -112,7 +113,7 @@ func TestCostRefusesFloods(t *testing.T) {
 		return b.String() + "}"
 	}
 	blobFlood := estimate(t, s, m, aliases(150, `signatureOrder(id: "x") { documents { ... on PdfDocument { blob } } }`), nil)
-	if blobFlood.DocumentCopies != 150 || blobFlood.DocumentCopies*base64Len(int64(d.MaxDocumentBytes)) <= d.MaxResponseBytes {
+	if blobFlood.DocumentCopies != 150 || blobFlood.DocumentCopies*int64(base64.StdEncoding.EncodedLen(d.MaxDocumentBytes)) <= d.MaxResponseBytes {
 		t.Errorf("150 aliases of documents{blob}: %+v, want 150 copies over the response bytes limit", blobFlood)
 	}
 	fanOut := estimate(t, s, m, `{ signatureOrder(id: "x") { signatories { signatureOrder { signatories { signatureOrder { signatories { id } } } } } } }`, nil)
@@ -210,4 +211,22 @@ func answerSize(v any) int {
 		}
 	}
 	return n
+}
+
+// BenchmarkIntrospectionEstimate prices GraphiQL's introspection query, which any caller may send
+// without credentials: the price of pricing it is paid on every such request.
+func BenchmarkIntrospectionEstimate(b *testing.B) {
+	q, err := os.ReadFile(filepath.Join("testdata", "introspection.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, m := testSchema(b), testCostModel(b)
+	doc, errs := gqlparser.LoadQueryWithRules(s, string(q), rules.NewDefaultRules())
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.estimate(doc.Operations[0], doc.Fragments, nil)
+	}
 }

@@ -91,41 +91,34 @@ var DefaultLimits = Limits{
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
-	pick := func(v *int, def int) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	pick64 := func(v *int64, def int64) {
-		if *v <= 0 {
-			*v = def
-		}
-	}
-	pick64(&l.MaxBodyBytes, d.MaxBodyBytes)
+	pick(&l.MaxBodyBytes, d.MaxBodyBytes)
 	pick(&l.MaxComplexity, d.MaxComplexity)
 	pick(&l.MaxDepth, d.MaxDepth)
 	pick(&l.MaxParserTokens, d.MaxParserTokens)
-	pick64(&l.MaxBodyBytesAnonymous, d.MaxBodyBytesAnonymous)
+	pick(&l.MaxBodyBytesAnonymous, d.MaxBodyBytesAnonymous)
 	pick(&l.MaxComplexityAnonymous, d.MaxComplexityAnonymous)
 	pick(&l.MaxFields, d.MaxFields)
 	pick(&l.MaxFieldsAnonymous, d.MaxFieldsAnonymous)
 	pick(&l.MaxJSONValues, d.MaxJSONValues)
 	pick(&l.MaxJSONValuesAnonymous, d.MaxJSONValuesAnonymous)
 	pick(&l.MaxJSONDepth, d.MaxJSONDepth)
-	pick64(&l.MaxResponseBytes, d.MaxResponseBytes)
+	pick(&l.MaxResponseBytes, d.MaxResponseBytes)
 	pick(&l.MaxDocumentBytes, d.MaxDocumentBytes)
 	pick(&l.PerAppConcurrency, d.PerAppConcurrency)
-	if l.ConcurrencyWait <= 0 {
-		l.ConcurrencyWait = d.ConcurrencyWait
-	}
+	pick(&l.ConcurrencyWait, d.ConcurrencyWait)
 	pick(&l.HeavyComplexity, d.HeavyComplexity)
 	pick(&l.AuthFailureBurst, d.AuthFailureBurst)
-	if l.AuthFailureEvery <= 0 {
-		l.AuthFailureEvery = d.AuthFailureEvery
-	}
+	pick(&l.AuthFailureEvery, d.AuthFailureEvery)
 	// A server's body limit is never raised by the anonymous one.
 	l.MaxBodyBytesAnonymous = min(l.MaxBodyBytesAnonymous, l.MaxBodyBytes)
 	return l
+}
+
+// pick sets a limit that is not positive (unset) to its default.
+func pick[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // OperationObserver records each operation's outcome and duration (metrics).
@@ -163,14 +156,11 @@ func NewHandler(r *Resolver, lim Limits, observer OperationObserver) *Handler {
 	exec.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	exec.SetParserTokenLimit(lim.MaxParserTokens)
 	exec.Use(extension.Introspection{}) // the API is public: its schema is no secret
-	exec.Use(costLimit{model: newCostModel(es.Schema(), len(r.TimezoneNames)), limits: CostLimits{
-		MaxComplexity: int64(lim.MaxComplexity), MaxComplexityAnonymous: int64(lim.MaxComplexityAnonymous),
-		MaxFields: lim.MaxFields, MaxFieldsAnonymous: lim.MaxFieldsAnonymous,
-		MaxResponseBytes: lim.MaxResponseBytes, MaxDocumentBytes: lim.MaxDocumentBytes,
-		HeavyComplexity: int64(lim.HeavyComplexity)}})
+	cost := costLimit{model: newCostModel(es.Schema(), len(r.TimezoneNames)), limits: lim}
+	exec.Use(cost)
 	exec.Use(depthLimit{max: lim.MaxDepth})
 	exec.Use(newInputLimits()) // order.Limits on every argument, before any resolver runs
-	exec.AroundFields(countResponseBytes)
+	exec.AroundFields(cost.countResponseBytes)
 	exec.SetErrorPresenter(h.presentError)
 	exec.SetRecoverFunc(func(ctx context.Context, v any) error {
 		ref := newReference()

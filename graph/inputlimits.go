@@ -134,8 +134,9 @@ func (w *limitWalker) value(coord, path string, t *ast.Type, v any) error {
 		if limited && l.Kind == order.KindList && len(items) > l.Max {
 			return order.Invalid(path, "must have at most %d items, got %d", l.Max, len(items))
 		}
+		textItems := t.Elem.Elem == nil && isText(t.Elem.Name())
 		for i, item := range items {
-			if t.Elem.Elem == nil && isText(t.Elem.Name()) {
+			if textItems {
 				// The schema's lists of strings are claim names, acr values and audiences: identifiers.
 				if err := order.CheckText(fmt.Sprintf("%s[%d]", path, i), fmt.Sprint(item), order.MaxIdentifierLen, false); err != nil {
 					return err

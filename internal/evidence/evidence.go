@@ -25,7 +25,6 @@ const (
 const (
 	MaxImageBytes  = 512 << 10
 	MaxImageSide   = 4000
-	MaxNameLength  = order.MaxDrawableNameLen
 	defaultMinSide = 1
 )
 
@@ -92,7 +91,7 @@ func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, 
 		return Evidence{}, order.Invalid("drawable.name", "is required by this evidence provider")
 	}
 	// The name is written into the PDF's signature dictionary and onto the seal: no control characters.
-	if err := order.CheckText("drawable.name", n, MaxNameLength, false); err != nil {
+	if err := order.CheckText("drawable.name", n, order.MaxDrawableNameLen, false); err != nil {
 		return Evidence{}, err
 	}
 	value, err := json.Marshal(struct {

@@ -155,10 +155,11 @@ func (v *JWTVerifier) discover(ctx context.Context, issuer string, e *issuerEntr
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	e.keys, e.err = v.fetchIssuer(ctx, issuer)
-	e.expires = v.Now().Add(IssuerTTL)
+	ttl := IssuerTTL
 	if e.err != nil {
-		e.expires = v.Now().Add(FailureTTL)
+		ttl = FailureTTL
 	}
+	e.expires = v.Now().Add(ttl)
 	close(e.ready)
 }
 

@@ -31,7 +31,7 @@ func (b *Buckets) now() time.Time {
 	return time.Now()
 }
 
-// level brings k's tokens up to date; a key never seen has a full bucket. b.mu is held.
+// level brings k's tokens up to date: what came back since k.at, at most Burst. b.mu is held.
 func (b *Buckets) level(k *bucket, now time.Time) {
 	if elapsed := now.Sub(k.at).Seconds(); elapsed > 0 {
 		k.tokens = min(float64(b.Burst), k.tokens+elapsed*b.Rate)

@@ -62,8 +62,6 @@ type Options struct {
 	// MaxResponseBytes bounds how much of an answer can be read: reading further fails with
 	// ErrResponseTooLarge. DefaultMaxResponseBytes when zero.
 	MaxResponseBytes int64
-	// MaxConnsPerHost bounds connections per host (0: no bound).
-	MaxConnsPerHost int
 	// AllowPrivate lets this client alone reach every address (WEBHOOK_ALLOW_PRIVATE_TARGETS).
 	AllowPrivate bool
 }
@@ -84,8 +82,7 @@ func (f *Factory) Client(o Options) *http.Client {
 		TLSHandshakeTimeout:   f.cfg.ConnectTimeout,
 		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
-		MaxConnsPerHost:       o.MaxConnsPerHost,
-		MaxIdleConnsPerHost:   max(o.MaxConnsPerHost, 2),
+		MaxIdleConnsPerHost:   2,
 		IdleConnTimeout:       30 * time.Second,
 	}
 	return &http.Client{

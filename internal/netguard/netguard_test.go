@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -140,7 +141,7 @@ func TestLoopbackListenerNeverAccepts(t *testing.T) {
 
 // Explicit configuration opens the guard: all of it (AllowPrivate) or one host the operator named.
 func TestExplicitConfiguration(t *testing.T) {
-	srv := netguardtest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
 	get := func(c *http.Client, u string) error {
 		resp, err := c.Get(u)
 		if err != nil {
@@ -172,6 +173,15 @@ func TestExplicitConfiguration(t *testing.T) {
 	}
 }
 
+// server is an HTTP server on loopback, reachable only through a client that allows private
+// addresses.
+func server(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestHostPort(t *testing.T) {
 	for in, want := range map[string]string{
 		"tenant.criipto.id":           "tenant.criipto.id:443",
@@ -192,7 +202,7 @@ func TestHostPort(t *testing.T) {
 // A redirect is the answer, never followed: the second server is not contacted at all.
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	target := netguardtest.Listen(t)
-	srv := netguardtest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "http://127.0.0.1:"+target.Port()+"/", http.StatusFound)
 	}))
 	client := netguard.New(netguard.Config{AllowPrivate: true}).Client(netguard.Options{Timeout: 5 * time.Second})
@@ -208,7 +218,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 
 // Reading an answer past the bound fails; up to it, it reads in full.
 func TestResponseBound(t *testing.T) {
-	srv := netguardtest.Server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, strings.Repeat("x", 1000))
 	}))
 	for bound, wantErr := range map[int64]bool{999: true, 1000: false, 4096: false} {

@@ -280,25 +280,31 @@ func checkAppearance(field string, a *SignatureAppearance) error {
 			return err
 		}
 		for j, t := range l.list {
-			tf := fmt.Sprintf("%s[%d]", lf, j)
-			if err := checkLine(tf+".template", t.Template, MaxTemplateLen); err != nil {
+			if err := checkTemplate(fmt.Sprintf("%s[%d]", lf, j), t); err != nil {
 				return err
 			}
-			if err := checkList(tf+".replacements", len(t.Replacements), MaxListItems); err != nil {
-				return err
-			}
-			for k, r := range t.Replacements {
-				rf := fmt.Sprintf("%s.replacements[%d]", tf, k)
-				if err := checkLine(rf+".placeholder", r.Placeholder, MaxIdentifierLen); err != nil {
-					return err
-				}
-				if r.Placeholder == "" {
-					return Invalid(rf+".placeholder", "must not be empty")
-				}
-				if err := checkLines(rf+".fromEvidence", r.FromEvidence, MaxListItems, MaxIdentifierLen); err != nil {
-					return err
-				}
-			}
+		}
+	}
+	return nil
+}
+
+func checkTemplate(field string, t SignatureAppearanceTemplate) error {
+	if err := checkLine(field+".template", t.Template, MaxTemplateLen); err != nil {
+		return err
+	}
+	if err := checkList(field+".replacements", len(t.Replacements), MaxListItems); err != nil {
+		return err
+	}
+	for k, r := range t.Replacements {
+		rf := fmt.Sprintf("%s.replacements[%d]", field, k)
+		if err := checkLine(rf+".placeholder", r.Placeholder, MaxIdentifierLen); err != nil {
+			return err
+		}
+		if r.Placeholder == "" {
+			return Invalid(rf+".placeholder", "must not be empty")
+		}
+		if err := checkLines(rf+".fromEvidence", r.FromEvidence, MaxListItems, MaxIdentifierLen); err != nil {
+			return err
 		}
 	}
 	return nil

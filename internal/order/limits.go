@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -213,16 +214,6 @@ var Limits = []Limit{
 	{"XadesDocumentInput.title", MaxTitleLen, KindLine, ""},
 }
 
-// LimitOf returns the table's limit for a schema coordinate.
-func LimitOf(field string) (Limit, bool) {
-	for _, l := range Limits {
-		if l.Field == field {
-			return l, true
-		}
-	}
-	return Limit{}, false
-}
-
 // CheckText refuses text longer than max characters, text that is not UTF-8, and control
 // characters (C0, DEL and C1): none at all in a line, only tab, line feed and carriage return in
 // multiline text. NUL in particular would be cut or refused by some stores and PDF writers and not
@@ -337,20 +328,18 @@ func ParseWebURL(raw string) (*url.URL, error) {
 }
 
 // Origin is "scheme://host[:port]" of a URL that passes ParseWebURL, re-serialised from its parsed
-// parts so nothing but a scheme, a checked host and a number reaches a CSP source list.
+// parts (which ParseWebURL checked) so nothing but a scheme, a checked host and a number reaches a
+// CSP source list.
 func Origin(raw string) (string, bool) {
 	u, err := ParseWebURL(raw)
 	if err != nil {
 		return "", false
 	}
-	host, port, err := splitHost(u.Host)
-	if err != nil {
-		return "", false
-	}
+	host := u.Hostname()
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	if port != "" {
+	if port := u.Port(); port != "" {
 		host += ":" + port
 	}
 	return u.Scheme + "://" + host, true
@@ -405,19 +394,22 @@ func splitHost(authority string) (host, port string, err error) {
 	return host, port, nil
 }
 
+var errPort = errors.New("the port must be a number from 1 to 65535")
+
+// checkPort accepts decimal digits only (strconv would take a sign) of a number from 1 to 65535.
 func checkPort(p string) error {
 	if p == "" || len(p) > 5 {
-		return fmt.Errorf("the port must be a number from 1 to 65535")
+		return errPort
 	}
 	n := 0
 	for _, c := range p {
 		if c < '0' || c > '9' {
-			return fmt.Errorf("the port must be a number from 1 to 65535")
+			return errPort
 		}
 		n = n*10 + int(c-'0')
 	}
 	if n < 1 || n > 65535 {
-		return fmt.Errorf("the port must be a number from 1 to 65535")
+		return errPort
 	}
 	return nil
 }
@@ -501,7 +493,6 @@ func (o *SignatureOrder) checkSize() error {
 		s.DocumentStatus = nil
 		c.Signatories[i] = s
 	}
-	c.events = nil
 	b, err := json.Marshal(&c)
 	if err != nil {
 		return fmt.Errorf("measure order: %w", err)

@@ -218,6 +218,16 @@ var limitCases = []limitCase{
 	}},
 }
 
+// limitOf returns the table's limit for a schema coordinate.
+func limitOf(field string) (Limit, bool) {
+	for _, l := range Limits {
+		if l.Field == field {
+			return l, true
+		}
+	}
+	return Limit{}, false
+}
+
 // textOfLength is a value of n characters for the limit's kind: URLs stay URLs, and plain text is
 // made of a two-byte letter so that the limit is seen to count characters, not bytes.
 func textOfLength(l Limit, n int) string {
@@ -242,7 +252,7 @@ func TestEveryLimit(t *testing.T) {
 		return err
 	}
 	for _, c := range limitCases {
-		l, ok := LimitOf(c.coord)
+		l, ok := limitOf(c.coord)
 		if !ok {
 			t.Errorf("%s is not in Limits", c.coord)
 			continue

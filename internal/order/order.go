@@ -123,7 +123,9 @@ type Logo struct {
 type Webhook struct {
 	URL                  string `json:"url"`
 	ValidateConnectivity bool   `json:"validateConnectivity,omitempty"`
-	// Secret is the HMAC key (raw bytes). It is stored because the sender needs it in clear text.
+	// Secret is the HMAC key. The domain sees it in clear (raw bytes) while it checks a draft or a
+	// change; as stored it is sealed by package signing (bound to the order), which opens it only to
+	// sign a delivery. Orders stored before sealing may still hold it raw until seal-secrets runs.
 	Secret []byte `json:"secret,omitempty"`
 }
 
@@ -251,12 +253,15 @@ func (d *Document) Original() *DocumentVersion {
 // DocumentVersion points at one encrypted blob and holds the wrapped data keys that open it.
 // Dropping a version's keys makes its blob unreadable even where a copy of the blob survives.
 type DocumentVersion struct {
-	Number    int       `json:"number"`
-	BlobKey   string    `json:"blobKey"`
-	Size      int64     `json:"size"`
-	SHA256    string    `json:"sha256"`
-	Keys      Keys      `json:"keys"`
-	CreatedAt time.Time `json:"createdAt"`
+	Number  int    `json:"number"`
+	BlobKey string `json:"blobKey"`
+	Size    int64  `json:"size"`
+	// Fingerprint identifies the version's bytes: "hmac-sha256:<hex>", keyed so that the database
+	// alone cannot confirm a guessed document (signing.documentFingerprint); versions stored before
+	// hold a plain SHA-256 in hex. The JSON name is kept from then.
+	Fingerprint string    `json:"sha256"`
+	Keys        Keys      `json:"keys"`
+	CreatedAt   time.Time `json:"createdAt"`
 	// SignedBy is the signatory whose signature made this version (empty for the original). The
 	// signature's evidence stays inside the encrypted PDF, not in the database.
 	SignedBy string `json:"signedBy,omitempty"`

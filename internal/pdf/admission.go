@@ -93,11 +93,40 @@ func (a *Admission) Reserve(ctx context.Context, n int64) (release func(), err e
 // ReserveFor measures data's streams (refusing a document over its decode limit with a *Problem)
 // and reserves the estimate of an operation on it.
 func (a *Admission) ReserveFor(ctx context.Context, data []byte) (release func(), err error) {
+	_, release, err = a.Admit(ctx, data)
+	return release, err
+}
+
+// Admit is ReserveFor for an operation that reads data more than once: Read, given the context it
+// returns, trusts the measurement instead of repeating it (a first seal reads the same bytes three
+// times). data must not change while the operation runs.
+func (a *Admission) Admit(ctx context.Context, data []byte) (context.Context, func(), error) {
 	u, err := Measure(ctx, data)
 	if err != nil {
-		return nil, err
+		return ctx, nil, err
 	}
-	return a.Reserve(ctx, Estimate(len(data), u))
+	release, err := a.Reserve(ctx, Estimate(len(data), u))
+	if err != nil {
+		return ctx, nil, err
+	}
+	if len(data) > 0 {
+		ctx = context.WithValue(ctx, measuredKey{}, measuredDoc{&data[0], len(data)})
+	}
+	return ctx, release, nil
+}
+
+// measuredKey holds, in an operation's context, the document Admit measured: its first byte's
+// address and its length, so that only the very same bytes pass (not a copy, not a part).
+type measuredKey struct{}
+
+type measuredDoc struct {
+	first *byte
+	n     int
+}
+
+func measured(ctx context.Context, data []byte) bool {
+	m, ok := ctx.Value(measuredKey{}).(measuredDoc)
+	return ok && len(data) > 0 && m == measuredDoc{&data[0], len(data)}
 }
 
 // busyError is an *order.Error for the edge and ErrBusy for errors.Is.

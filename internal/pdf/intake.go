@@ -63,7 +63,7 @@ const headerWindow = 1024
 // to know. A refused document yields a *Problem; a cancelled ctx yields ctx.Err(). Inspect never
 // writes data anywhere: pdfcpu reads it from memory and is configured without its config directory.
 func Inspect(ctx context.Context, data []byte) (Info, error) {
-	return inspect(ctx, data, nil)
+	return Inspector{}.Inspect(ctx, data)
 }
 
 // Inspector runs Inspect within an admission budget (see Admission); the zero value admits
@@ -75,10 +75,6 @@ type Inspector struct {
 // Inspect is the package's Inspect, waiting for room in the budget after the decode pre-pass (which
 // holds almost nothing) and before pdfcpu reads the document.
 func (i Inspector) Inspect(ctx context.Context, data []byte) (Info, error) {
-	return inspect(ctx, data, i.Admission)
-}
-
-func inspect(ctx context.Context, data []byte, adm *Admission) (Info, error) {
 	info := Info{Size: len(data)}
 	if err := ctx.Err(); err != nil {
 		return info, err
@@ -93,19 +89,13 @@ func inspect(ctx context.Context, data []byte, adm *Admission) (Info, error) {
 		return info, &Problem{Reason: reasonDamaged, Fixable: true, cause: err}
 	}
 
-	usage, err := Measure(ctx, data)
-	if err != nil {
-		return info, err
-	}
-	release, err := adm.Reserve(ctx, Estimate(len(data), usage))
+	ctx, release, err := i.Admission.Admit(ctx, data)
 	if err != nil {
 		return info, err
 	}
 	defer release()
 
-	pc, err := guard(func() (*model.Context, error) {
-		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), readConfig(len(data)))
-	})
+	pc, err := Read(ctx, data)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return info, ctxErr
@@ -202,11 +192,14 @@ func guard[T any](fn func() (T, error)) (v T, err error) {
 }
 
 // Read parses data with pdfcpu after the decode pre-pass: a document whose streams expand past
-// DecodeLimit is refused with a *Problem before pdfcpu inflates anything. Every pdfcpu read of a
-// document in this project goes through here.
+// DecodeLimit is refused with a *Problem before pdfcpu inflates anything (unless ctx comes from
+// Admission.Admit for these bytes, which measured them already). Every pdfcpu read of a document in
+// this project goes through here.
 func Read(ctx context.Context, data []byte) (*model.Context, error) {
-	if _, err := Measure(ctx, data); err != nil {
-		return nil, err
+	if !measured(ctx, data) {
+		if _, err := Measure(ctx, data); err != nil {
+			return nil, err
+		}
 	}
 	return guard(func() (*model.Context, error) {
 		return pdfcpu.ReadWithContext(ctx, bytes.NewReader(data), readConfig(len(data)))

@@ -346,17 +346,9 @@ func appendRevision(t testing.TB, data []byte, body string, info bool) []byte {
 // object stream, added by an update with an xref stream (a hybrid file, as PDF 1.5 allows).
 func orphanSignatureInObjStm(t testing.TB) []byte {
 	t.Helper()
-	data := pdftest.Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(data)
-	s := sizeRE.FindAllSubmatch(data, -1)
-	if m == nil || s == nil {
-		t.Fatal("no startxref or /Size")
-	}
-	prev, _ := strconv.Atoi(string(m[1]))
-	stm, _ := strconv.Atoi(string(s[len(s)-1][1])) // object stream; the signature is stm+1, the xref stream stm+2
+	out, prev, stm := pdftest.UpdateBase(t) // object stream stm; the signature is stm+1, the xref stream stm+2
 	sig := fmt.Sprintf("%d 0 ", stm+1)
 	body := sig + "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange [0 10 20 30] /Contents <00> >>"
-	out := bytes.Clone(data)
 	stmOff := len(out)
 	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Length %d >>\nstream\n%s\nendstream\nendobj\n", stm, len(sig), len(body), body)
 	xrefOff := len(out)

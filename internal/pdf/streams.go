@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"image/jpeg"
 	"io"
+	"iter"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -45,11 +47,9 @@ type Usage struct {
 	// Decoded is every byte the filters of the streams pdfcpu may decode produce, each stage of a
 	// filter chain counted (pdfcpu buffers each one), plus the buffers predictors and image
 	// decoders allocate, plus the raw bytes every stream's /Length makes pdfcpu allocate; the
-	// bytes of xref streams count xrefWeight times, for the objects they list.
+	// bytes of xref streams count xrefWeight times, for the objects they list. The pixels of
+	// images, which pdfcpu never decodes on these paths, are not counted.
 	Decoded int64
-	// Streams is how many streams the document has; Skipped how many of them are images, which
-	// pdfcpu never decodes on these paths and whose pixels are not counted.
-	Streams, Skipped int
 	// Objects is how many object headers ("N G obj") the file has. pdfcpu holds kilobytes for
 	// each whatever its size (BenchmarkPeakHeap's object flood), so they count in Estimate.
 	Objects int
@@ -114,13 +114,8 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 	var streams []stream
 	objects := 0
 	xrefOffsets := map[int]bool{}
-	for i := 0; ; {
-		j := bytes.Index(data[i:], []byte("obj"))
-		if j < 0 {
-			break
-		}
-		at := i + j
-		i = at + 3
+	for at := range occurrences(data, "obj") {
+		i := at + len("obj")
 		if i < len(data) && !isDelimOrSpace(data[i]) {
 			continue
 		}
@@ -160,26 +155,16 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 			xref:  typ.isName("XRef")})
 	}
 	// Classic trailers point to earlier sections and to the xref streams of hybrid files.
-	for i := 0; ; {
-		j := bytes.Index(data[i:], []byte("trailer"))
-		if j < 0 {
-			break
-		}
-		p.pos = skipSpace(data, i+j+len("trailer"))
-		i += j + len("trailer")
+	for at := range occurrences(data, "trailer") {
+		p.pos = skipSpace(data, at+len("trailer"))
 		if v, err := p.value(0); err == nil && v.kind == kindDict {
 			noteXRefOffsets(v, xrefOffsets)
 		} else if errors.Is(err, errTooComplex) {
 			return Usage{}, err
 		}
 	}
-	for i := 0; ; {
-		j := bytes.Index(data[i:], []byte("startxref"))
-		if j < 0 {
-			break
-		}
-		i += j + len("startxref")
-		if n, ok := leadingInt(data[skipSpace(data, i):]); ok {
+	for at := range occurrences(data, "startxref") {
+		if n, ok := leadingInt(data[skipSpace(data, at+len("startxref")):]); ok {
 			xrefOffsets[n] = true
 		}
 	}
@@ -197,26 +182,17 @@ func checkStreams(ctx context.Context, data []byte, limit int64) (Usage, error) 
 		}
 	}
 
-	u := Usage{Streams: len(streams), Objects: objects}
+	var err error
 	for _, s := range streams {
-		if err := ctx.Err(); err != nil {
-			return u, err
+		if err = ctx.Err(); err != nil {
+			break
 		}
-		err := p.charge(s, objs, m)
-		if errors.Is(err, errSkippedImage) {
-			u.Skipped++
-			continue
-		}
-		if err != nil {
-			u.Decoded = m.used
-			return u, err
+		if err = p.charge(s, objs, m); err != nil {
+			break
 		}
 	}
-	u.Decoded = m.used
-	return u, nil
+	return Usage{Decoded: m.used, Objects: objects}, err
 }
-
-var errSkippedImage = errors.New("image stream")
 
 // charge counts one stream: the raw bytes pdfcpu allocates for it, then its decoded output.
 func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
@@ -240,7 +216,7 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
 		return err
 	}
 	if s.image && !s.xref {
-		return errSkippedImage
+		return nil
 	}
 	filters, parms := p.filters(s.filter, s.parms, objs)
 	if len(filters) == 0 {
@@ -256,7 +232,7 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
 	}
 	var r io.Reader = bytes.NewReader(p.data[s.data:end])
 	for i, f := range filters {
-		next, stop, err := decoder(f, parms[i], r, m)
+		next, err := decoder(f, parms[i], r, m)
 		if err != nil {
 			return err
 		}
@@ -264,9 +240,6 @@ func (p *parser) charge(s stream, objs map[int]int, m *meter) error {
 			break // pdfcpu cannot decode it (or stops here): nothing further is buffered
 		}
 		r = &countingReader{r: next, m: m, weight: 1}
-		if stop {
-			break
-		}
 	}
 	final := &countingReader{r: r, m: m}
 	if s.xref {
@@ -320,8 +293,9 @@ func (p *parser) dictOrNil(v *value, objs map[int]int) *value {
 }
 
 // decoder wraps r in a streaming decoder for filter f. A nil reader means pdfcpu would not decode
-// further (an unsupported filter, or one that ends the chain); stop means the chain ends after it.
-func decoder(f string, parms *value, r io.Reader, m *meter) (next io.Reader, stop bool, err error) {
+// further: an unsupported filter, or an image filter, whose cost decoder charges itself and which
+// ends the chain.
+func decoder(f string, parms *value, r io.Reader, m *meter) (io.Reader, error) {
 	param := func(key string, def int64) int64 {
 		if parms == nil {
 			return def
@@ -337,38 +311,38 @@ func decoder(f string, parms *value, r io.Reader, m *meter) (next io.Reader, sto
 			// pdfcpu allocates two rows of Columns×Colors×BitsPerComponent bits up front.
 			row := rowBytes(param("Columns", 1), param("Colors", 1), param("BitsPerComponent", 8))
 			if err := m.add(2 * row); err != nil {
-				return nil, false, err
+				return nil, err
 			}
 		}
 		zr, err := zlib.NewReader(r)
 		if err != nil {
-			return nil, false, nil
+			return nil, nil
 		}
-		return zr, false, nil
+		return zr, nil
 	case "LZWDecode", "LZW":
 		if param("EarlyChange", 1) == 1 {
-			return tifflzw.NewReader(r, tifflzw.MSB, 8), false, nil
+			return tifflzw.NewReader(r, tifflzw.MSB, 8), nil
 		}
-		return lzw.NewReader(r, lzw.MSB, 8), false, nil
+		return lzw.NewReader(r, lzw.MSB, 8), nil
 	case "ASCIIHexDecode", "AHx":
-		return &hexReader{r: bufio.NewReader(r)}, false, nil
+		return &hexReader{r: bufio.NewReader(r)}, nil
 	case "ASCII85Decode", "A85":
-		return &a85Reader{r: bufio.NewReader(r)}, false, nil
+		return &a85Reader{r: bufio.NewReader(r)}, nil
 	case "RunLengthDecode", "RL":
-		return &runLengthReader{r: bufio.NewReader(r)}, false, nil
+		return &runLengthReader{r: bufio.NewReader(r)}, nil
 	case "DCTDecode", "DCT":
 		// Outside an image pdfcpu decodes a JPEG into an image and gob-encodes it: four bytes a
 		// pixel, twice.
 		cfg, err := jpeg.DecodeConfig(r)
 		if err != nil {
-			return nil, false, nil
+			return nil, nil
 		}
-		return nil, true, m.add(8 * int64(cfg.Width) * int64(cfg.Height))
+		return nil, m.add(8 * int64(cfg.Width) * int64(cfg.Height))
 	case "CCITTFaxDecode", "CCF":
 		rows := param("Rows", 0)
-		return nil, true, m.add(2 * rows * rowBytes(param("Columns", 1728), 1, 1))
+		return nil, m.add(2 * rows * rowBytes(param("Columns", 1728), 1, 1))
 	}
-	return nil, false, nil // JBIG2, JPX, Crypt and unknown names: pdfcpu does not decode them
+	return nil, nil // JBIG2, JPX, Crypt and unknown names: pdfcpu does not decode them
 }
 
 // rowBytes is ceil(columns×colors×bpc / 8), saturating instead of overflowing.
@@ -396,13 +370,10 @@ func (h *hexReader) Read(p []byte) (int, error) {
 		var digits [2]byte
 		k := 0
 		for k < 2 {
-			c, err := h.r.ReadByte()
-			if err != nil || c == '>' {
+			c, ok := nextChar(h.r, '>')
+			if !ok {
 				h.done = true
 				break
-			}
-			if isSpace(c) {
-				continue
 			}
 			digits[k] = c
 			k++
@@ -424,6 +395,20 @@ func (h *hexReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// nextChar is the next byte of r that is not white space; false at the filter's end marker, the
+// end of the data or a read error (the meter's refusal among them, which charge checks itself).
+func nextChar(r *bufio.Reader, end byte) (byte, bool) {
+	for {
+		c, err := r.ReadByte()
+		if err != nil || c == end {
+			return 0, false
+		}
+		if !isSpace(c) {
+			return c, true
+		}
+	}
 }
 
 func unhex(c byte) int {
@@ -453,13 +438,10 @@ func (a *a85Reader) Read(p []byte) (int, error) {
 		var group [5]byte
 		k := 0
 		for k < 5 {
-			c, err := a.r.ReadByte()
-			if err != nil || c == '~' {
+			c, ok := nextChar(a.r, '~')
+			if !ok {
 				a.done = true
 				break
-			}
-			if isSpace(c) {
-				continue
 			}
 			if c == 'z' && k == 0 {
 				a.out = append(a.out[:0], 0, 0, 0, 0)
@@ -545,6 +527,19 @@ func (rl *runLengthReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// occurrences yields the offset of every occurrence of word in data, in order.
+func occurrences(data []byte, word string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := 0; ; {
+			j := bytes.Index(data[i:], []byte(word))
+			if j < 0 || !yield(i+j) {
+				return
+			}
+			i += j + len(word)
+		}
+	}
 }
 
 // objectHeader reads "N G" before the "obj" at at, returning N and where N starts.
@@ -642,21 +637,19 @@ type kind int
 const (
 	kindNone kind = iota
 	kindInt
-	kindReal
 	kindName
-	kindString
-	kindBool
-	kindNull
 	kindRef
 	kindArray
 	kindDict
-	kindKeyword
+	// kindOther is a string, a real number, a boolean, null or a keyword: nothing that decides a
+	// stream's decoding is one.
+	kindOther
 )
 
 type value struct {
 	kind kind
-	num  int64 // kindInt; the object number for kindRef
-	str  string
+	num  int64  // kindInt; the object number for kindRef
+	str  string // kindName
 	arr  []*value
 	dict map[string]*value
 }
@@ -688,15 +681,7 @@ type parser struct {
 // endstream is the offset of the first "endstream" at or after from, or -1.
 func (p *parser) endstream(from int) int {
 	if p.ends == nil {
-		p.ends = []int{}
-		for i := 0; ; {
-			j := bytes.Index(p.data[i:], []byte("endstream"))
-			if j < 0 {
-				break
-			}
-			p.ends = append(p.ends, i+j)
-			i += j + 1
-		}
+		p.ends = slices.AppendSeq([]int{}, occurrences(p.data, "endstream"))
 	}
 	k := sort.SearchInts(p.ends, from)
 	if k == len(p.ends) {
@@ -787,7 +772,7 @@ func (p *parser) value(depth int) (*value, error) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		p.pos += end + 1
-		return &value{kind: kindString}, nil
+		return &value{kind: kindOther}, nil
 	case c == '(':
 		nest := 0
 		for p.pos < len(d) {
@@ -801,7 +786,7 @@ func (p *parser) value(depth int) (*value, error) {
 			}
 			p.pos++
 			if nest == 0 {
-				return &value{kind: kindString}, nil
+				return &value{kind: kindOther}, nil
 			}
 		}
 		return nil, io.ErrUnexpectedEOF
@@ -819,7 +804,7 @@ func (p *parser) value(depth int) (*value, error) {
 		}
 		n, err := strconv.ParseInt(string(d[s:p.pos]), 10, 64)
 		if err != nil {
-			return &value{kind: kindReal}, nil
+			return &value{kind: kindOther}, nil
 		}
 		// "N G R" is a reference.
 		save := p.pos
@@ -839,19 +824,11 @@ func (p *parser) value(depth int) (*value, error) {
 		return &value{kind: kindInt, num: n}, nil
 	case isDelim(c):
 		return nil, fmt.Errorf("unexpected %q at %d", c, p.pos)
-	default:
-		s := p.pos
+	default: // true, false, null or a keyword
 		for p.pos < len(d) && !isDelimOrSpace(d[p.pos]) {
 			p.pos++
 		}
-		switch w := string(d[s:p.pos]); w {
-		case "true", "false":
-			return &value{kind: kindBool}, nil
-		case "null":
-			return &value{kind: kindNull}, nil
-		default:
-			return &value{kind: kindKeyword, str: w}, nil
-		}
+		return &value{kind: kindOther}, nil
 	}
 }
 

@@ -1,8 +1,6 @@
 package pdf_test
 
 import (
-	"bytes"
-	"compress/zlib"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +15,7 @@ import (
 	"esign/internal/pdf/pdftest"
 )
 
-// bombBuilders make the bombs; bombs builds each once (deflating hundreds of megabytes of filler
+// bombBuilders make the bombs; bomb builds each once (deflating hundreds of megabytes of filler
 // takes a moment).
 var bombBuilders = map[string]func(t testing.TB) []byte{
 	// 3 × 64 MiB of object streams in a file of about 200 KB.
@@ -35,7 +33,7 @@ var bombBuilders = map[string]func(t testing.TB) []byte{
 	},
 	// The catalog's /Metadata deflated twice: every stage is counted, as pdfcpu buffers every stage.
 	"flate in flate": func(t testing.TB) []byte {
-		return asMetadata(t, "<< /Filter [/FlateDecode /FlateDecode] /Length %d >>", deflate(t, pdftest.Deflated(t, nil, nil, 200<<20)))
+		return asMetadata(t, "<< /Filter [/FlateDecode /FlateDecode] /Length %d >>", pdftest.Deflate(t, pdftest.Deflated(t, nil, nil, 200<<20)))
 	},
 	// Hex after flate: the hex decoder reads through a buffer, which must not take the meter's
 	// refusal for the end of its input.
@@ -69,17 +67,14 @@ func TestInspectRefusesBombs(t *testing.T) {
 	for name := range bombBuilders {
 		t.Run(name, func(t *testing.T) {
 			data := bomb(t, name)
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			_, err := pdf.Inspect(context.Background(), data)
-			runtime.ReadMemStats(&after)
+			var err error
+			alloc := pdftest.Allocated(func() { _, err = pdf.Inspect(context.Background(), data) })
 			var p *pdf.Problem
 			if !errors.As(err, &p) || !strings.HasPrefix(p.Reason, "expands to more than ") || p.Fixable {
 				t.Fatalf("Inspect(%d-byte bomb) = %v, want the not fixable \"expands to more than …\" problem", len(data), err)
 			}
 			// What was allocated is a small multiple of the file, not of what it inflates to.
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(8<<20+4*len(data)) {
+			if alloc > uint64(8<<20+4*len(data)) {
 				t.Errorf("Inspect allocated %d MB to refuse a %d KB bomb", alloc>>20, len(data)>>10)
 			}
 		})
@@ -302,11 +297,7 @@ func asMetadata(t testing.TB, dict string, data []byte) []byte {
 
 func addStream(t testing.TB, dict string, data []byte, metadata bool) []byte {
 	t.Helper()
-	base := pdftest.Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(base)
-	if m == nil {
-		t.Fatal("no startxref")
-	}
+	out, prev, _ := pdftest.UpdateBase(t)
 	var obj []byte
 	switch {
 	case strings.Contains(dict, "stream"):
@@ -316,7 +307,6 @@ func addStream(t testing.TB, dict string, data []byte, metadata bool) []byte {
 	default:
 		obj = fmt.Appendf(nil, "98 0 obj\n"+dict+"\nstream\n%s\nendstream\nendobj\n", data)
 	}
-	out := bytes.Clone(base)
 	off := len(out)
 	out = append(out, obj...)
 	section := fmt.Sprintf("98 1\n%010d 00000 n \n", off)
@@ -326,7 +316,7 @@ func addStream(t testing.TB, dict string, data []byte, metadata bool) []byte {
 		section = fmt.Sprintf("1 1\n%010d 00000 n \n", cat) + section
 	}
 	xref := len(out)
-	out = fmt.Appendf(out, "xref\n0 1\n0000000000 65535 f \n%strailer\n<< /Size 100 /Root 1 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", section, m[1], xref)
+	out = fmt.Appendf(out, "xref\n0 1\n0000000000 65535 f \n%strailer\n<< /Size 100 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", section, prev, xref)
 	return out
 }
 
@@ -334,29 +324,11 @@ func addStream(t testing.TB, dict string, data []byte, metadata bool) []byte {
 // inflates to size bytes: pdfcpu decodes it as the xref stream it is placed as.
 func imageAsXRef(t testing.TB, size int) []byte {
 	t.Helper()
-	base := pdftest.Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(base)
-	if m == nil {
-		t.Fatal("no startxref")
-	}
+	out, prev, _ := pdftest.UpdateBase(t)
 	content := pdftest.Deflated(t, nil, nil, size)
-	out := bytes.Clone(base)
 	off := len(out)
-	out = fmt.Appendf(out, "99 0 obj\n<< /Subtype /Image /Width 1 /Height 1 /Filter /FlateDecode /Size 100 /W [1 4 2] /Root 1 0 R /Prev %s /Length %d >>\nstream\n", m[1], len(content))
+	out = fmt.Appendf(out, "99 0 obj\n<< /Subtype /Image /Width 1 /Height 1 /Filter /FlateDecode /Size 100 /W [1 4 2] /Root 1 0 R /Prev %d /Length %d >>\nstream\n", prev, len(content))
 	out = append(out, content...)
 	out = fmt.Appendf(out, "\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n", off)
 	return out
-}
-
-func deflate(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }

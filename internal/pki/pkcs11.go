@@ -36,7 +36,7 @@ func PKCS11Signer(cfg PKCS11KeyConfig) (crypto.Signer, io.Closer, error) {
 		return nil, nil, fmt.Errorf("pkcs11 signer: find key %q: %w", cfg.KeyLabel, err)
 	}
 	if len(found) > 0 {
-		return boundSigner(found[0], HSMDeadline), c, nil
+		return boundSigner(found[0], hsmDeadline), c, nil
 	}
 	if !cfg.Create {
 		c.Close()
@@ -52,12 +52,12 @@ func PKCS11Signer(cfg PKCS11KeyConfig) (crypto.Signer, io.Closer, error) {
 		c.Close()
 		return nil, nil, fmt.Errorf("pkcs11 signer: generate key %q: %w", cfg.KeyLabel, err)
 	}
-	return boundSigner(key, HSMDeadline), c, nil
+	return boundSigner(key, hsmDeadline), c, nil
 }
 
-// HSMDeadline bounds one signature by the HSM. It is the deadline envelope's PKCS#11 key wrapper
+// hsmDeadline bounds one signature by the HSM. It is the deadline envelope's PKCS#11 key wrapper
 // gives a wrap or unwrap, so a hung HSM fails sealing as soon as it fails encryption.
-const HSMDeadline = 5 * time.Second
+const hsmDeadline = 5 * time.Second
 
 // deadlineSigner is an HSM key whose signatures fail with envelope.ErrUnavailable when the HSM does
 // not answer in time. crypto.Signer takes no context, so the deadline is the only bound; the edges

@@ -15,14 +15,14 @@ import (
 	"esign/internal/testenv"
 )
 
-// hungSigner is an HSM that stopped answering: a signature takes longer than anyone waits.
+// hungSigner is an HSM that stopped answering: a signature waits until answer is closed.
 type hungSigner struct {
 	crypto.Signer
-	delay time.Duration
+	answer chan struct{}
 }
 
 func (h hungSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	time.Sleep(h.delay)
+	<-h.answer
 	return h.Signer.Sign(r, digest, opts)
 }
 
@@ -34,7 +34,7 @@ func TestHungHSMSignatureFailsAtTheDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	digest := sha256.Sum256([]byte("document"))
-	prompt := boundSigner(key, 100*time.Millisecond)
+	prompt := boundSigner(key, time.Minute)
 	sig, err := prompt.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil || !ecdsa.VerifyASN1(&key.PublicKey, digest[:], sig) {
 		t.Fatalf("a prompt HSM: %v", err)
@@ -42,10 +42,14 @@ func TestHungHSMSignatureFailsAtTheDeadline(t *testing.T) {
 	if !key.PublicKey.Equal(prompt.Public()) {
 		t.Error("the bounded signer shows another public key")
 	}
-	hung := boundSigner(hungSigner{key, 2 * time.Second}, 100*time.Millisecond)
+	// The HSM answers only after the test, so Sign can return only at a deadline; well before
+	// hsmDeadline, it is the one this signer was given.
+	answer := make(chan struct{})
+	defer close(answer)
+	hung := boundSigner(hungSigner{key, answer}, 100*time.Millisecond)
 	start := time.Now()
-	if _, err := hung.Sign(rand.Reader, digest[:], crypto.SHA256); !errors.Is(err, envelope.ErrUnavailable) || time.Since(start) > time.Second {
-		t.Errorf("sign on a hung HSM: %v after %v, want ErrUnavailable at the deadline", err, time.Since(start))
+	if _, err := hung.Sign(rand.Reader, digest[:], crypto.SHA256); !errors.Is(err, envelope.ErrUnavailable) || time.Since(start) >= hsmDeadline {
+		t.Errorf("sign on a hung HSM: %v after %v, want ErrUnavailable at the 100 ms deadline", err, time.Since(start))
 	}
 }
 
@@ -59,10 +63,10 @@ func TestPKCS11SignerIsBounded(t *testing.T) {
 	}
 	defer closer.Close()
 	d, ok := key.(*deadlineSigner)
-	if !ok || d.deadline != HSMDeadline {
-		t.Fatalf("PKCS11Signer returned %T, want a signer bounded by %v", key, HSMDeadline)
+	if !ok || d.deadline != hsmDeadline {
+		t.Fatalf("PKCS11Signer returned %T, want a signer bounded by %v", key, hsmDeadline)
 	}
-	if HSMDeadline != 5*time.Second {
-		t.Errorf("HSMDeadline = %v; envelope bounds wrap and unwrap by 5 s", HSMDeadline)
+	if hsmDeadline != 5*time.Second {
+		t.Errorf("hsmDeadline = %v; envelope bounds wrap and unwrap by 5 s", hsmDeadline)
 	}
 }

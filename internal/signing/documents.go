@@ -83,14 +83,14 @@ func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *or
 		s.cfg.Observer.DocumentStored(int64(len(data)))
 	}
 	return order.DocumentVersion{Number: number, BlobKey: key, Size: int64(len(data)),
-		SHA256: s.documentFingerprint(data), Keys: keys, CreatedAt: s.Now()}, nil
+		Fingerprint: s.documentFingerprint(data), Keys: keys, CreatedAt: s.Now()}, nil
 }
 
 // fingerprintPrefix marks a keyed fingerprint, so that it is never read as a plain SHA-256 (which
 // versions stored before it hold).
 const fingerprintPrefix = "hmac-sha256:"
 
-// documentFingerprint is what a version records of its bytes (DocumentVersion.SHA256): HMAC-SHA256
+// documentFingerprint is what a version records of its bytes (DocumentVersion.Fingerprint): HMAC-SHA256
 // under the token key, with its own label. It identifies a version's bytes for whoever holds the key
 // (the service can tell whether given bytes are the ones it stored) while the database alone
 // confirms nothing: a plain SHA-256 would let anyone with a dump test a guessed document (a standard

@@ -19,11 +19,31 @@ const (
 	idempotencyLease = 5 * time.Minute
 )
 
-// sealedAnswer is a kept answer, encrypted like a document: answers can carry document bytes
-// (closeSignatureOrder's blobs), which must never rest in clear text. Deleting the key shreds it.
-type sealedAnswer struct {
+// sealedBytes is what the database holds of bytes the envelope sealed, as JSON with their wrapped
+// data keys: kept answers, and webhook secrets (webhooks.go). Answers are encrypted like a document
+// because they can carry document bytes (closeSignatureOrder's blobs), which must never rest in
+// clear text; deleting the key's row shreds its answer.
+type sealedBytes struct {
 	Keys       order.Keys `json:"keys"`
 	Ciphertext []byte     `json:"ciphertext"`
+}
+
+// sealBytes seals plaintext for b and encodes it as a sealedBytes.
+func (s *Service) sealBytes(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, error) {
+	ciphertext, keys, err := s.sealer.Seal(ctx, plaintext, b)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sealedBytes{Keys: keys, Ciphertext: ciphertext})
+}
+
+// openBytes is the inverse of sealBytes; what does not decode is envelope.ErrDecrypt too.
+func (s *Service) openBytes(ctx context.Context, stored []byte, b envelope.Binding) ([]byte, error) {
+	var sealed sealedBytes
+	if err := json.Unmarshal(stored, &sealed); err != nil {
+		return nil, fmt.Errorf("%w: %v", envelope.ErrDecrypt, err)
+	}
+	return s.sealer.Open(ctx, sealed.Ciphertext, sealed.Keys, b)
 }
 
 func answerBinding(scope, key string) envelope.Binding {
@@ -39,11 +59,7 @@ func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, reques
 	if err != nil || state != store.IdempotencyReplay {
 		return state, nil, err
 	}
-	var sealed sealedAnswer
-	if err := json.Unmarshal(stored, &sealed); err != nil {
-		return 0, nil, fmt.Errorf("kept answer of idempotency key: %w", err)
-	}
-	answer, err := s.sealer.Open(ctx, sealed.Ciphertext, sealed.Keys, answerBinding(scope, key))
+	answer, err := s.openBytes(ctx, stored, answerBinding(scope, key))
 	if err != nil {
 		return 0, nil, fmt.Errorf("decrypt kept answer of idempotency key: %w", err)
 	}
@@ -64,13 +80,9 @@ func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answe
 }
 
 func (s *Service) keepAnswer(ctx context.Context, scope, key string, answer []byte, orderIDs []string) error {
-	ciphertext, keys, err := s.sealer.Seal(ctx, answer, answerBinding(scope, key))
+	stored, err := s.sealBytes(ctx, answer, answerBinding(scope, key))
 	if err != nil {
 		return fmt.Errorf("encrypt answer of idempotency key: %w", err)
-	}
-	stored, err := json.Marshal(sealedAnswer{Keys: keys, Ciphertext: ciphertext})
-	if err != nil {
-		return err
 	}
 	return s.store.FinishIdempotent(ctx, store.KeptAnswer{Scope: scope, Key: key, Response: stored, OrderIDs: orderIDs})
 }

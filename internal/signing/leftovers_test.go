@@ -34,7 +34,7 @@ func TestStoredDocumentHashIsKeyed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := stored.Documents[0].Versions[0].SHA256
+	got := stored.Documents[0].Versions[0].Fingerprint
 	mac := hmac.New(sha256.New, bytes.Repeat([]byte{7}, 32)) // newEnv's token key
 	mac.Write([]byte("esign document fingerprint v1\x00"))
 	mac.Write(data)

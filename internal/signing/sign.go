@@ -9,7 +9,7 @@ import (
 
 	"esign/internal/evidence"
 	"esign/internal/order"
-	pdfintake "esign/internal/pdf"
+	"esign/internal/pdf"
 	"esign/internal/store"
 )
 
@@ -178,7 +178,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		if cur == nil {
 			return fail(order.Conflictf("document %q is no longer stored", d.Title))
 		}
-		pdf, err := s.readVersion(ctx, o, d, cur)
+		current, err := s.readVersion(ctx, o, d, cur)
 		if err != nil {
 			return fail(err)
 		}
@@ -187,7 +187,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			name = *sig.SigningAs
 		}
 		ui := o.UIFor(sig)
-		out, err := s.cfg.Sealer.Seal(ctx, pdf, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
+		out, err := s.cfg.Sealer.Seal(ctx, current, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
 			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})
 		if err != nil {
@@ -196,7 +196,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			s.log.ErrorContext(ctx, "seal failed", "order", o.ID, "document", d.ID, "signatory", sig.ID, "err", err)
 			// Except a document the PDF checks refuse (stored before they counted what its streams
 			// inflate to): retrying cannot help, so it is named with the rule it breaks.
-			var problem *pdfintake.Problem
+			var problem *pdf.Problem
 			if errors.As(err, &problem) {
 				return fail(&order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf("Document %s %s; nothing was signed", d.Title, problem.Reason)})
 			}

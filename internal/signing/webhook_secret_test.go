@@ -66,6 +66,18 @@ func assertNotInFile(t *testing.T, path string, secret []byte) {
 	}
 }
 
+// dispatcher delivers e's webhooks (to loopback receivers), opening their secrets with e's service.
+func (e *env) dispatcher(t *testing.T) *webhook.Dispatcher {
+	t.Helper()
+	d, err := webhook.New(e.store, webhook.Config{Workers: 1, Timeout: 5 * time.Second, PollInterval: time.Second, AllowPrivateTargets: true},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.OpenSecret = e.svc.OpenWebhookSecret
+	return d
+}
+
 func oneDocument(t *testing.T) []order.DocumentDraft {
 	return []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "A", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)}}
 }
@@ -95,12 +107,7 @@ func TestWebhookSecretSealedAtRest(t *testing.T) {
 		t.Fatal("the order keeps the webhook secret in clear")
 	}
 
-	d, err := webhook.New(e.store, webhook.Config{Workers: 2, Timeout: 5 * time.Second, PollInterval: time.Second, AllowPrivateTargets: true},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.OpenSecret = e.svc.OpenWebhookSecret
+	d := e.dispatcher(t)
 	signatory := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
 	deliver := func(download bool) {
 		t.Helper()
@@ -182,12 +189,7 @@ func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 	receiver := &signedBy{secret: secret}
 	srv := httptest.NewServer(receiver)
 	t.Cleanup(srv.Close)
-	d, err := webhook.New(e.store, webhook.Config{Workers: 1, Timeout: 5 * time.Second, PollInterval: time.Second, AllowPrivateTargets: true},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.OpenSecret = e.svc.OpenWebhookSecret
+	d := e.dispatcher(t)
 	moved.URL, moved.Attempt = srv.URL, 1
 	inv := d.Attempt(ctx, moved)
 	if good, bad := receiver.counts(); good+bad != 0 || inv.Outcome != store.InvocationException || inv.RetryingAt == nil ||
@@ -238,12 +240,7 @@ func TestSealStoredWebhookSecrets(t *testing.T) {
 	if bytes.Contains(stored.Webhook.Secret, secret) {
 		t.Error("the order still holds the secret in clear")
 	}
-	d, err := webhook.New(e.store, webhook.Config{Workers: 1, Timeout: 5 * time.Second, PollInterval: time.Second, AllowPrivateTargets: true},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.OpenSecret = e.svc.OpenWebhookSecret
+	d := e.dispatcher(t)
 	if _, _, err := e.svc.Track(ctx, signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}, true); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package signing
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,14 +40,13 @@ func (s *Service) validateWebhook(ctx context.Context, w *order.Webhook) error {
 // A webhook secret is kept sealed with the document envelope (both layers, bound to its order), in
 // the order and in every delivery of its events, and opened only to sign a request: a database dump
 // or backup holds no key that forges webhooks. The sealed form is sealedSecretPrefix followed by the
-// JSON of sealedSecret; the prefix tells it from the raw secrets stored before (random bytes that
+// JSON of sealedBytes; the prefix tells it from the raw secrets stored before (random bytes that
 // start with it by chance: 2^-248).
 const sealedSecretPrefix = "esign-sealed-webhook-secret/v1:"
 
-// sealedSecret is a webhook secret sealed by the envelope, with its wrapped data keys.
-type sealedSecret struct {
-	Keys       order.Keys `json:"keys"`
-	Ciphertext []byte     `json:"ciphertext"`
+// isSealedSecret tells a sealed secret from one stored raw before secrets were sealed.
+func isSealedSecret(secret []byte) bool {
+	return bytes.HasPrefix(secret, []byte(sealedSecretPrefix))
 }
 
 // webhookSecretBinding binds a sealed secret to its order: copied to another order's row (or
@@ -63,17 +61,22 @@ func (s *Service) sealWebhook(ctx context.Context, applicationID, orderID string
 	if w == nil || len(w.Secret) == 0 {
 		return w, nil
 	}
-	ciphertext, keys, err := s.sealer.Seal(ctx, w.Secret, webhookSecretBinding(applicationID, orderID))
+	secret, err := s.sealSecret(ctx, applicationID, orderID, w.Secret)
 	if err != nil {
-		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
-	}
-	encoded, err := json.Marshal(sealedSecret{Keys: keys, Ciphertext: ciphertext})
-	if err != nil {
-		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
+		return nil, err
 	}
 	sealed := *w
-	sealed.Secret = append([]byte(sealedSecretPrefix), encoded...)
+	sealed.Secret = secret
 	return &sealed, nil
+}
+
+// sealSecret is the sealed form of a webhook secret of the order.
+func (s *Service) sealSecret(ctx context.Context, applicationID, orderID string, secret []byte) ([]byte, error) {
+	encoded, err := s.sealBytes(ctx, secret, webhookSecretBinding(applicationID, orderID))
+	if err != nil {
+		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
+	}
+	return append([]byte(sealedSecretPrefix), encoded...), nil
 }
 
 // OpenWebhookSecret returns the HMAC key a delivery is signed with (webhook.Dispatcher calls it just
@@ -84,11 +87,7 @@ func (s *Service) OpenWebhookSecret(ctx context.Context, d store.WebhookDelivery
 	if !sealed {
 		return d.Secret, nil
 	}
-	var ss sealedSecret
-	if err := json.Unmarshal(encoded, &ss); err != nil {
-		return nil, fmt.Errorf("open webhook secret of delivery %s: %w: %v", d.ID, envelope.ErrDecrypt, err)
-	}
-	secret, err := s.sealer.Open(ctx, ss.Ciphertext, ss.Keys, webhookSecretBinding(d.ApplicationID, d.OrderID))
+	secret, err := s.openBytes(ctx, encoded, webhookSecretBinding(d.ApplicationID, d.OrderID))
 	if err != nil {
 		return nil, fmt.Errorf("open webhook secret of delivery %s: %w", d.ID, err)
 	}
@@ -128,14 +127,14 @@ func (s *Service) SealStoredWebhookSecrets(ctx context.Context) (orders, deliver
 			return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
 		}
 		for _, d := range page {
-			if bytes.HasPrefix(d.Secret, []byte(sealedSecretPrefix)) {
+			if isSealedSecret(d.Secret) {
 				continue
 			}
-			w, err := s.sealWebhook(ctx, d.ApplicationID, d.OrderID, &order.Webhook{Secret: d.Secret})
+			sealed, err := s.sealSecret(ctx, d.ApplicationID, d.OrderID, d.Secret)
 			if err != nil {
 				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
 			}
-			ok, err := s.store.SetWebhookSecret(ctx, d.ID, d.Secret, w.Secret)
+			ok, err := s.store.SetWebhookSecret(ctx, d.ID, d.Secret, sealed)
 			if err != nil {
 				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
 			}
@@ -161,12 +160,12 @@ func (s *Service) sealOrderSecret(ctx context.Context, id string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if o.Webhook == nil || len(o.Webhook.Secret) == 0 || bytes.HasPrefix(o.Webhook.Secret, []byte(sealedSecretPrefix)) {
+	if o.Webhook == nil || len(o.Webhook.Secret) == 0 || isSealedSecret(o.Webhook.Secret) {
 		return false, nil
 	}
 	// Sealed outside the transaction (an HSM call must not hold the order's lock); kept only if the
 	// webhook still has the secret that was sealed.
-	w, err := s.sealWebhook(ctx, o.ApplicationID, o.ID, o.Webhook)
+	secret, err := s.sealSecret(ctx, o.ApplicationID, o.ID, o.Webhook.Secret)
 	if err != nil {
 		return false, err
 	}
@@ -176,7 +175,7 @@ func (s *Service) sealOrderSecret(ctx context.Context, id string) (bool, error) 
 			return nil
 		}
 		changed := *cur.Webhook
-		changed.Secret = w.Secret
+		changed.Secret = secret
 		cur.Webhook, sealed = &changed, true
 		return nil
 	})

@@ -19,7 +19,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"esign/internal/evidence"
@@ -429,10 +428,7 @@ func redirectURI(ui order.UI, status string) string {
 	}
 	// The API checks the URL; this re-check keeps a URL stored before the check was strict out of
 	// the Location header and the page's links.
-	if _, err := order.ParseWebURL(*ui.SignatoryRedirectURI); err != nil {
-		return ""
-	}
-	u, err := url.Parse(*ui.SignatoryRedirectURI)
+	u, err := order.ParseWebURL(*ui.SignatoryRedirectURI)
 	if err != nil {
 		return ""
 	}

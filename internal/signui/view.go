@@ -250,15 +250,14 @@ func logoView(l *order.Logo) *logo {
 	if l == nil {
 		return nil
 	}
-	var out logo
-	switch {
-	case strings.HasPrefix(l.Src, "data:") && order.CheckDataLogo("", l.Src) == nil:
-		out.Src = template.URL(l.Src)
-	case webURL(l.Src):
-		out.Src = template.URL(l.Src)
-	default:
+	shown := webURL(l.Src)
+	if strings.HasPrefix(l.Src, "data:") {
+		shown = order.CheckDataLogo("", l.Src) == nil
+	}
+	if !shown {
 		return nil
 	}
+	out := logo{Src: template.URL(l.Src)}
 	if l.Href != nil && webURL(*l.Href) {
 		out.Href = *l.Href
 	}

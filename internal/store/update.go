@@ -58,6 +58,19 @@ type Applied struct {
 	DocumentsDropped bool
 }
 
+// CheckDocumentsHeld is FinishIdempotent's check of one order as stored: ErrDocumentsDeleted when
+// it holds no document version any more.
+func CheckDocumentsHeld(data []byte) error {
+	o, err := DecodeOrder(data)
+	if err != nil {
+		return err
+	}
+	if !o.HasStoredDocuments() {
+		return ErrDocumentsDeleted
+	}
+	return nil
+}
+
 // Apply is the backend-independent half of an update: decode the stored order, run fn, check that
 // fn kept what identifies the order, and encode the result. fn's error comes back as *UpdaterError.
 func Apply(data []byte, fn Updater) (Applied, error) {

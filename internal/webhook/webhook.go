@@ -162,10 +162,11 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		}
 	}
 	for p.running > 0 {
-		if r := <-p.done; r.err != nil {
+		r := <-p.done
+		p.finish(r)
+		if r.err != nil {
 			d.log.Error("webhook attempt not recorded", "delivery", r.c.del.ID, "err", r.err)
 		}
-		p.running--
 	}
 }
 
@@ -238,7 +239,8 @@ func (p *pool) skip() []string {
 // still means to send.
 func (p *pool) claim(ctx context.Context, limit int, skip []string) (int, error) {
 	cfg := p.d.cfg
-	rounds := (len(p.held)+limit+min(cfg.PerHost, cfg.PerApplication)-1)/min(cfg.PerHost, cfg.PerApplication) + 2
+	perRound := min(cfg.PerHost, cfg.PerApplication)
+	rounds := (len(p.held)+limit+perRound-1)/perRound + 2
 	lease := time.Duration(rounds)*cfg.Timeout + 30*time.Second
 	now := p.d.Now()
 	got, err := p.d.store.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: now, Lease: lease, Limit: limit, SkipApplications: skip})

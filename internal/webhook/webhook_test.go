@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -101,7 +100,7 @@ func newDispatcher(t testing.TB, st store.Store, cfg webhook.Config, now *time.T
 		cfg.Timeout = 5 * time.Second
 	}
 	cfg.PollInterval = 10 * time.Millisecond
-	d, err := webhook.New(st, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, err := webhook.New(st, cfg, discardLogger())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,13 +188,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return fmt.Errorf("delete blob %s: %w", key, err)
 	}
-	// Best effort: removing a folder fails harmlessly when it is not empty (or a Put just filled it,
-	// and a Put that finds its folder gone recreates it).
-	for dir := filepath.Dir(path); dir != s.dir; dir = filepath.Dir(dir) {
-		if os.Remove(dir) != nil {
-			break
-		}
-	}
+	s.pruneFrom(filepath.Dir(path))
 	return nil
 }
 
@@ -214,28 +208,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string) boo
 		}
 		root = filepath.Dir(s.path(prefix[:i] + "/x"))
 	}
-	err := filepath.WalkDir(root, func(path string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			// Gone since its folder was read (a concurrent Delete), or the prefix folder never existed.
-			if errors.Is(err, iofs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if path == root {
-			return nil
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if !strings.HasSuffix(name, dirSuffix) {
-				return iofs.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !strings.HasSuffix(name, fileSuffix) {
+	err := s.walk(ctx, root, func(path string, d iofs.DirEntry) error {
+		if !strings.HasSuffix(d.Name(), fileSuffix) {
 			return nil
 		}
 		key, ok := s.key(path)
@@ -260,26 +234,8 @@ func (s *Store) List(ctx context.Context, prefix string, fn func(key string) boo
 func (s *Store) RemoveStaleTemps(ctx context.Context, before time.Time) (int, error) {
 	prefix := strings.TrimSuffix(tempPattern, "*")
 	var stale []string
-	err := filepath.WalkDir(s.dir, func(path string, d iofs.DirEntry, err error) error {
-		if err != nil {
-			if errors.Is(err, iofs.ErrNotExist) { // gone since its folder was read (a concurrent Delete)
-				return nil
-			}
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		name := d.Name()
-		switch {
-		case path == s.dir:
-			return nil
-		case d.IsDir():
-			if !strings.HasSuffix(name, dirSuffix) {
-				return iofs.SkipDir // not ours: Put writes only into blob folders
-			}
-			return nil
-		case !d.Type().IsRegular() || !strings.HasPrefix(name, prefix):
+	err := s.walk(ctx, s.dir, func(path string, d iofs.DirEntry) error {
+		if !strings.HasPrefix(d.Name(), prefix) {
 			return nil
 		}
 		info, err := d.Info()
@@ -299,7 +255,11 @@ func (s *Store) RemoveStaleTemps(ctx context.Context, before time.Time) (int, er
 	}
 	removed := 0
 	for _, path := range stale {
-		if err := os.Remove(path); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		err := os.Remove(path)
+		if errors.Is(err, iofs.ErrNotExist) { // removed meanwhile (another replica's orphan pass)
+			continue
+		}
+		if err != nil {
 			return removed, fmt.Errorf("remove stale temporary blob file: %w", err)
 		}
 		removed++
@@ -308,9 +268,38 @@ func (s *Store) RemoveStaleTemps(ctx context.Context, before time.Time) (int, er
 	return removed, nil
 }
 
-// pruneFrom removes dir and its parents below the root while they are empty. Best effort, as in
-// Delete: removing a folder fails harmlessly when it is not empty, and a Put that finds its folder
-// gone recreates it.
+// walk calls visit for each regular file under root in blob folders (Put writes only into folders
+// named with dirSuffix; others are skipped), ignoring what a concurrent Delete removed meanwhile
+// and a root that does not exist.
+func (s *Store) walk(ctx context.Context, root string, visit func(path string, d iofs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(path string, d iofs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, iofs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch {
+		case path == root:
+			return nil
+		case d.IsDir():
+			if !strings.HasSuffix(d.Name(), dirSuffix) {
+				return iofs.SkipDir
+			}
+			return nil
+		case !d.Type().IsRegular():
+			return nil
+		}
+		return visit(path, d)
+	})
+}
+
+// pruneFrom removes dir and its parents below the root while they are empty, after Delete and
+// RemoveStaleTemps. Best effort: removing a folder fails harmlessly when it is not empty (or a Put
+// just filled it), and a Put that finds its folder gone recreates it.
 func (s *Store) pruneFrom(dir string) {
 	for ; dir != s.dir && strings.HasPrefix(dir, s.dir); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {

@@ -1,12 +1,9 @@
 // Package netguardtest has what tests of outbound requests need: a loopback listener that counts
-// the connections it accepts (to prove a refused target was never contacted) and a loopback HTTP
-// server (reachable only through a client configured to allow private addresses).
+// the connections it accepts, to prove a refused target was never contacted.
 package netguardtest
 
 import (
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 )
@@ -46,12 +43,4 @@ func (l *Listener) Accepted() int64 { return l.accepted.Load() }
 func (l *Listener) Port() string {
 	_, port, _ := net.SplitHostPort(l.Addr().String())
 	return port
-}
-
-// Server starts an HTTP server on loopback that stops when the test ends.
-func Server(t testing.TB, h http.Handler) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/adler32"
 	"regexp"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -14,6 +15,17 @@ import (
 // Decompression bombs: small files whose streams inflate to far more than their size. Each is a
 // valid one-page document from Make with an incremental update that adds the bomb, so a reader
 // that does not count what it inflates accepts it.
+
+// Allocated is how many bytes fn allocates: the process's TotalAlloc over the call, after a GC, so
+// nothing else may run meanwhile. Refusing a bomb should cost a small multiple of its size.
+func Allocated(fn func()) uint64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
 
 // Deflated returns prefix, spaces (which PDF and XML parsers skip) and suffix, n bytes in all,
 // zlib-deflated at about a thousandth of n. The spaces are one deflate block of 64 KiB of spaces,
@@ -77,26 +89,36 @@ var (
 	sizeRE      = regexp.MustCompile(`/Size (\d+)`)
 )
 
+// UpdateBase is the one-page document from Make that the bombs extend by an incremental update,
+// with the offset of its last xref section (the update's /Prev) and its /Size (the first object
+// number the update may use).
+func UpdateBase(t testing.TB) (data []byte, prev, size int) {
+	t.Helper()
+	data = Make(t, 1, 0)
+	m := startxrefRE.FindSubmatch(data)
+	s := sizeRE.FindAllSubmatch(data, -1)
+	if m == nil || s == nil {
+		t.Fatal("pdftest.UpdateBase: no startxref or /Size")
+	}
+	prev, _ = strconv.Atoi(string(m[1]))
+	size, _ = strconv.Atoi(string(s[len(s)-1][1]))
+	return data, prev, size
+}
+
+// xrefEntry appends an xref stream entry with /W [1 4 2].
+func xrefEntry(entries []byte, typ byte, a, b int) []byte {
+	return append(entries, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
+}
+
 // ObjStmBomb returns a one-page document with streams object streams that each inflate to each
 // bytes: one object apiece, a string padded out with spaces, added by an update with an xref stream
 // (a hybrid file, as PDF 1.5 allows).
 func ObjStmBomb(t testing.TB, streams, each int) []byte {
 	t.Helper()
-	data := Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(data)
-	s := sizeRE.FindAllSubmatch(data, -1)
-	if m == nil || s == nil {
-		t.Fatal("ObjStmBomb: no startxref or /Size")
-	}
-	prev, _ := strconv.Atoi(string(m[1]))
-	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
 	// Objects first … first+2·streams-1: object stream i is first+2i, the object in it first+2i+1;
 	// the xref stream comes last.
-	out := bytes.Clone(data)
+	out, prev, first := UpdateBase(t)
 	var entries []byte
-	entry := func(typ byte, a, b int) {
-		entries = append(entries, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
-	}
 	for i := range streams {
 		stm, obj := first+2*i, first+2*i+1
 		prolog := fmt.Sprintf("%d 0 ", obj)
@@ -105,12 +127,12 @@ func ObjStmBomb(t testing.TB, streams, each int) []byte {
 		out = fmt.Appendf(out, "%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n", stm, len(prolog), len(content))
 		out = append(out, content...)
 		out = append(out, "\nendstream\nendobj\n"...)
-		entry(1, off, 0)
-		entry(2, stm, 0)
+		entries = xrefEntry(entries, 1, off, 0)
+		entries = xrefEntry(entries, 2, stm, 0)
 	}
 	xrefNr := first + 2*streams
 	xrefOff := len(out)
-	entry(1, xrefOff, 0)
+	entries = xrefEntry(entries, 1, xrefOff, 0)
 	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d %d] /Root 1 0 R /Prev %d /Length %d >>\nstream\n",
 		xrefNr, xrefNr+1, first, 2*streams+1, prev, len(entries))
 	out = append(out, entries...)
@@ -122,17 +144,9 @@ func ObjStmBomb(t testing.TB, streams, each int) []byte {
 // size bytes (an XMP packet padded with spaces, as XMP allows).
 func MetadataBomb(t testing.TB, size int) []byte {
 	t.Helper()
-	data := Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(data)
-	s := sizeRE.FindAllSubmatch(data, -1)
-	if m == nil || s == nil {
-		t.Fatal("MetadataBomb: no startxref or /Size")
-	}
-	prev, _ := strconv.Atoi(string(m[1]))
-	nr, _ := strconv.Atoi(string(s[len(s)-1][1]))
+	out, prev, nr := UpdateBase(t)
 	xmp := `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"></rdf:RDF></x:xmpmeta>`
 	content := Deflated(t, []byte(xmp), nil, size)
-	out := bytes.Clone(data)
 	metaOff := len(out)
 	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length %d >>\nstream\n", nr, len(content))
 	out = append(out, content...)
@@ -150,38 +164,25 @@ func MetadataBomb(t testing.TB, size int) []byte {
 // a table entry and a dictionary.
 func ObjectFlood(t testing.TB, n int) []byte {
 	t.Helper()
-	data := Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(data)
-	s := sizeRE.FindAllSubmatch(data, -1)
-	if m == nil || s == nil {
-		t.Fatal("ObjectFlood: no startxref or /Size")
-	}
-	prev, _ := strconv.Atoi(string(m[1]))
-	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
-	stm := first
+	out, prev, stm := UpdateBase(t)
 	var prolog, body bytes.Buffer
 	for i := range n {
 		fmt.Fprintf(&prolog, "%d %d ", stm+1+i, body.Len())
 		body.WriteString("<</A 1>>")
 	}
-	content := deflate(t, append(prolog.Bytes(), body.Bytes()...))
-	out := bytes.Clone(data)
+	content := Deflate(t, append(prolog.Bytes(), body.Bytes()...))
 	stmOff := len(out)
 	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n", stm, n, prolog.Len(), len(content))
 	out = append(out, content...)
 	out = append(out, "\nendstream\nendobj\n"...)
 	xrefNr := stm + 1 + n
 	xrefOff := len(out)
-	var entries []byte
-	entry := func(typ byte, a, b int) {
-		entries = append(entries, typ, byte(a>>24), byte(a>>16), byte(a>>8), byte(a), byte(b>>8), byte(b))
-	}
-	entry(1, stmOff, 0)
+	entries := xrefEntry(nil, 1, stmOff, 0)
 	for i := range n {
-		entry(2, stm, i)
+		entries = xrefEntry(entries, 2, stm, i)
 	}
-	entry(1, xrefOff, 0)
-	ze := deflate(t, entries)
+	entries = xrefEntry(entries, 1, xrefOff, 0)
+	ze := Deflate(t, entries)
 	out = fmt.Appendf(out, "%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Index [%d %d] /Root 1 0 R /Prev %d /Filter /FlateDecode /Length %d >>\nstream\n",
 		xrefNr, xrefNr+1, stm, n+2, prev, len(ze))
 	out = append(out, ze...)
@@ -189,9 +190,9 @@ func ObjectFlood(t testing.TB, n int) []byte {
 	return out
 }
 
-// deflate compresses fast: the best ratio's match search on these repetitive tables costs seconds
-// (tens under the race detector) and buys nothing here.
-func deflate(t testing.TB, data []byte) []byte {
+// Deflate zlib-compresses data, fast: the best ratio's match search on repetitive tables costs
+// seconds (tens under the race detector) and buys nothing in a test.
+func Deflate(t testing.TB, data []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw, err := zlib.NewWriterLevel(&buf, zlib.BestSpeed)
@@ -212,14 +213,7 @@ func deflate(t testing.TB, data []byte) []byte {
 // for each.
 func ClassicObjectFlood(t testing.TB, n int) []byte {
 	t.Helper()
-	data := Make(t, 1, 0)
-	m := startxrefRE.FindSubmatch(data)
-	s := sizeRE.FindAllSubmatch(data, -1)
-	if m == nil || s == nil {
-		t.Fatal("ClassicObjectFlood: no startxref or /Size")
-	}
-	first, _ := strconv.Atoi(string(s[len(s)-1][1]))
-	out := bytes.Clone(data)
+	out, prev, first := UpdateBase(t)
 	offs := make([]int, n)
 	for i := range n {
 		offs[i] = len(out)
@@ -230,5 +224,5 @@ func ClassicObjectFlood(t testing.TB, n int) []byte {
 	for _, o := range offs {
 		out = fmt.Appendf(out, "%010d 00000 n \n", o)
 	}
-	return fmt.Appendf(out, "trailer\n<< /Size %d /Root 1 0 R /Prev %s >>\nstartxref\n%d\n%%%%EOF\n", first+n, m[1], xref)
+	return fmt.Appendf(out, "trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n", first+n, prev, xref)
 }

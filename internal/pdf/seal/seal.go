@@ -29,7 +29,8 @@ var _ signing.DocumentSealer = (*Sealer)(nil)
 // a visible seal goes on the seals page, which the first seal appends. A document that came signed
 // already gets invisible seals: adding a page would change what earlier signers signed.
 func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
-	release, err := s.Admission.ReserveFor(ctx, pdf)
+	// Measured once here: reading the signatures and appending the seals page read the same bytes.
+	ctx, release, err := s.Admission.Admit(ctx, pdf)
 	if err != nil {
 		return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 	}
@@ -122,7 +123,7 @@ var _ signing.DocumentFinalizer = (*Finalizer)(nil)
 
 // Finalize adds the DSS and the document timestamp.
 func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {
-	release, err := f.Admission.ReserveFor(ctx, pdf)
+	ctx, release, err := f.Admission.Admit(ctx, pdf)
 	if err != nil {
 		return nil, err
 	}

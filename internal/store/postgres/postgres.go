@@ -574,14 +574,20 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (store.IdempotencyState, []byte, error) {
 	for range 3 {
 		var claimed bool
+		// A key taken over forgets the orders of its earlier answer in the same statement, not when
+		// the new answer is kept: dropping those documents meanwhile would delete the running claim.
 		err := d.pool.QueryRow(ctx,
-			`INSERT INTO idempotency_keys (scope, key, request_hash, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
-			 ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = NULL,
-			   started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at
-			 WHERE idempotency_keys.expires_at <= $4
-			    OR (idempotency_keys.response IS NULL AND idempotency_keys.started_at < $6
-			        AND idempotency_keys.request_hash = EXCLUDED.request_hash)
-			 RETURNING true`,
+			`WITH claimed AS (
+			   INSERT INTO idempotency_keys (scope, key, request_hash, started_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+			   ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, response = NULL,
+			     started_at = EXCLUDED.started_at, expires_at = EXCLUDED.expires_at
+			   WHERE idempotency_keys.expires_at <= $4
+			      OR (idempotency_keys.response IS NULL AND idempotency_keys.started_at < $6
+			          AND idempotency_keys.request_hash = EXCLUDED.request_hash)
+			   RETURNING scope, key),
+			 forgotten AS (
+			   DELETE FROM idempotency_key_orders o USING claimed c WHERE o.scope = c.scope AND o.key = c.key)
+			 SELECT true FROM claimed`,
 			c.Scope, c.Key, c.RequestHash, c.Now, c.ExpiresAt, c.StaleBefore).Scan(&claimed)
 		if err == nil {
 			return store.IdempotencyStarted, nil, nil
@@ -625,12 +631,8 @@ func (d *DB) FinishIdempotent(ctx context.Context, a store.KeptAnswer) error {
 				return store.ErrDocumentsDeleted
 			}
 			for _, data := range orders {
-				o, err := store.DecodeOrder(data)
-				if err != nil {
+				if err := store.CheckDocumentsHeld(data); err != nil {
 					return err
-				}
-				if !o.HasStoredDocuments() {
-					return store.ErrDocumentsDeleted
 				}
 			}
 		}

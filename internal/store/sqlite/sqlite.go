@@ -572,25 +572,38 @@ func (d *DB) GetWebhookDelivery(ctx context.Context, id string) (store.WebhookDe
 	return w, nil
 }
 
-// ListWebhookSecrets implements store.Store.
-func (d *DB) ListWebhookSecrets(ctx context.Context, after string, limit int) ([]store.WebhookDelivery, error) {
-	rows, err := d.r.QueryContext(ctx,
-		`SELECT id, application_id, order_id, secret FROM webhook_deliveries
-		 WHERE secret IS NOT NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
+// queryAll runs a query on the read connections and scans every row (pgx.CollectRows for
+// database/sql).
+func queryAll[T any](ctx context.Context, db *sql.DB, scan func(*sql.Rows) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+		return nil, classify(err)
 	}
 	defer rows.Close()
-	var out []store.WebhookDelivery
+	var out []T
 	for rows.Next() {
-		var w store.WebhookDelivery
-		if err := rows.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Secret); err != nil {
-			return nil, fmt.Errorf("list webhook secrets: %w", err)
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, w)
+		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhook secrets: %w", classify(err))
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
+// ListWebhookSecrets implements store.Store.
+func (d *DB) ListWebhookSecrets(ctx context.Context, after string, limit int) ([]store.WebhookDelivery, error) {
+	out, err := queryAll(ctx, d.r, func(rows *sql.Rows) (store.WebhookDelivery, error) {
+		var w store.WebhookDelivery
+		err := rows.Scan(&w.ID, &w.ApplicationID, &w.OrderID, &w.Secret)
+		return w, err
+	}, `SELECT id, application_id, order_id, secret FROM webhook_deliveries
+		WHERE secret IS NOT NULL AND id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list webhook secrets: %w", err)
 	}
 	return out, nil
 }
@@ -610,23 +623,13 @@ func (d *DB) SetWebhookSecret(ctx context.Context, id string, old, secret []byte
 
 // ListOrdersWithWebhookSecret implements store.Store.
 func (d *DB) ListOrdersWithWebhookSecret(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := d.r.QueryContext(ctx,
-		`SELECT id FROM signature_orders WHERE json_extract(data, '$.webhook.secret') IS NOT NULL AND id > ?
-		 ORDER BY id LIMIT ?`, after, limit)
+	out, err := queryAll(ctx, d.r, func(rows *sql.Rows) (id string, err error) {
+		err = rows.Scan(&id)
+		return id, err
+	}, `SELECT id FROM signature_orders WHERE json_extract(data, '$.webhook.secret') IS NOT NULL AND id > ?
+		ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list orders with a webhook secret: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list orders with a webhook secret: %w", classify(err))
+		return nil, fmt.Errorf("list orders with a webhook secret: %w", err)
 	}
 	return out, nil
 }
@@ -704,6 +707,11 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	if err != nil {
 		return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
 	}
+	// A key taken over forgets the orders of its earlier answer now, not when the new answer is kept:
+	// dropping those documents meanwhile would otherwise delete the running claim.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM idempotency_key_orders WHERE scope = ? AND key = ?`, c.Scope, c.Key); err != nil {
+		return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
+	}
 	if err := tx.Commit(); err != nil {
 		return 0, nil, fmt.Errorf("idempotency key: commit: %w", err)
 	}
@@ -727,12 +735,8 @@ func (d *DB) FinishIdempotent(ctx context.Context, a store.KeptAnswer) error {
 		if err != nil {
 			return fmt.Errorf("idempotency key: order %s: %w", id, classify(err))
 		}
-		o, err := store.DecodeOrder(data)
-		if err != nil {
+		if err := store.CheckDocumentsHeld(data); err != nil {
 			return fmt.Errorf("idempotency key: order %s: %w", id, err)
-		}
-		if !o.HasStoredDocuments() {
-			return store.ErrDocumentsDeleted
 		}
 	}
 	// A key taken over after expiry may still name the orders of its earlier answer.

@@ -114,10 +114,10 @@ func NewOrder(applicationID, id string, createdAt time.Time) *order.SignatureOrd
 			{ID: id + "-doc1", Kind: order.DocumentPDF, Title: "One", Reference: ptr("ref1"), DocumentID: id + "-d1",
 				DisplayDocumentID: ptr("D-1"), FormEnabled: ptr(false), RemoveBookmarks: true,
 				Versions: []order.DocumentVersion{
-					{Number: 0, BlobKey: id + "/doc1/0", Size: 1234, SHA256: strings.Repeat("ab", 32),
+					{Number: 0, BlobKey: id + "/doc1/0", Size: 1234, Fingerprint: strings.Repeat("ab", 32),
 						Keys:      order.Keys{InnerKeyID: "inner-1", Inner: []byte{1, 2}, OuterKeyID: "outer-1", Outer: []byte{3}},
 						CreatedAt: createdAt},
-					{Number: 1, BlobKey: id + "/doc1/1", Size: 5678, SHA256: strings.Repeat("cd", 32),
+					{Number: 1, BlobKey: id + "/doc1/1", Size: 5678, Fingerprint: strings.Repeat("cd", 32),
 						Keys:      order.Keys{InnerKeyID: "inner-1", Inner: []byte{4}, OuterKeyID: "outer-2", Outer: []byte{5, 6}},
 						CreatedAt: createdAt.Add(time.Hour)},
 				}},
@@ -1297,6 +1297,21 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	st, _, err = s.BeginIdempotent(ctx, later)
 	mustNil(t, "replay k7", err)
 	mustEqual(t, "k7's new answer held nothing of order-4", st, store.IdempotencyReplay)
+
+	// ... and forgets them at the takeover already: dropping the earlier answer's documents while the
+	// new request still runs must not delete the running claim (a retry would run it twice).
+	createOrder(t, s, NewOrder("app-1", "order-5", base))
+	mustNil(t, "keep k8", keep("k8", "order-5"))
+	rerun := idempotencyClaim("k8", "other", base.Add(25*time.Hour))
+	st, _, err = s.BeginIdempotent(ctx, rerun)
+	mustNil(t, "take over k8", err)
+	mustEqual(t, "take over k8", st, store.IdempotencyStarted)
+	_, err = s.UpdateOrder(ctx, "order-5", dropDocuments)
+	mustNil(t, "drop the documents of order-5", err)
+	rerun.Now = rerun.Now.Add(time.Second)
+	st, _, err = s.BeginIdempotent(ctx, rerun)
+	mustNil(t, "begin k8 again", err)
+	mustEqual(t, "k8 while its new request runs", st, store.IdempotencyInFlight)
 }
 
 // Keeping an answer and dropping the documents it holds at the same time never leaves the answer
