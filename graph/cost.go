@@ -132,13 +132,16 @@ func (w *costWalk) set(set ast.SelectionSet, repeat int64, depth int) (cost, cop
 		return costCap, costCap
 	}
 	type branch struct{ cost, copies int64 }
-	byObject := map[string]branch{}
+	var byObject map[string]branch // made by the first fragment on an object type: most sets have none
 	addFragment := func(condition string, sub ast.SelectionSet) {
 		c, k := w.set(sub, repeat, depth+1)
 		cond := w.m.schema.Types[condition]
 		if cond == nil || cond.Kind != ast.Object {
 			cost, copies = satAdd(cost, c), satAdd(copies, k)
 			return
+		}
+		if byObject == nil {
+			byObject = map[string]branch{}
 		}
 		b := byObject[cond.Name]
 		byObject[cond.Name] = branch{satAdd(b.cost, c), satAdd(b.copies, k)}

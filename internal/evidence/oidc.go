@@ -195,9 +195,15 @@ func (v *JWTVerifier) fetch(ctx context.Context, url string) (string, error) {
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("fetch %s: HTTP %d", url, resp.StatusCode)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// A key set is a few kilobytes: one over the limit is refused, not cut off into something that
+	// fails to parse for a reason nobody can see.
+	const maxKeySet = 1 << 20
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxKeySet+1))
 	if err != nil {
 		return "", fmt.Errorf("fetch %s: %w", url, err)
+	}
+	if len(b) > maxKeySet {
+		return "", fmt.Errorf("fetch %s: the answer is larger than %d bytes", url, maxKeySet)
 	}
 	return string(b), nil
 }

@@ -90,16 +90,10 @@ func (a *Admission) Reserve(ctx context.Context, n int64) (release func(), err e
 	return func() { a.sem.Release(n) }, nil
 }
 
-// ReserveFor measures data's streams (refusing a document over its decode limit with a *Problem)
-// and reserves the estimate of an operation on it.
-func (a *Admission) ReserveFor(ctx context.Context, data []byte) (release func(), err error) {
-	_, release, err = a.Admit(ctx, data)
-	return release, err
-}
-
-// Admit is ReserveFor for an operation that reads data more than once: Read, given the context it
-// returns, trusts the measurement instead of repeating it (a first seal reads the same bytes three
-// times). data must not change while the operation runs.
+// Admit measures data's streams (refusing a document over its decode limit with a *Problem) and
+// reserves the estimate of an operation on it. Read, given the context it returns, trusts that
+// measurement instead of repeating it (a first seal reads the same bytes three times). data must not
+// change while the operation runs.
 func (a *Admission) Admit(ctx context.Context, data []byte) (context.Context, func(), error) {
 	u, err := Measure(ctx, data)
 	if err != nil {

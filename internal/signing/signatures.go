@@ -23,7 +23,7 @@ func (s *Service) Signatures(ctx context.Context, b DocumentBytes) ([]SignatureV
 	if len(b.SignedBy) == 0 {
 		return []SignatureView{}, nil // nothing was signed here (earlier signatures are not ours to report)
 	}
-	release, err := s.cfg.PDFAdmission.ReserveFor(ctx, b.Current)
+	ctx, release, err := s.cfg.PDFAdmission.Admit(ctx, b.Current)
 	if err != nil {
 		return nil, err
 	}
