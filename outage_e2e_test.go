@@ -206,7 +206,9 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	}
 	container := fmt.Sprintf("outage-%d", time.Now().UnixNano())
 	s := startServer(t, production, map[string]string{"AZURE_STORAGE_CONTAINER": container, "SWEEP_SCHEDULE": "off"})
-	c := outageClient{s: s, pdf: base64.StdEncoding.EncodeToString(pdftest.Make(t, 1, 0))}
+	// Documents of 100 KB: over the body limit of a caller without valid credentials, so a server
+	// that took "could not check the credentials" for "no credentials" would answer 413, not UNAVAILABLE.
+	c := outageClient{s: s, pdf: base64.StdEncoding.EncodeToString(pdftest.Make(t, 1, 100_000))}
 	var mu sync.Mutex
 	created := map[string]bool{}
 	var failed []callResult

@@ -222,6 +222,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Signatory = &sp
 		}
 	}
+	if de, ok := order.AsError(c.AuthErr); ok && (de.Code == order.CodeUnavailable || de.Code == "INTERNAL") {
+		// The credentials could not be checked (the database or the HSM is down): answer that now,
+		// retryable, rather than treat the caller as anonymous and refuse a large body as
+		// "without valid credentials" or a query as "Unauthorized access".
+		writeError(w, http.StatusOK, de)
+		return
+	}
 	a := &admission{authenticated: c.App != nil || c.Signatory != nil}
 	switch {
 	case c.App != nil:
