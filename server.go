@@ -294,23 +294,31 @@ func (a *app) close() {
 	}
 }
 
+// openStore opens the database (SQLite in DATA_DIR for the embedded default, created if missing).
+func openStore(ctx context.Context, cfg config) (store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "esign.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return st, nil
+}
+
 func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Observer) (*app, error) {
 	a := &app{}
 	fail := func(err error) (*app, error) { a.close(); return nil, err }
-	if cfg.embedded() {
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data folder: %w", err)
-		}
-	}
-	var st store.Store
-	var err error
-	if cfg.DatabaseURL != "" {
-		st, err = postgres.Open(ctx, cfg.DatabaseURL)
-	} else {
-		st, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "esign.db"))
-	}
+	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return fail(fmt.Errorf("open store: %w", err))
+		return fail(err)
 	}
 	a.store = st
 	a.closers = append(a.closers, func() { _ = st.Close() })
@@ -474,16 +482,18 @@ func createAPIKey(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	if *name == "" {
 		return errors.New("--application is required")
 	}
-	a, err := open(ctx, cfg, log, nil)
+	// Credentials live in the database alone: this command opens nothing else, so it never creates or
+	// re-issues keys or certificates (that is `serve` in embedded mode and `keys init`).
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer st.Close()
 	var notePtr *string
 	if *note != "" {
 		notePtr = note
 	}
-	creds, err := a.service.CreateAPIKey(ctx, *name, store.Environment(*env), store.KeyMode(*mode), notePtr)
+	creds, err := signing.New(st, nil, nil, nil, signing.Config{}, log).CreateAPIKey(ctx, *name, store.Environment(*env), store.KeyMode(*mode), notePtr)
 	if err != nil {
 		if de, ok := order.AsError(err); ok {
 			return errors.New(de.Message)
@@ -496,12 +506,19 @@ func createAPIKey(ctx context.Context, cfg config, log *slog.Logger, args []stri
 // sealWebhookSecrets seals the webhook secrets an older version stored in clear (run once after
 // upgrading; it is safe to run again, and while servers run).
 func sealWebhookSecrets(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
-	a, err := open(ctx, cfg, log, nil)
+	// The database and the envelope keys, as they are: this command creates no key and touches no
+	// certificate.
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	orders, deliveries, err := a.service.SealStoredWebhookSecrets(ctx)
+	defer st.Close()
+	keys, closeKeys, err := openKeys(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer closeKeys()
+	orders, deliveries, err := signing.New(st, nil, keys, nil, signing.Config{}, log).SealStoredWebhookSecrets(ctx)
 	fmt.Fprintf(stdout, "sealed the webhook secrets of %d orders and %d deliveries\n", orders, deliveries)
 	return err
 }
