@@ -546,13 +546,7 @@ func (o *SignatureOrder) AddSignatories(field string, drafts []SignatoryDraft, e
 }
 
 func (o *SignatureOrder) activeSignatories() int {
-	n := 0
-	for _, s := range o.Signatories {
-		if s.Status != SignatoryDeleted {
-			n++
-		}
-	}
-	return n
+	return len(o.Signatories) // a deleted signatory is removed from the order
 }
 
 // applySignatoryDraft sets the draft's given fields on s; absent (nil) fields leave s as it is.
@@ -745,9 +739,6 @@ func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryD
 func (o *SignatureOrder) checkSealPositions(field string) error {
 	with, without := 0, 0
 	for _, s := range o.Signatories {
-		if s.Status == SignatoryDeleted {
-			continue
-		}
 		if s.Documents == nil {
 			without += len(o.Documents)
 			continue

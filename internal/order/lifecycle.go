@@ -26,7 +26,7 @@ func (o *SignatureOrder) ChangeSignatory(id string, d SignatoryDraft) error {
 		return err
 	}
 	s := o.Signatory(id)
-	if s == nil || s.Status == SignatoryDeleted {
+	if s == nil {
 		return NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	if s.Status != SignatoryOpen {

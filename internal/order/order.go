@@ -20,13 +20,13 @@ const (
 // SignatoryStatus is the state of one signatory.
 type SignatoryStatus string
 
+// The contract's statuses ERROR and DELETED are never stored: a signature that fails leaves the
+// signatory OPEN (nothing changed, the signatory retries) and a deleted signatory is removed.
 const (
 	SignatoryOpen     SignatoryStatus = "OPEN"
 	SignatorySigned   SignatoryStatus = "SIGNED"
 	SignatoryApproved SignatoryStatus = "APPROVED"
 	SignatoryRejected SignatoryStatus = "REJECTED"
-	SignatoryError    SignatoryStatus = "ERROR"
-	SignatoryDeleted  SignatoryStatus = "DELETED"
 )
 
 // Role is what a signatory is asked to do.

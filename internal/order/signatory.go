@@ -48,7 +48,7 @@ func (o *SignatureOrder) hasDocument(s *Signatory, documentID string) bool {
 // finished reports whether the signatory is done (their turn no longer blocks later ones).
 func (s *Signatory) finished() bool {
 	switch s.Status {
-	case SignatorySigned, SignatoryApproved, SignatoryRejected, SignatoryDeleted:
+	case SignatorySigned, SignatoryApproved, SignatoryRejected:
 		return true
 	}
 	return s.SignatoryRole == RoleViewer
@@ -217,7 +217,7 @@ func (o *SignatureOrder) raiseIfAllSigned(now time.Time) {
 	acting := 0
 	for _, s := range o.Signatories {
 		switch {
-		case s.SignatoryRole == RoleViewer || s.Status == SignatoryDeleted:
+		case s.SignatoryRole == RoleViewer:
 		case s.Status == SignatorySigned || s.Status == SignatoryApproved:
 			acting++
 		default:
