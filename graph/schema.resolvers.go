@@ -324,7 +324,8 @@ func (r *mutationResolver) StartCriiptoVerifyEvidenceProvider(ctx context.Contex
 	if err != nil {
 		return nil, err
 	}
-	url, state, err := r.Service.StartLogin(ctx, sp, input.ID, input.AcrValue, input.RedirectURI, string(input.Stage), stringOr(input.IDTokenHint), "")
+	url, state, err := r.Service.StartLogin(ctx, sp, signing.LoginStart{ProviderID: input.ID, AcrValue: input.AcrValue,
+		RedirectURI: input.RedirectURI, Stage: string(input.Stage), IDTokenHint: stringOr(input.IDTokenHint)})
 	if err != nil {
 		return nil, err
 	}

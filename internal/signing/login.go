@@ -20,10 +20,20 @@ type LoginCode struct {
 	Code, State string
 }
 
+// LoginStart is what a login is started for.
+type LoginStart struct {
+	ProviderID  string // the order's or signatory's evidence provider
+	AcrValue    string
+	RedirectURI string
+	Stage       string // VIEW: to see the documents; SIGN: to sign
+	IDTokenHint string
+	Browser     string // binds the login to the hosted page's cookie; "" for API callers
+}
+
 // StartLogin is startCriiptoVerifyEvidenceProvider: the URL to send the signatory to, for the
-// provider's login at the given stage (VIEW: to see the documents; SIGN: to sign). browser binds the
-// login to the hosted page's cookie; API callers pass "".
-func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, providerID, acrValue, redirectURI, stage, idTokenHint, browser string) (authURL, state string, err error) {
+// provider's login at the given stage.
+func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in LoginStart) (authURL, state string, err error) {
+	stage, providerID := in.Stage, in.ProviderID
 	if s.cfg.Login == nil {
 		return "", "", order.NotImplemented("OpenID Connect login (no login flow is configured)")
 	}
@@ -46,9 +56,9 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, provide
 	if err != nil {
 		return "", "", err
 	}
-	req := evidence.LoginRequest{Client: s.loginClient(p), RedirectURI: redirectURI, AcrValue: acrValue,
-		IDTokenHint: idTokenHint, For: evidence.LoginPurpose{OrderID: o.ID, SignatoryID: sig.ID,
-			ProviderID: providerID, Stage: stage, Browser: browser}}
+	req := evidence.LoginRequest{Client: s.loginClient(p), RedirectURI: in.RedirectURI, AcrValue: in.AcrValue,
+		IDTokenHint: in.IDTokenHint, For: evidence.LoginPurpose{OrderID: o.ID, SignatoryID: sig.ID,
+			ProviderID: providerID, Stage: stage, Browser: in.Browser}}
 	switch {
 	case p.CriiptoVerify != nil:
 		req.Scope = deref(p.CriiptoVerify.Scope)

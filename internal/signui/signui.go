@@ -36,7 +36,7 @@ type Signing interface {
 	RejectOrder(ctx context.Context, sp signing.SignatoryPrincipal, reason *string) (*order.SignatureOrder, *order.Signatory, error)
 	Sign(ctx context.Context, sp signing.SignatoryPrincipal, in signing.SignInput) (*order.SignatureOrder, *order.Signatory, error)
 	Track(ctx context.Context, sp signing.SignatoryPrincipal, download bool) (*order.SignatureOrder, *order.Signatory, error)
-	StartLogin(ctx context.Context, sp signing.SignatoryPrincipal, providerID, acrValue, redirectURI, stage, idTokenHint, browser string) (string, string, error)
+	StartLogin(ctx context.Context, sp signing.SignatoryPrincipal, in signing.LoginStart) (string, string, error)
 	LoginState(state string) (evidence.LoginPurpose, error)
 	CompleteViewLogin(ctx context.Context, sp signing.SignatoryPrincipal, code signing.LoginCode, browser string) (string, string, error)
 	ValidateViewer(ctx context.Context, sp signing.SignatoryPrincipal, header string) (signing.SignatoryPrincipal, error)
@@ -311,8 +311,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	browser := randomToken()
-	authURL, _, err := h.svc.StartLogin(r.Context(), s.sp, r.URL.Query().Get("provider"), r.URL.Query().Get("acr"),
-		h.publicURL+"/sign/callback", r.URL.Query().Get("stage"), "", browser)
+	q := r.URL.Query()
+	authURL, _, err := h.svc.StartLogin(r.Context(), s.sp, signing.LoginStart{ProviderID: q.Get("provider"), AcrValue: q.Get("acr"),
+		RedirectURI: h.publicURL + "/sign/callback", Stage: q.Get("stage"), Browser: browser})
 	if err != nil {
 		h.fail(w, r, s, err)
 		return
