@@ -539,11 +539,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) 
 	}
 	sw, err := sweeper.New(a.service, cfg.Sweeper, log, metrics)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return fmt.Errorf("configuration (SWEEP_SCHEDULE, SWEEP_ORPHAN_SCHEDULE, SWEEP_ORPHAN_GRACE, SWEEP_BATCH_SIZE): %w", err)
 	}
 	stopMetrics, err := telemetry.ServeMetrics(cfg.Metrics, log, metrics, stdout)
 	if err != nil {
-		return err
+		return fmt.Errorf("METRICS_ADDR: %w", err)
 	}
 	defer stopMetrics()
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -383,7 +383,7 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 			return Invalid(field+".criiptoVerify.version", "must be V1 or V2")
 		}
 		if env.Verify == nil {
-			return Invalid(field+".criiptoVerify", "needs an eID broker configured on this server (VERIFY_DOMAIN and VERIFY_CLIENT_ID); use an oidc provider instead")
+			return Invalid(field+".criiptoVerify", "needs an eID broker, and none is configured on this server; use an oidc provider instead")
 		}
 		p.CriiptoVerify.Domain, p.CriiptoVerify.ClientID = env.Verify.Domain, env.Verify.ClientID
 		if len(p.CriiptoVerify.Audiences) == 0 {

@@ -79,8 +79,8 @@ func New(svc Service, cfg Config, log *slog.Logger, obs Observer) (*Sweeper, err
 		name, spec string
 		run        func(context.Context) (signing.SweepReport, error)
 	}{
-		{"SWEEP_SCHEDULE", cfg.Schedule, s.SweepOnce},
-		{"SWEEP_ORPHAN_SCHEDULE", cfg.OrphanSchedule, s.OrphansOnce},
+		{"sweeper: schedule", cfg.Schedule, s.SweepOnce},
+		{"sweeper: orphan schedule", cfg.OrphanSchedule, s.OrphansOnce},
 	} {
 		run := job.run
 		if _, err := s.cron.AddFunc(job.spec, func() { _, _ = run(context.Background()) }); err != nil {

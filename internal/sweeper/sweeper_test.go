@@ -492,8 +492,8 @@ func TestScheduleConfiguration(t *testing.T) {
 		{sweeper.Config{Schedule: "@every 1m", OrphanSchedule: "@every 1h", OrphanGrace: time.Hour, BatchSize: 10}, ""},
 		{sweeper.Config{Schedule: "*/5 * * * *", OrphanSchedule: "0 3 * * *", OrphanGrace: time.Hour, BatchSize: 10}, ""},
 		{sweeper.Config{Schedule: "off", OrphanGrace: time.Hour, BatchSize: 10}, ""},
-		{sweeper.Config{Schedule: "every minute", OrphanSchedule: "@every 1h", OrphanGrace: time.Hour, BatchSize: 10}, `SWEEP_SCHEDULE "every minute"`},
-		{sweeper.Config{Schedule: "@every 1m", OrphanSchedule: "@hourly-ish", OrphanGrace: time.Hour, BatchSize: 10}, `SWEEP_ORPHAN_SCHEDULE "@hourly-ish"`},
+		{sweeper.Config{Schedule: "every minute", OrphanSchedule: "@every 1h", OrphanGrace: time.Hour, BatchSize: 10}, `sweeper: schedule "every minute"`},
+		{sweeper.Config{Schedule: "@every 1m", OrphanSchedule: "@hourly-ish", OrphanGrace: time.Hour, BatchSize: 10}, `sweeper: orphan schedule "@hourly-ish"`},
 		{sweeper.Config{Schedule: "@every 1m", OrphanSchedule: "@every 1h", OrphanGrace: time.Second, BatchSize: 10}, "grace"},
 	} {
 		_, err := sweeper.New(svc, tc.cfg, log, nil)

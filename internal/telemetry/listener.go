@@ -34,11 +34,11 @@ func ServeMetrics(cfg MetricsListener, log *slog.Logger, metrics *Metrics, stdou
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil && cfg.DefaultAddr {
-		log.Warn("metrics listener off: the default metrics address is taken (set METRICS_ADDR)", "addr", cfg.Addr, "err", err)
+		log.Warn("metrics listener off: the default metrics address is taken (configure another)", "addr", cfg.Addr, "err", err)
 		return func() {}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("metrics listener: listen on %s: %w", cfg.Addr, err)
 	}
 	var h http.Handler = metrics.Handler()
 	if cfg.Token != "" {

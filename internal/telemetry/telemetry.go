@@ -90,7 +90,7 @@ func RequireBearer(token string, next http.Handler) http.Handler {
 		sum := sha256.Sum256([]byte(got))
 		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok || token == "" { // an empty token opens nothing
 			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
-			http.Error(w, "metrics need the bearer token (METRICS_TOKEN)\n", http.StatusUnauthorized)
+			http.Error(w, "metrics need the bearer token\n", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r)
