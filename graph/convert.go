@@ -583,7 +583,11 @@ func (r *Resolver) documentSignatures(ctx context.Context, ref model.DocumentRef
 		if o != nil {
 			who = r.signatoryOf(o, v.SignatoryID)
 		}
-		out = append(out, signatureModel(v, who))
+		sig, err := signatureModel(v, who)
+		if err != nil {
+			return nil, fmt.Errorf("document %s: %w", ref.DocumentID, err)
+		}
+		out = append(out, sig)
 	}
 	return out, nil
 }
@@ -595,44 +599,36 @@ func certificateModel(c *x509.Certificate) *model.Certificate {
 	return &model.Certificate{Issuer: c.Issuer.String(), Subject: c.Subject.String(), Raw: c.Raw}
 }
 
-// signatureModel picks the Signature type from the evidence in /ContactInfo.
-func signatureModel(v signing.SignatureView, signatory *model.Signatory) model.Signature {
+// signatureModel picks the Signature type from the evidence in /ContactInfo (evidence owns its
+// format: a signature whose evidence it cannot read is an error, not an EmptySignature).
+func signatureModel(v signing.SignatureView, signatory *model.Signatory) (model.Signature, error) {
 	cert := certificateModel(v.SigningCertificate)
 	var ts *model.TimestampToken
 	if v.TimestampCertificate != nil {
 		ts = &model.TimestampToken{Timestamp: v.Timestamp, Certificate: certificateModel(v.TimestampCertificate)}
 	}
-	var ev struct{ Type, Value string }
-	_ = json.Unmarshal([]byte(v.ContactInfo), &ev)
-	single := singleSignature(ev.Type, ev.Value, cert, signatory, ts)
+	ev, err := evidence.ParseContactInfo(v.ContactInfo)
+	if err != nil {
+		return nil, err
+	}
 	if ev.Type != evidence.TypeComposite {
-		return single
+		return singleSignature(ev, cert, signatory, ts), nil
 	}
 	composite := &model.CompositeSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Signatures: []model.SingleSignature{}}
-	var parts []struct{ Type, Value string }
-	_ = json.Unmarshal([]byte(ev.Value), &parts)
-	for _, part := range parts {
-		if s, ok := singleSignature(part.Type, part.Value, cert, signatory, ts).(model.SingleSignature); ok {
+	for _, part := range ev.Parts {
+		if s, ok := singleSignature(part, cert, signatory, ts).(model.SingleSignature); ok {
 			composite.Signatures = append(composite.Signatures, s)
 		}
 	}
-	return composite
+	return composite, nil
 }
 
-func singleSignature(typ, value string, cert *model.Certificate, signatory *model.Signatory, ts *model.TimestampToken) model.Signature {
-	switch typ {
+func singleSignature(ev evidence.Signature, cert *model.Certificate, signatory *model.Signatory, ts *model.TimestampToken) model.Signature {
+	switch ev.Type {
 	case evidence.TypeDrawable:
-		var d struct {
-			Image string
-			Name  *string
-		}
-		_ = json.Unmarshal([]byte(value), &d)
-		image, _ := base64.StdEncoding.DecodeString(d.Image)
-		return &model.DrawableSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Image: image, Name: d.Name}
+		return &model.DrawableSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Image: ev.Image, Name: ev.Name}
 	case evidence.TypeJWT:
-		var j struct{ JWT, JWKS string }
-		_ = json.Unmarshal([]byte(value), &j)
-		return &model.JWTSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Jwt: j.JWT, Jwks: j.JWKS, Claims: jwtClaims(j.JWT)}
+		return &model.JWTSignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts, Jwt: ev.JWT, Jwks: ev.JWKS, Claims: jwtClaims(ev.JWT)}
 	default:
 		return &model.EmptySignature{SigningCertificate: cert, Signatory: signatory, TimestampToken: ts}
 	}

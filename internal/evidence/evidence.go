@@ -6,7 +6,6 @@ package evidence
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"image/png"
 	"strings"
@@ -47,11 +46,7 @@ func (e Evidence) ContactInfo() (string, error) {
 	if e.Type == "" {
 		return "", nil
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return "", fmt.Errorf("encode evidence: %w", err)
-	}
-	return string(b), nil
+	return encodeValue(wirePart{Type: e.Type, Value: e.Value})
 }
 
 // Drawable checks a hand-drawn signature against the provider's rules: a PNG no larger than the
@@ -94,14 +89,11 @@ func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, 
 	if err := order.CheckText("drawable.name", n, order.MaxDrawableNameLen, false); err != nil {
 		return Evidence{}, err
 	}
-	value, err := json.Marshal(struct {
-		Image string  `json:"image"`
-		Name  *string `json:"name"`
-	}{base64.StdEncoding.EncodeToString(image), nonEmpty(n)})
+	value, err := encodeValue(drawnValue{Image: base64.StdEncoding.EncodeToString(image), Name: nonEmpty(n)})
 	if err != nil {
-		return Evidence{}, fmt.Errorf("encode drawable evidence: %w", err)
+		return Evidence{}, err
 	}
-	return Evidence{Type: TypeDrawable, Value: string(value), Name: n, Image: image}, nil
+	return Evidence{Type: TypeDrawable, Value: value, Name: n, Image: image}, nil
 }
 
 func nonEmpty(s string) *string {
@@ -113,17 +105,13 @@ func nonEmpty(s string) *string {
 
 // Composite joins the evidence of an allOf provider, in the provider's order.
 func Composite(parts []Evidence) (Evidence, error) {
-	type part struct {
-		Type  string `json:"type"`
-		Value string `json:"value"`
-	}
-	list := make([]part, 0, len(parts))
+	list := make([]wirePart, 0, len(parts))
 	out := Evidence{Type: TypeComposite, Claims: map[string]any{}}
 	for _, p := range parts {
 		if p.Type == "" {
 			continue // noop contributes nothing
 		}
-		list = append(list, part{p.Type, p.Value})
+		list = append(list, wirePart{p.Type, p.Value})
 		if out.Name == "" {
 			out.Name = p.Name
 		}
@@ -134,11 +122,11 @@ func Composite(parts []Evidence) (Evidence, error) {
 			out.Claims[k] = v
 		}
 	}
-	value, err := json.Marshal(list)
+	value, err := encodeValue(list)
 	if err != nil {
-		return Evidence{}, fmt.Errorf("encode composite evidence: %w", err)
+		return Evidence{}, err
 	}
-	out.Value = string(value)
+	out.Value = value
 	return out, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -251,15 +250,12 @@ func (v *JWTVerifier) Verify(ctx context.Context, domain, audience string, acrVa
 			return Evidence{}, order.Invalid("jwt", "was issued for another level of assurance (acr) than this signature order requires")
 		}
 	}
-	value, err := json.Marshal(struct {
-		JWT  string `json:"jwt"`
-		JWKS string `json:"jwks"`
-	}{rawJWT, keys.jwks})
+	value, err := encodeValue(jwtValue{JWT: rawJWT, JWKS: keys.jwks})
 	if err != nil {
-		return Evidence{}, fmt.Errorf("encode jwt evidence: %w", err)
+		return Evidence{}, err
 	}
 	name, _ := claims["name"].(string)
-	return Evidence{Type: TypeJWT, Value: string(value), Name: name, Claims: claims}, nil
+	return Evidence{Type: TypeJWT, Value: value, Name: name, Claims: claims}, nil
 }
 
 // UniqueKey is what tells one person from another for uniqueEvidenceKey: a hash of the issuer and the
