@@ -10,7 +10,7 @@ import (
 
 // TestCommandsWriteNoKeys: only `serve` (embedded) and `keys init` create keys or certificates.
 // `apikey create` needs the database alone, so on a fresh data folder it creates no key; and neither
-// it nor `webhooks seal-secrets` re-issues the certificates a running server seals with when its
+// it nor `webhooks encrypt-secrets` re-issues the certificates a running server seals with when its
 // PUBLIC_URL differs from the server's (the certificates name the OCSP and CRL URLs).
 func TestCommandsWriteNoKeys(t *testing.T) {
 	env := serverEnv(t, embedded, nil)
@@ -33,8 +33,8 @@ func TestCommandsWriteNoKeys(t *testing.T) {
 	}
 	elsewhere["PUBLIC_URL"] = "https://other.example"
 	createKey(t, elsewhere, "other", "READ_WRITE")
-	if out := runCommand(t, elsewhere, "webhooks", "seal-secrets"); !strings.Contains(out, "sealed the webhook secrets of 0 orders and 0 deliveries") {
-		t.Errorf("webhooks seal-secrets printed %q", out)
+	if out := runCommand(t, elsewhere, "webhooks", "encrypt-secrets"); !strings.Contains(out, "encrypted the webhook secrets of 0 orders and 0 deliveries") {
+		t.Errorf("webhooks encrypt-secrets printed %q", out)
 	}
 	if after, err := os.ReadFile(sealCert); err != nil || !bytes.Equal(before, after) {
 		t.Errorf("a command other than serve or keys init changed the seal certificate (%v)", err)

@@ -114,9 +114,9 @@ func TestWebhookSecretNotInDatabase(t *testing.T) {
 					t.Errorf("the database holds the webhook secret (%s)", name)
 				}
 			}
-			// Everything this version wrote is sealed already: the upgrade command finds nothing to do.
-			if out := runCommand(t, s.env, "webhooks", "seal-secrets"); !strings.Contains(out, "0 orders and 0 deliveries") {
-				t.Errorf("webhooks seal-secrets: %s", out)
+			// Everything this version wrote is encrypted already: the upgrade command finds nothing to do.
+			if out := runCommand(t, s.env, "webhooks", "encrypt-secrets"); !strings.Contains(out, "0 orders and 0 deliveries") {
+				t.Errorf("webhooks encrypt-secrets: %s", out)
 			}
 		})
 	}

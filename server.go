@@ -270,12 +270,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return initKeys(ctx, cfg)
 	case "webhooks":
-		if len(args) == 0 || args[0] != "seal-secrets" {
-			return errors.New("usage: esign webhooks seal-secrets")
+		if len(args) == 0 || args[0] != "encrypt-secrets" {
+			return errors.New("usage: esign webhooks encrypt-secrets")
 		}
-		return sealWebhookSecrets(ctx, cfg, log, stdout)
+		return encryptWebhookSecrets(ctx, cfg, log, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, apikey create, keys init, webhooks seal-secrets)", cmd)
+		return fmt.Errorf("unknown command %q (serve, apikey create, keys init, webhooks encrypt-secrets)", cmd)
 	}
 }
 
@@ -381,7 +381,7 @@ func open(ctx context.Context, cfg config, log *slog.Logger, observer signing.Ob
 		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: outbound.Client(netguard.Options{Timeout: 10 * time.Second, MaxResponseBytes: 10 << 20})}, Admission: pdfAdmission},
 	}, log)
 	// Secrets are sealed at rest; the dispatcher opens each one only to sign a request.
-	a.webhooks.OpenSecret = a.service.OpenWebhookSecret
+	a.webhooks.DecryptSecret = a.service.DecryptWebhookSecret
 	return a, nil
 }
 
@@ -503,9 +503,9 @@ func createAPIKey(ctx context.Context, cfg config, log *slog.Logger, args []stri
 	return json.NewEncoder(stdout).Encode(creds)
 }
 
-// sealWebhookSecrets seals the webhook secrets an older version stored in clear (run once after
+// encryptWebhookSecrets seals the webhook secrets an older version stored in clear (run once after
 // upgrading; it is safe to run again, and while servers run).
-func sealWebhookSecrets(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+func encryptWebhookSecrets(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	// The database and the envelope keys, as they are: this command creates no key and touches no
 	// certificate.
 	st, err := openStore(ctx, cfg)
@@ -518,8 +518,8 @@ func sealWebhookSecrets(ctx context.Context, cfg config, log *slog.Logger, stdou
 		return err
 	}
 	defer closeKeys()
-	orders, deliveries, err := signing.New(st, nil, keys, nil, signing.Config{}, log).SealStoredWebhookSecrets(ctx)
-	fmt.Fprintf(stdout, "sealed the webhook secrets of %d orders and %d deliveries\n", orders, deliveries)
+	orders, deliveries, err := signing.New(st, nil, keys, nil, signing.Config{}, log).EncryptStoredWebhookSecrets(ctx)
+	fmt.Fprintf(stdout, "encrypted the webhook secrets of %d orders and %d deliveries\n", orders, deliveries)
 	return err
 }
 

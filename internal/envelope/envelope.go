@@ -60,7 +60,7 @@ const (
 // [ inner nonce(12) | inner AES-256-GCM of the plaintext ]. The data layers use the standard
 // library's AES-GCM (which Tink's own AES-GCM wraps) rather than Tink's, because it can encrypt and
 // decrypt in place: both layers share one buffer, so a 20 MB document costs one 20 MB allocation to
-// seal and none to open. Tink manages the key-encryption keys (see FileKeyWrapper).
+// encrypt and none to decrypt. Tink manages the key-encryption keys (see FileKeyWrapper).
 type Envelope struct {
 	inner, outer KeyWrapper
 	rand         io.Reader
@@ -71,9 +71,9 @@ func New(inner, outer KeyWrapper) *Envelope {
 	return &Envelope{inner: inner, outer: outer, rand: rand.Reader}
 }
 
-// Seal encrypts plaintext for the place b names and returns the ciphertext and the wrapped data keys
+// Encrypt encrypts plaintext for the place b names and returns the ciphertext and the wrapped data keys
 // (to be stored apart from the ciphertext). plaintext is not modified.
-func (e *Envelope) Seal(ctx context.Context, plaintext []byte, b Binding) ([]byte, order.Keys, error) {
+func (e *Envelope) Encrypt(ctx context.Context, plaintext []byte, b Binding) ([]byte, order.Keys, error) {
 	var keys order.Keys
 	buf := make([]byte, 1+nonceSize+nonceSize, len(plaintext)+Overhead)
 	buf[0] = formatV1
@@ -136,12 +136,12 @@ var ErrUnavailable = errors.New("key manager unavailable")
 // ErrDecrypt is returned (wrapped) when a ciphertext or its keys do not open for the given binding.
 var ErrDecrypt = errors.New("ciphertext does not decrypt for this place")
 
-// Open reverses Seal; it fails with ErrDecrypt when the ciphertext, the keys or the binding differ
-// from Seal's. It decrypts in place: ciphertext's memory is reused for the result and must not be
+// Decrypt reverses Encrypt; it fails with ErrDecrypt when the ciphertext, the keys or the binding
+// differ from Encrypt's. It decrypts in place: ciphertext's memory is reused for the result and must not be
 // used afterwards.
-func (e *Envelope) Open(ctx context.Context, ciphertext []byte, keys order.Keys, b Binding) ([]byte, error) {
+func (e *Envelope) Decrypt(ctx context.Context, ciphertext []byte, keys order.Keys, b Binding) ([]byte, error) {
 	if len(ciphertext) < Overhead || ciphertext[0] != formatV1 {
-		return nil, fmt.Errorf("%w: not a sealed document (format or length)", ErrDecrypt)
+		return nil, fmt.Errorf("%w: not an encrypted document (format or length)", ErrDecrypt)
 	}
 	outerAAD, innerAAD := b.AAD("outer"), b.AAD("inner")
 	body := ciphertext[1+nonceSize:]

@@ -206,7 +206,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			if n >= 5 {
 				copy(plaintext, "%PDF-")
 			}
-			ct, keys, err := e.Seal(ctx, plaintext, where)
+			ct, keys, err := e.Encrypt(ctx, plaintext, where)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +219,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 			if len(keys.Inner) == 0 || len(keys.Outer) == 0 || keys.InnerKeyID == "" || keys.OuterKeyID == "" {
 				t.Errorf("%s: keys incomplete: %+v", name, keys)
 			}
-			got, err := e.Open(ctx, ct, keys, where)
+			got, err := e.Decrypt(ctx, ct, keys, where)
 			if err != nil || !bytes.Equal(got, plaintext) {
 				t.Fatalf("%s: round trip of %d bytes: %v", name, n, err)
 			}
@@ -232,7 +232,7 @@ func TestEnvelopeRefusesWhatWasNotSealedHere(t *testing.T) {
 	e := newEnvelope(t)
 	plaintext := []byte("%PDF-1.7 the document")
 	seal := func() ([]byte, order.Keys) {
-		ct, keys, err := e.Seal(ctx, plaintext, where)
+		ct, keys, err := e.Encrypt(ctx, plaintext, where)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,32 +262,32 @@ func TestEnvelopeRefusesWhatWasNotSealedHere(t *testing.T) {
 		"unknown format":       {append([]byte{9}, ct1[1:]...), keys1, where},
 	}
 	for name, c := range cases {
-		if _, err := e.Open(ctx, bytes.Clone(c.ct), c.keys, c.b); !errors.Is(err, envelope.ErrDecrypt) {
+		if _, err := e.Decrypt(ctx, bytes.Clone(c.ct), c.keys, c.b); !errors.Is(err, envelope.ErrDecrypt) {
 			t.Errorf("%s: Open = %v, want ErrDecrypt", name, err)
 		}
 	}
 	for i := range ct1 {
 		bad := bytes.Clone(ct1)
 		bad[i] ^= 0x80
-		if _, err := e.Open(ctx, bad, keys1, where); err == nil {
+		if _, err := e.Decrypt(ctx, bad, keys1, where); err == nil {
 			t.Fatalf("a ciphertext with byte %d flipped opened", i)
 		}
 	}
 	// Each layer needs its own key: the outer key manager cannot open the inner layer.
 	inner, _ := fileWrapper(t, "i")
 	outer, _ := fileWrapper(t, "o")
-	ct, keys, err := envelope.New(inner, outer).Seal(ctx, plaintext, where)
+	ct, keys, err := envelope.New(inner, outer).Encrypt(ctx, plaintext, where)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := envelope.New(outer, outer).Open(ctx, ct, keys, where); err == nil {
+	if _, err := envelope.New(outer, outer).Decrypt(ctx, ct, keys, where); err == nil {
 		t.Error("opened with the outer key manager in place of the inner one")
 	}
 }
 
 func FuzzOpen(f *testing.F) {
 	e := newEnvelope(f)
-	ct, keys, err := e.Seal(context.Background(), []byte("%PDF-1.7 seed"), where)
+	ct, keys, err := e.Encrypt(context.Background(), []byte("%PDF-1.7 seed"), where)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -296,7 +296,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte{1})
 	f.Add(bytes.Repeat([]byte{1}, envelope.Overhead))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pt, err := e.Open(context.Background(), data, keys, where)
+		pt, err := e.Decrypt(context.Background(), data, keys, where)
 		if err == nil && !bytes.Equal(pt, []byte("%PDF-1.7 seed")) {
 			t.Fatalf("opened a forged ciphertext to %q", pt)
 		}
@@ -312,19 +312,19 @@ func BenchmarkEnvelope(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
-				if _, _, err := e.Seal(ctx, plaintext, where); err != nil {
+				if _, _, err := e.Encrypt(ctx, plaintext, where); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		ct, keys, _ := e.Seal(ctx, plaintext, where)
+		ct, keys, _ := e.Encrypt(ctx, plaintext, where)
 		b.Run("Open/"+sizeLabel(size), func(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			buf := make([]byte, len(ct))
 			for i := 0; i < b.N; i++ {
 				copy(buf, ct) // Open decrypts in place
-				if _, err := e.Open(ctx, buf, keys, where); err != nil {
+				if _, err := e.Decrypt(ctx, buf, keys, where); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -124,8 +124,8 @@ type Webhook struct {
 	URL                  string `json:"url"`
 	ValidateConnectivity bool   `json:"validateConnectivity,omitempty"`
 	// Secret is the HMAC key. The domain sees it in clear (raw bytes) while it checks a draft or a
-	// change; as stored it is sealed by package signing (bound to the order), which opens it only to
-	// sign a delivery. Orders stored before sealing may still hold it raw until seal-secrets runs.
+	// change; as stored it is encrypted by package signing (bound to the order), which decrypts it only to
+	// sign a delivery. Orders stored before encryption may still hold it raw until encrypt-secrets runs.
 	Secret []byte `json:"secret,omitempty"`
 }
 

@@ -71,7 +71,7 @@ func blobWrittenAt(key string) (time.Time, bool) {
 // putVersion encrypts data in both layers and writes the blob. The caller records the returned version
 // (with its wrapped keys) in the order.
 func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *order.Document, number int, data []byte) (order.DocumentVersion, error) {
-	ciphertext, keys, err := s.sealer.Seal(ctx, data, binding(o, d, number))
+	ciphertext, keys, err := s.crypt.Encrypt(ctx, data, binding(o, d, number))
 	if err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("encrypt document %s v%d: %w", d.ID, number, err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) readVersion(ctx context.Context, o *order.SignatureOrder, d *o
 	if err != nil {
 		return nil, fmt.Errorf("read document %s v%d: %w", d.ID, v.Number, err)
 	}
-	plaintext, err := s.sealer.Open(ctx, ciphertext, v.Keys, binding(o, d, v.Number))
+	plaintext, err := s.crypt.Decrypt(ctx, ciphertext, v.Keys, binding(o, d, v.Number))
 	if err != nil {
 		return nil, fmt.Errorf("decrypt document %s v%d: %w", d.ID, v.Number, err)
 	}

@@ -19,31 +19,31 @@ const (
 	idempotencyLease = 5 * time.Minute
 )
 
-// sealedBytes is what the database holds of bytes the envelope sealed, as JSON with their wrapped
+// encryptedBytes is what the database holds of bytes the envelope encrypted, as JSON with their wrapped
 // data keys: kept answers, and webhook secrets (webhooks.go). Answers are encrypted like a document
 // because they can carry document bytes (closeSignatureOrder's blobs), which must never rest in
 // clear text; deleting the key's row shreds its answer.
-type sealedBytes struct {
+type encryptedBytes struct {
 	Keys       order.Keys `json:"keys"`
 	Ciphertext []byte     `json:"ciphertext"`
 }
 
-// sealBytes seals plaintext for b and encodes it as a sealedBytes.
-func (s *Service) sealBytes(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, error) {
-	ciphertext, keys, err := s.sealer.Seal(ctx, plaintext, b)
+// encryptBytes encrypts plaintext for b and encodes it as an encryptedBytes.
+func (s *Service) encryptBytes(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, error) {
+	ciphertext, keys, err := s.crypt.Encrypt(ctx, plaintext, b)
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(sealedBytes{Keys: keys, Ciphertext: ciphertext})
+	return json.Marshal(encryptedBytes{Keys: keys, Ciphertext: ciphertext})
 }
 
-// openBytes is the inverse of sealBytes; what does not decode is envelope.ErrDecrypt too.
-func (s *Service) openBytes(ctx context.Context, stored []byte, b envelope.Binding) ([]byte, error) {
-	var sealed sealedBytes
-	if err := json.Unmarshal(stored, &sealed); err != nil {
+// decryptBytes is the inverse of encryptBytes; what does not decode is envelope.ErrDecrypt too.
+func (s *Service) decryptBytes(ctx context.Context, stored []byte, b envelope.Binding) ([]byte, error) {
+	var encrypted encryptedBytes
+	if err := json.Unmarshal(stored, &encrypted); err != nil {
 		return nil, fmt.Errorf("%w: %v", envelope.ErrDecrypt, err)
 	}
-	return s.sealer.Open(ctx, sealed.Ciphertext, sealed.Keys, b)
+	return s.crypt.Decrypt(ctx, encrypted.Ciphertext, encrypted.Keys, b)
 }
 
 func answerBinding(scope, key string) envelope.Binding {
@@ -59,7 +59,7 @@ func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, reques
 	if err != nil || state != store.IdempotencyReplay {
 		return state, nil, err
 	}
-	answer, err := s.openBytes(ctx, stored, answerBinding(scope, key))
+	answer, err := s.decryptBytes(ctx, stored, answerBinding(scope, key))
 	if err != nil {
 		return 0, nil, fmt.Errorf("decrypt kept answer of idempotency key: %w", err)
 	}
@@ -80,7 +80,7 @@ func (s *Service) FinishIdempotent(ctx context.Context, scope, key string, answe
 }
 
 func (s *Service) keepAnswer(ctx context.Context, scope, key string, answer []byte, orderIDs []string) error {
-	stored, err := s.sealBytes(ctx, answer, answerBinding(scope, key))
+	stored, err := s.encryptBytes(ctx, answer, answerBinding(scope, key))
 	if err != nil {
 		return fmt.Errorf("encrypt answer of idempotency key: %w", err)
 	}

@@ -60,7 +60,7 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 	if err := s.validateWebhook(ctx, o.Webhook); err != nil {
 		return nil, err
 	}
-	if o.Webhook, err = s.sealWebhook(ctx, o.ApplicationID, o.ID, o.Webhook); err != nil {
+	if o.Webhook, err = s.encryptWebhook(ctx, o.ApplicationID, o.ID, o.Webhook); err != nil {
 		return nil, err
 	}
 	for i := range d.Documents {
@@ -253,7 +253,7 @@ func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, 
 	}
 	// Sealed before the transaction (an HSM call must not hold the order's lock), kept once the
 	// domain has accepted the secret in clear.
-	sealed, err := s.sealWebhook(ctx, p.Application.ID, orderID, webhook)
+	sealed, err := s.encryptWebhook(ctx, p.Application.ID, orderID, webhook)
 	if err != nil {
 		return nil, err
 	}

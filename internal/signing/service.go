@@ -19,10 +19,11 @@ import (
 	"esign/internal/store"
 )
 
-// Sealer encrypts and decrypts document versions (package envelope).
-type Sealer interface {
-	Seal(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, order.Keys, error)
-	Open(ctx context.Context, ciphertext []byte, keys order.Keys, b envelope.Binding) ([]byte, error)
+// Encrypter encrypts and decrypts document versions, kept answers and webhook secrets (package
+// envelope). "Seal" in this service means the PAdES signature only.
+type Encrypter interface {
+	Encrypt(ctx context.Context, plaintext []byte, b envelope.Binding) ([]byte, order.Keys, error)
+	Decrypt(ctx context.Context, ciphertext []byte, keys order.Keys, b envelope.Binding) ([]byte, error)
 }
 
 // Inspector checks an uploaded document before it is stored (package pdf).
@@ -64,7 +65,7 @@ type Observer interface {
 type Service struct {
 	store   store.Store
 	blobs   blob.Store
-	sealer  Sealer
+	crypt   Encrypter
 	inspect Inspector
 	cfg     Config
 	log     *slog.Logger
@@ -74,9 +75,9 @@ type Service struct {
 }
 
 // New wires a service.
-func New(st store.Store, blobs blob.Store, sealer Sealer, inspect Inspector, cfg Config, log *slog.Logger) *Service {
+func New(st store.Store, blobs blob.Store, crypt Encrypter, inspect Inspector, cfg Config, log *slog.Logger) *Service {
 	return &Service{
-		store: st, blobs: blobs, sealer: sealer, inspect: inspect, cfg: cfg, log: log,
+		store: st, blobs: blobs, crypt: crypt, inspect: inspect, cfg: cfg, log: log,
 		Now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		NewID: func() string { return uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String() },
 	}

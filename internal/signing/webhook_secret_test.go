@@ -74,7 +74,7 @@ func (e *env) dispatcher(t *testing.T) *webhook.Dispatcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.OpenSecret = e.svc.OpenWebhookSecret
+	d.DecryptSecret = e.svc.DecryptWebhookSecret
 	return d
 }
 
@@ -82,10 +82,10 @@ func oneDocument(t *testing.T) []order.DocumentDraft {
 	return []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "A", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)}}
 }
 
-// Webhook secrets are sealed in the order row and in every delivery row; the dispatcher opens them
+// Webhook secrets are encrypted in the order row and in every delivery row; the dispatcher decrypts them
 // to sign, and the receiver checks the signature with the secret the caller gave (also after a
 // change of secret).
-func TestWebhookSecretSealedAtRest(t *testing.T) {
+func TestWebhookSecretEncryptedAtRest(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	p := e.principal(t, "app", store.KeyReadWrite)
@@ -136,7 +136,7 @@ func TestWebhookSecretSealedAtRest(t *testing.T) {
 	}
 	deliver(false) // SIGNATORY_SIGN_LINK_OPENED
 
-	// A new secret: sealed too, and the receiver now checks with it.
+	// A new secret: encrypted too, and the receiver now checks with it.
 	if _, err := e.svc.ChangeOrder(ctx, p, o.ID, nil, &order.Webhook{URL: srv.URL + "/hook", Secret: second}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +150,8 @@ func TestWebhookSecretSealedAtRest(t *testing.T) {
 	assertNotInFile(t, e.dbPath, second)
 }
 
-// A sealed secret opens only for its own order: copied into another order's delivery it fails, and
-// a secret stored in clear before sealing (an older row) is still used as it is.
+// A encrypted secret decrypts only for its own order: copied into another order's delivery it fails, and
+// a secret stored in clear before encryption (an older row) is still used as it is.
 func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -171,19 +171,19 @@ func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	del := store.WebhookDelivery{ID: "d", ApplicationID: a.ApplicationID, OrderID: a.ID, Secret: stored.Webhook.Secret}
-	if got, err := e.svc.OpenWebhookSecret(ctx, del); err != nil || !bytes.Equal(got, secret) {
+	if got, err := e.svc.DecryptWebhookSecret(ctx, del); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("open in its own order: %v", err)
 	}
 	moved := del
 	moved.OrderID = b.ID
-	if _, err := e.svc.OpenWebhookSecret(ctx, moved); !errors.Is(err, envelope.ErrDecrypt) {
-		t.Errorf("opened in another order: %v", err)
+	if _, err := e.svc.DecryptWebhookSecret(ctx, moved); !errors.Is(err, envelope.ErrDecrypt) {
+		t.Errorf("decrypted in another order: %v", err)
 	}
 	tampered := del
 	tampered.Secret = bytes.Clone(del.Secret)
 	tampered.Secret[len(tampered.Secret)-3] ^= 1
-	if _, err := e.svc.OpenWebhookSecret(ctx, tampered); err == nil {
-		t.Error("a tampered sealed secret opened")
+	if _, err := e.svc.DecryptWebhookSecret(ctx, tampered); err == nil {
+		t.Error("a tampered encrypted secret decrypted")
 	}
 	// The dispatcher sends nothing for a secret that does not open, and logs why without internals.
 	receiver := &signedBy{secret: secret}
@@ -198,15 +198,15 @@ func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 	}
 	legacy := del
 	legacy.Secret = secret
-	if got, err := e.svc.OpenWebhookSecret(ctx, legacy); err != nil || !bytes.Equal(got, secret) {
-		t.Errorf("a secret stored in clear before sealing: %v", err)
+	if got, err := e.svc.DecryptWebhookSecret(ctx, legacy); err != nil || !bytes.Equal(got, secret) {
+		t.Errorf("a secret stored in clear before encryption: %v", err)
 	}
 }
 
-// Secrets stored in clear before sealing (an order and a delivery from an older version) are sealed
-// by SealStoredWebhookSecrets, once: deliveries then still verify with the caller's secret, and the
+// Secrets stored in clear before encryption (an order and a delivery from an older version) are encrypted
+// by EncryptStoredWebhookSecrets, once: deliveries then still verify with the caller's secret, and the
 // database file no longer holds it.
-func TestSealStoredWebhookSecrets(t *testing.T) {
+func TestEncryptStoredWebhookSecrets(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	p := e.principal(t, "app", store.KeyReadWrite)
@@ -226,12 +226,12 @@ func TestSealStoredWebhookSecrets(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	orders, deliveries, err := e.svc.SealStoredWebhookSecrets(ctx)
+	orders, deliveries, err := e.svc.EncryptStoredWebhookSecrets(ctx)
 	if err != nil || orders != 1 || deliveries != 1 {
-		t.Fatalf("sealed %d orders and %d deliveries (%v), want 1 and 1", orders, deliveries, err)
+		t.Fatalf("encrypted %d orders and %d deliveries (%v), want 1 and 1", orders, deliveries, err)
 	}
-	if orders, deliveries, err := e.svc.SealStoredWebhookSecrets(ctx); err != nil || orders != 0 || deliveries != 0 {
-		t.Errorf("a second run sealed %d orders and %d deliveries (%v), want none", orders, deliveries, err)
+	if orders, deliveries, err := e.svc.EncryptStoredWebhookSecrets(ctx); err != nil || orders != 0 || deliveries != 0 {
+		t.Errorf("a second run encrypted %d orders and %d deliveries (%v), want none", orders, deliveries, err)
 	}
 	stored, err := e.store.GetOrder(ctx, o.ID)
 	if err != nil {

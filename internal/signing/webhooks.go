@@ -37,112 +37,112 @@ func (s *Service) validateWebhook(ctx context.Context, w *order.Webhook) error {
 	return nil
 }
 
-// A webhook secret is kept sealed with the document envelope (both layers, bound to its order), in
-// the order and in every delivery of its events, and opened only to sign a request: a database dump
-// or backup holds no key that forges webhooks. The sealed form is sealedSecretPrefix followed by the
-// JSON of sealedBytes; the prefix tells it from the raw secrets stored before (random bytes that
+// A webhook secret is kept encrypted with the document envelope (both layers, bound to its order), in
+// the order and in every delivery of its events, and decrypted only to sign a request: a database dump
+// or backup holds no key that forges webhooks. The encrypted form is encryptedSecretPrefix followed by the
+// JSON of encryptedBytes; the prefix tells it from the raw secrets stored before (random bytes that
 // start with it by chance: 2^-248).
-const sealedSecretPrefix = "esign-sealed-webhook-secret/v1:"
+const encryptedSecretPrefix = "esign-encrypted-webhook-secret/v1:"
 
-// isSealedSecret tells a sealed secret from one stored raw before secrets were sealed.
-func isSealedSecret(secret []byte) bool {
-	return bytes.HasPrefix(secret, []byte(sealedSecretPrefix))
+// isEncryptedSecret tells a encrypted secret from one stored raw before secrets were encrypted.
+func isEncryptedSecret(secret []byte) bool {
+	return bytes.HasPrefix(secret, []byte(encryptedSecretPrefix))
 }
 
-// webhookSecretBinding binds a sealed secret to its order: copied to another order's row (or
-// delivery), it does not open. No document id is "webhook-secret", so it opens as no document either.
+// webhookSecretBinding binds a encrypted secret to its order: copied to another order's row (or
+// delivery), it does not open. No document id is "webhook-secret", so it decrypts as no document either.
 func webhookSecretBinding(applicationID, orderID string) envelope.Binding {
 	return envelope.Binding{ApplicationID: applicationID, OrderID: orderID, DocumentID: "webhook-secret"}
 }
 
-// sealWebhook returns a copy of w whose secret is sealed for the order, or w itself when there is no
+// encryptWebhook returns a copy of w whose secret is encrypted for the order, or w itself when there is no
 // secret. The caller has validated the secret in clear (its length, the connectivity check).
-func (s *Service) sealWebhook(ctx context.Context, applicationID, orderID string, w *order.Webhook) (*order.Webhook, error) {
+func (s *Service) encryptWebhook(ctx context.Context, applicationID, orderID string, w *order.Webhook) (*order.Webhook, error) {
 	if w == nil || len(w.Secret) == 0 {
 		return w, nil
 	}
-	secret, err := s.sealSecret(ctx, applicationID, orderID, w.Secret)
+	secret, err := s.encryptSecret(ctx, applicationID, orderID, w.Secret)
 	if err != nil {
 		return nil, err
 	}
-	sealed := *w
-	sealed.Secret = secret
-	return &sealed, nil
+	encrypted := *w
+	encrypted.Secret = secret
+	return &encrypted, nil
 }
 
-// sealSecret is the sealed form of a webhook secret of the order.
-func (s *Service) sealSecret(ctx context.Context, applicationID, orderID string, secret []byte) ([]byte, error) {
-	encoded, err := s.sealBytes(ctx, secret, webhookSecretBinding(applicationID, orderID))
+// encryptSecret is the encrypted form of a webhook secret of the order.
+func (s *Service) encryptSecret(ctx context.Context, applicationID, orderID string, secret []byte) ([]byte, error) {
+	encoded, err := s.encryptBytes(ctx, secret, webhookSecretBinding(applicationID, orderID))
 	if err != nil {
-		return nil, fmt.Errorf("seal webhook secret of order %s: %w", orderID, err)
+		return nil, fmt.Errorf("encrypt webhook secret of order %s: %w", orderID, err)
 	}
-	return append([]byte(sealedSecretPrefix), encoded...), nil
+	return append([]byte(encryptedSecretPrefix), encoded...), nil
 }
 
-// OpenWebhookSecret returns the HMAC key a delivery is signed with (webhook.Dispatcher calls it just
-// before it signs): nil for none, the secret in clear for one sealed at rest, and a secret stored
-// before sealing as it is.
-func (s *Service) OpenWebhookSecret(ctx context.Context, d store.WebhookDelivery) ([]byte, error) {
-	encoded, sealed := bytes.CutPrefix(d.Secret, []byte(sealedSecretPrefix))
-	if !sealed {
+// DecryptWebhookSecret returns the HMAC key a delivery is signed with (webhook.Dispatcher calls it just
+// before it signs): nil for none, the secret in clear for one encrypted at rest, and a secret stored
+// before encryption as it is.
+func (s *Service) DecryptWebhookSecret(ctx context.Context, d store.WebhookDelivery) ([]byte, error) {
+	encoded, encrypted := bytes.CutPrefix(d.Secret, []byte(encryptedSecretPrefix))
+	if !encrypted {
 		return d.Secret, nil
 	}
-	secret, err := s.openBytes(ctx, encoded, webhookSecretBinding(d.ApplicationID, d.OrderID))
+	secret, err := s.decryptBytes(ctx, encoded, webhookSecretBinding(d.ApplicationID, d.OrderID))
 	if err != nil {
 		return nil, fmt.Errorf("open webhook secret of delivery %s: %w", d.ID, err)
 	}
 	return secret, nil
 }
 
-// sealBatch is how many rows one step of SealStoredWebhookSecrets reads.
-const sealBatch = 200
+// encryptBatch is how many rows one step of EncryptStoredWebhookSecrets reads.
+const encryptBatch = 200
 
-// SealStoredWebhookSecrets seals the webhook secrets that were stored in clear before secrets were
-// sealed at rest, in orders and in deliveries, and says how many of each it sealed. It may run while
+// EncryptStoredWebhookSecrets encrypts the webhook secrets that were stored in clear before secrets were
+// encrypted at rest, in orders and in deliveries, and says how many of each it encrypted. It may run while
 // the service serves (an order whose webhook changed meanwhile keeps the change) and again at will:
-// sealed secrets are left as they are.
-func (s *Service) SealStoredWebhookSecrets(ctx context.Context) (orders, deliveries int, err error) {
+// encrypted secrets are left as they are.
+func (s *Service) EncryptStoredWebhookSecrets(ctx context.Context) (orders, deliveries int, err error) {
 	for after := ""; ; {
-		ids, err := s.store.ListOrdersWithWebhookSecret(ctx, after, sealBatch)
+		ids, err := s.store.ListOrdersWithWebhookSecret(ctx, after, encryptBatch)
 		if err != nil {
-			return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+			return orders, deliveries, fmt.Errorf("encrypt stored webhook secrets: %w", err)
 		}
 		for _, id := range ids {
-			sealed, err := s.sealOrderSecret(ctx, id)
+			encrypted, err := s.encryptOrderSecret(ctx, id)
 			if err != nil {
-				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+				return orders, deliveries, fmt.Errorf("encrypt stored webhook secrets: %w", err)
 			}
-			if sealed {
+			if encrypted {
 				orders++
 			}
 		}
-		if len(ids) < sealBatch {
+		if len(ids) < encryptBatch {
 			break
 		}
 		after = ids[len(ids)-1]
 	}
 	for after := ""; ; {
-		page, err := s.store.ListWebhookSecrets(ctx, after, sealBatch)
+		page, err := s.store.ListWebhookSecrets(ctx, after, encryptBatch)
 		if err != nil {
-			return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+			return orders, deliveries, fmt.Errorf("encrypt stored webhook secrets: %w", err)
 		}
 		for _, d := range page {
-			if isSealedSecret(d.Secret) {
+			if isEncryptedSecret(d.Secret) {
 				continue
 			}
-			sealed, err := s.sealSecret(ctx, d.ApplicationID, d.OrderID, d.Secret)
+			encrypted, err := s.encryptSecret(ctx, d.ApplicationID, d.OrderID, d.Secret)
 			if err != nil {
-				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+				return orders, deliveries, fmt.Errorf("encrypt stored webhook secrets: %w", err)
 			}
-			ok, err := s.store.SetWebhookSecret(ctx, d.ID, d.Secret, sealed)
+			ok, err := s.store.SetWebhookSecret(ctx, d.ID, d.Secret, encrypted)
 			if err != nil {
-				return orders, deliveries, fmt.Errorf("seal stored webhook secrets: %w", err)
+				return orders, deliveries, fmt.Errorf("encrypt stored webhook secrets: %w", err)
 			}
 			if ok {
 				deliveries++
 			}
 		}
-		if len(page) < sealBatch {
+		if len(page) < encryptBatch {
 			break
 		}
 		after = page[len(page)-1].ID
@@ -150,9 +150,9 @@ func (s *Service) SealStoredWebhookSecrets(ctx context.Context) (orders, deliver
 	return orders, deliveries, nil
 }
 
-// sealOrderSecret seals the secret of one order's webhook if it is still in clear, and says
+// encryptOrderSecret encrypts the secret of one order's webhook if it is still in clear, and says
 // whether it did.
-func (s *Service) sealOrderSecret(ctx context.Context, id string) (bool, error) {
+func (s *Service) encryptOrderSecret(ctx context.Context, id string) (bool, error) {
 	o, err := s.store.GetOrder(ctx, id)
 	if errors.Is(err, store.ErrNotFound) { // purged meanwhile
 		return false, nil
@@ -160,29 +160,29 @@ func (s *Service) sealOrderSecret(ctx context.Context, id string) (bool, error) 
 	if err != nil {
 		return false, err
 	}
-	if o.Webhook == nil || len(o.Webhook.Secret) == 0 || isSealedSecret(o.Webhook.Secret) {
+	if o.Webhook == nil || len(o.Webhook.Secret) == 0 || isEncryptedSecret(o.Webhook.Secret) {
 		return false, nil
 	}
-	// Sealed outside the transaction (an HSM call must not hold the order's lock); kept only if the
-	// webhook still has the secret that was sealed.
-	secret, err := s.sealSecret(ctx, o.ApplicationID, o.ID, o.Webhook.Secret)
+	// Encrypted outside the transaction (an HSM call must not hold the order's lock); kept only if the
+	// webhook still has the secret that was encrypted.
+	secret, err := s.encryptSecret(ctx, o.ApplicationID, o.ID, o.Webhook.Secret)
 	if err != nil {
 		return false, err
 	}
-	sealed := false
+	encrypted := false
 	_, err = s.store.UpdateOrder(ctx, id, func(cur *order.SignatureOrder) error {
 		if cur.Webhook == nil || !bytes.Equal(cur.Webhook.Secret, o.Webhook.Secret) {
 			return nil
 		}
 		changed := *cur.Webhook
 		changed.Secret = secret
-		cur.Webhook, sealed = &changed, true
+		cur.Webhook, encrypted = &changed, true
 		return nil
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return sealed, err
+	return encrypted, err
 }
 
 // maxWebhookLogs bounds one answer of the webhook logs.

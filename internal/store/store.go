@@ -259,7 +259,7 @@ type Store interface {
 	// ListWebhookInvocations answers the webhook logs.
 	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]WebhookInvocation, error)
 
-	// For sealing webhook secrets stored before they were sealed (signing.SealStoredWebhookSecrets):
+	// For sealing webhook secrets stored before they were sealed (signing.EncryptStoredWebhookSecrets):
 	// ListWebhookSecrets returns up to limit deliveries that carry a secret, with an id after after,
 	// by id; only ID, ApplicationID, OrderID and Secret are set.
 	ListWebhookSecrets(ctx context.Context, after string, limit int) ([]WebhookDelivery, error)

@@ -83,9 +83,9 @@ type Dispatcher struct {
 	client *http.Client
 	// Now is a field so that tests can move time.
 	Now func() time.Time
-	// OpenSecret turns a delivery's stored secret (sealed at rest) into the HMAC key, just before
-	// the request is signed (signing.Service.OpenWebhookSecret); nil uses the stored bytes as they are.
-	OpenSecret func(ctx context.Context, d store.WebhookDelivery) ([]byte, error)
+	// DecryptSecret turns a delivery's stored secret (encrypted at rest) into the HMAC key, just before
+	// the request is signed (signing.Service.DecryptWebhookSecret); nil uses the stored bytes as they are.
+	DecryptSecret func(ctx context.Context, d store.WebhookDelivery) ([]byte, error)
 }
 
 // New prepares a dispatcher; Run starts it.
@@ -351,10 +351,10 @@ var errSecret = errors.New("the webhook secret could not be decrypted, so the re
 
 // secret is the HMAC key of a delivery, opened from its sealed form.
 func (d *Dispatcher) secret(ctx context.Context, del store.WebhookDelivery) ([]byte, error) {
-	if d.OpenSecret == nil || len(del.Secret) == 0 {
+	if d.DecryptSecret == nil || len(del.Secret) == 0 {
 		return del.Secret, nil
 	}
-	secret, err := d.OpenSecret(ctx, del)
+	secret, err := d.DecryptSecret(ctx, del)
 	if err != nil {
 		d.log.ErrorContext(ctx, "webhook secret did not open", "delivery", del.ID, "order", del.OrderID, "err", err)
 		return nil, errSecret
