@@ -23,12 +23,10 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"esign/internal/blob"
-	"esign/internal/envelope"
+	"esign/internal/fault"
 	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/internal/signing"
-	"esign/internal/store"
 )
 
 // Limits bound what one request may cost. Zero fields take the defaults of DefaultLimits.
@@ -290,24 +288,11 @@ func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 func (h *Handler) internal(ctx context.Context, what string, err error) *order.Error {
 	ref := newReference()
 	h.log.ErrorContext(ctx, what+" failed", "reference", ref, "err", err)
-	if dep := unavailableDependency(err); dep != "" {
+	if dep := fault.DependencyOf(err); dep != "" {
 		return &order.Error{Code: order.CodeUnavailable,
 			Message: dep + " is unavailable right now and nothing was changed; retry in a moment (reference " + ref + ")"}
 	}
 	return &order.Error{Code: "INTERNAL", Message: "internal error (reference " + ref + ")"}
-}
-
-// unavailableDependency names the dependency an error says could not be reached, or "".
-func unavailableDependency(err error) string {
-	switch {
-	case errors.Is(err, store.ErrUnavailable):
-		return "the database"
-	case errors.Is(err, blob.ErrUnavailable):
-		return "document storage"
-	case errors.Is(err, envelope.ErrUnavailable):
-		return "the key manager (HSM)"
-	}
-	return ""
 }
 
 func newReference() string {

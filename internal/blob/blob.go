@@ -6,6 +6,8 @@ package blob
 import (
 	"context"
 	"errors"
+
+	"esign/internal/fault"
 )
 
 // ErrNotFound is returned by Get when no blob has the key.
@@ -13,7 +15,7 @@ var ErrNotFound = errors.New("blob not found")
 
 // ErrUnavailable wraps failures to reach the storage service (network, timeouts, its 5xx answers):
 // retrying may succeed.
-var ErrUnavailable = errors.New("blob storage unavailable")
+var ErrUnavailable error = &fault.Unavailable{Dependency: "document storage"}
 
 // Store keeps blobs. Keys are slash-separated paths of [A-Za-z0-9._-] segments (no "..", no leading
 // slash, at most 1024 bytes, segments at most 200 bytes); implementations reject others with an error

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -131,7 +132,7 @@ func gcm(key []byte) (cipher.AEAD, error) {
 
 // ErrUnavailable wraps failures of a key manager to do its work (an HSM that errs or is gone):
 // retrying may succeed; nothing was encrypted.
-var ErrUnavailable = errors.New("key manager unavailable")
+var ErrUnavailable error = &fault.Unavailable{Dependency: "the key manager (HSM)"}
 
 // ErrDecrypt is returned (wrapped) when a ciphertext or its keys do not open for the given binding.
 var ErrDecrypt = errors.New("ciphertext does not decrypt for this place")

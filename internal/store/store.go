@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -20,7 +21,7 @@ var (
 	ErrConflict = errors.New("already exists")
 	// ErrUnavailable: the database could not be reached or dropped the connection (a restart, a
 	// failover); nothing was committed by the failed call and retrying may succeed.
-	ErrUnavailable = errors.New("database unavailable")
+	ErrUnavailable error = &fault.Unavailable{Dependency: "the database"}
 	// ErrDocumentsDeleted: FinishIdempotent was given an answer holding the documents of an order
 	// whose documents are deleted (or an order that is gone); nothing was stored.
 	ErrDocumentsDeleted = errors.New("the documents of the order are deleted")
