@@ -3,6 +3,7 @@ package signui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"esign/internal/evidence"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -116,6 +118,16 @@ func TestCallbackNeedsTheBrowserBinding(t *testing.T) {
 	f.loginErr = errors.New("database on fire")
 	resp, body = get(url.Values{"state": {"the-state"}, "code": {"c"}}, fakeBrowser)
 	noToken("a failed login", resp, body)
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("a failed login: HTTP %d, want 500", resp.StatusCode)
+	}
+	// A dependency that could not be reached says so (retrying helps), not "something went wrong".
+	f.loginErr = fmt.Errorf("complete login: %w", &fault.Unavailable{Dependency: "the database"})
+	resp, body = get(url.Values{"state": {"the-state"}, "code": {"c"}}, fakeBrowser)
+	noToken("a login during an outage", resp, body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "unavailable for a moment and nothing was changed") {
+		t.Errorf("a login during an outage: HTTP %d\n%s", resp.StatusCode, body)
+	}
 
 	// The bound browser goes back to its page, as before.
 	f.loginErr = nil

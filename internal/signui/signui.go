@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"esign/internal/evidence"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -457,6 +458,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err
 	}
 	ref := randomToken()[:12]
 	h.log.ErrorContext(r.Context(), "signing page failed", "reference", ref, "err", err)
+	if fault.DependencyOf(err) != "" { // the database, the blob store or the HSM: retrying helps
+		h.status(w, r, s, http.StatusServiceUnavailable, "unavailable")
+		return
+	}
 	h.status(w, r, s, http.StatusInternalServerError, "error")
 }
 
