@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names must resolve on any machine, not only where tzdata is installed
+
+	"esign/internal/i18n"
 )
 
 // Draft is a new order as the caller asked for it, before defaults, ids and validation.
@@ -194,8 +196,6 @@ func expiry(d Draft, now time.Time) (time.Time, error) {
 	}
 }
 
-var languages = map[string]bool{"DA_DK": true, "EN_US": true, "SV_SE": true, "NB_NO": true, "FI_FI": true}
-
 func checkUI(field string, ui *UI) (UI, error) {
 	if ui == nil {
 		return UI{Language: DefaultLanguage}, nil
@@ -204,8 +204,8 @@ func checkUI(field string, ui *UI) (UI, error) {
 	if out.Language == "" {
 		out.Language = DefaultLanguage
 	}
-	if !languages[out.Language] {
-		return UI{}, Invalid(field+".language", "must be one of DA_DK, EN_US, SV_SE, NB_NO, FI_FI")
+	if !i18n.Supported(out.Language) {
+		return UI{}, Invalid(field+".language", "must be one of %s", i18n.Codes())
 	}
 	if out.SignatoryRedirectURI != nil {
 		if err := checkURL(field+".signatoryRedirectUri", *out.SignatoryRedirectURI, false); err != nil {

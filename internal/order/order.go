@@ -5,6 +5,8 @@ package order
 
 import (
 	"time"
+
+	"esign/internal/i18n"
 )
 
 // Status is the lifecycle state of a signature order.
@@ -60,7 +62,7 @@ const (
 	MaxExtendDays           = 30
 	MinWebhookSecretBits    = 256
 	MaxWebhookSecretBits    = 512
-	DefaultLanguage         = "EN_US"
+	DefaultLanguage         = i18n.Default
 	DefaultTimezone         = "Europe/Copenhagen"
 	StorageModeTemporary    = "Temporary"
 	EvidenceStageSign       = "SIGN"

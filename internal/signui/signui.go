@@ -23,6 +23,7 @@ import (
 
 	"esign/internal/evidence"
 	"esign/internal/fault"
+	"esign/internal/i18n"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -283,7 +284,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		in.AllOf = &member
 	}
 	if p.Kind == order.ProviderDrawable && in.Drawable == nil {
-		h.render(w, r, s, http.StatusBadRequest, translator(s.ui().Language)("drawingMissing"))
+		h.render(w, r, s, http.StatusBadRequest, i18n.T(s.ui().Language)("drawingMissing"))
 		return
 	}
 	if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
@@ -392,7 +393,7 @@ func (h *Handler) failLogin(w http.ResponseWriter, r *http.Request, s *signatory
 	}
 	ui := s.ui()
 	v := h.baseView(ui)
-	v.Message, v.Error = translator(ui.Language)("loginFailed"), de.Message
+	v.Message, v.Error = i18n.T(ui.Language)("loginFailed"), de.Message
 	h.write(w, httpStatus(de), "page.html", v, ui)
 }
 

@@ -11,30 +11,6 @@ import (
 	"esign/internal/order"
 )
 
-func TestEveryLanguageHasEveryText(t *testing.T) {
-	for lang, table := range texts {
-		if htmlLang[lang] == "" {
-			t.Errorf("%s has no html lang", lang)
-		}
-		for key := range texts["EN_US"] {
-			if strings.TrimSpace(table[key]) == "" {
-				t.Errorf("%s lacks %q", lang, key)
-			}
-		}
-		if len(table) != len(texts["EN_US"]) {
-			t.Errorf("%s has %d texts, EN_US %d", lang, len(table), len(texts["EN_US"]))
-		}
-	}
-	for _, lang := range []string{"DA_DK", "EN_US", "SV_SE", "NB_NO", "FI_FI"} {
-		if texts[lang] == nil {
-			t.Errorf("no texts for %s", lang)
-		}
-	}
-	if got := translator("XX_XX")("sign"); got != "Sign" {
-		t.Errorf("unknown language falls back to %q", got)
-	}
-}
-
 func TestContentSecurityPolicy(t *testing.T) {
 	str := func(s string) *string { return &s }
 	tests := []struct {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"esign/internal/i18n"
 	"esign/internal/order"
 )
 
@@ -66,7 +67,7 @@ type provider struct {
 // render writes the signatory's page as things stand, with errMsg shown when an action failed.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, code int, errMsg string) {
 	ui := s.ui()
-	t := translator(ui.Language)
+	t := i18n.T(ui.Language)
 	v := h.baseView(ui)
 	v.Base, v.Error = s.base(), errMsg
 	o, sig := s.order, s.sig
@@ -224,12 +225,12 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *signatory, c
 		ui = s.ui()
 	}
 	v := h.baseView(ui)
-	v.Message = translator(ui.Language)(key)
+	v.Message = i18n.T(ui.Language)(key)
 	h.write(w, code, "page.html", v, ui)
 }
 
 func (h *Handler) baseView(ui order.UI) view {
-	v := view{T: translator(ui.Language), Lang: htmlLang[ui.Language], Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: logoView(ui.Logo)}
+	v := view{T: i18n.T(ui.Language), Lang: i18n.HTML(ui.Language), Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: logoView(ui.Logo)}
 	if v.Lang == "" {
 		v.Lang = "en"
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"esign/internal/evidence"
+	"esign/internal/i18n"
 	"esign/internal/pdf"
 	"esign/internal/pdf/pades"
 	"esign/internal/pki"
@@ -47,7 +48,7 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) 
 			return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 		}
 		if len(earlier) == 0 {
-			if pdf, err = pades.AppendSealsPage(ctx, pdf, wordsFor(req.Language).title); err != nil {
+			if pdf, err = pades.AppendSealsPage(ctx, pdf, i18n.T(req.Language)("seal.title")); err != nil {
 				return nil, fmt.Errorf("seal document %s: seals page: %w", req.DocumentID, err)
 			}
 			visible = true
@@ -69,38 +70,22 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) 
 	return out, nil
 }
 
-// words are the seal texts per signing-page language.
-var words = map[string]struct{ title, signedBy, unnamed, drawn, eid, several, test, docID string }{
-	"EN_US": {"Signatures", "Signed by", "Signatory", "Hand-drawn signature", "Electronic ID", "Several proofs of identity", "Test signature (no identity proof)", "Document ID"},
-	"DA_DK": {"Underskrifter", "Underskrevet af", "Underskriver", "Håndtegnet underskrift", "Elektronisk ID", "Flere identitetsbeviser", "Testunderskrift (uden identitetsbevis)", "Dokument-ID"},
-	"SV_SE": {"Underskrifter", "Undertecknat av", "Undertecknare", "Handritad underskrift", "Elektronisk legitimation", "Flera identitetsbevis", "Testunderskrift (utan identitetsbevis)", "Dokument-ID"},
-	"NB_NO": {"Signaturer", "Signert av", "Signatar", "Håndtegnet signatur", "Elektronisk ID", "Flere identitetsbevis", "Testsignatur (uten identitetsbevis)", "Dokument-ID"},
-	"FI_FI": {"Allekirjoitukset", "Allekirjoittanut", "Allekirjoittaja", "Käsin piirretty allekirjoitus", "Sähköinen tunnistus", "Useita tunnistustapoja", "Testiallekirjoitus (ei tunnistusta)", "Asiakirjan tunnus"},
-}
-
-func wordsFor(language string) struct{ title, signedBy, unnamed, drawn, eid, several, test, docID string } {
-	if w, ok := words[language]; ok {
-		return w
-	}
-	return words["EN_US"]
-}
-
 // sealLines is the text of a visible seal, in the signing page's language and the order's timezone.
 func sealLines(req signing.SealRequest) []string {
-	w := wordsFor(req.Language)
+	t := i18n.T(req.Language)
 	name := req.SignatoryName
 	if name == "" {
-		name = fmt.Sprintf("%s %d", w.unnamed, req.SealIndex+1)
+		name = fmt.Sprintf("%s %d", t("seal.unnamed"), req.SealIndex+1)
 	}
-	kind := map[string]string{evidence.TypeDrawable: w.drawn, evidence.TypeJWT: w.eid, evidence.TypeComposite: w.several}[req.Evidence.Type]
+	kind := map[string]string{evidence.TypeDrawable: t("seal.drawn"), evidence.TypeJWT: t("seal.eid"), evidence.TypeComposite: t("seal.several")}[req.Evidence.Type]
 	if kind == "" {
-		kind = w.test
+		kind = t("seal.test")
 	}
 	at := req.Time.UTC()
 	if loc, err := time.LoadLocation(req.Timezone); err == nil && req.Timezone != "" {
 		at = req.Time.In(loc)
 	}
-	return []string{w.signedBy + " " + name, at.Format("2006-01-02 15:04:05 MST"), kind, w.docID + " " + req.DocumentID}
+	return []string{t("seal.signedBy") + " " + name, at.Format("2006-01-02 15:04:05 MST"), kind, t("seal.documentID") + " " + req.DocumentID}
 }
 
 // Finalizer implements signing.DocumentFinalizer: at close, a DSS with the certificates of every
