@@ -5,31 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"esign/internal/evidence"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/pdf/seal"
 	"esign/internal/store"
 )
 
 // DocumentSealer seals one document for one signature: it embeds the evidence, places the visible
 // seal and signs the PDF as an incremental update (package pdf/pades through the seal wiring).
 type DocumentSealer interface {
-	Seal(ctx context.Context, pdf []byte, req SealRequest) ([]byte, error)
+	Seal(ctx context.Context, pdf []byte, req seal.Request) ([]byte, error)
 }
 
-// SealRequest is what a seal needs to know beyond the PDF.
-type SealRequest struct {
-	Evidence       evidence.Evidence
-	SignatoryName  string
-	Time           time.Time
-	SealIndex      int // signatures this document already carries: the seal's slot on the seals page
-	MaxSignatories int // sizes the seals page
-	DocumentID     string
-	Language       string // the signing page's language (DA_DK, EN_US, SV_SE, NB_NO, FI_FI), for the seal's text
-	Timezone       string // the order's IANA timezone, for the seal's time
-}
+// The PAdES wiring in package pdf/seal is what the server configures for both.
+var (
+	_ DocumentSealer    = (*seal.Sealer)(nil)
+	_ DocumentFinalizer = (*seal.Finalizer)(nil)
+)
 
 // SignInput is the evidence a signatory presents with sign.
 type SignInput struct {
@@ -187,7 +181,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			name = *sig.SigningAs
 		}
 		ui := o.UIFor(sig)
-		out, err := s.cfg.Sealer.Seal(ctx, current, SealRequest{Evidence: ev, SignatoryName: name, Time: now,
+		out, err := s.cfg.Sealer.Seal(ctx, current, seal.Request{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
 			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})
 		if err != nil {

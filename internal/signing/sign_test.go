@@ -17,6 +17,7 @@ import (
 	"esign/internal/evidence/oidctest"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
+	"esign/internal/pdf/seal"
 	"esign/internal/signing"
 	"esign/internal/store"
 )
@@ -28,7 +29,7 @@ type markSealer struct {
 	calls atomic.Int32
 }
 
-func (m *markSealer) Seal(_ context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
+func (m *markSealer) Seal(_ context.Context, pdf []byte, req seal.Request) ([]byte, error) {
 	m.calls.Add(1)
 	if m.fail.Load() {
 		return nil, errors.New("TSA unreachable")

@@ -13,10 +13,21 @@ import (
 	"esign/internal/pdf"
 	"esign/internal/pdf/pades"
 	"esign/internal/pki"
-	"esign/internal/signing"
 )
 
-// Sealer implements signing.DocumentSealer.
+// Request is what a seal needs to know beyond the PDF.
+type Request struct {
+	Evidence       evidence.Evidence
+	SignatoryName  string
+	Time           time.Time
+	SealIndex      int // signatures this document already carries: the seal's slot on the seals page
+	MaxSignatories int // sizes the seals page
+	DocumentID     string
+	Language       string // the signing page's language (i18n), for the seal's text
+	Timezone       string // the order's IANA timezone, for the seal's time
+}
+
+// Sealer is the service's document sealer (signing.DocumentSealer).
 type Sealer struct {
 	Key pades.Key
 	TSA pades.Timestamper
@@ -24,12 +35,11 @@ type Sealer struct {
 	Admission *pdf.Admission
 }
 
-var _ signing.DocumentSealer = (*Sealer)(nil)
 
 // Seal signs pdf for one signatory. The evidence goes into /ContactInfo as the contract's JSON, and
 // a visible seal goes on the seals page, which the first seal appends. A document that came signed
 // already gets invisible seals: adding a page would change what earlier signers signed.
-func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) ([]byte, error) {
+func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, error) {
 	// Measured once here: reading the signatures and appending the seals page read the same bytes.
 	ctx, release, err := s.Admission.Admit(ctx, pdf)
 	if err != nil {
@@ -71,7 +81,7 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req signing.SealRequest) 
 }
 
 // sealLines is the text of a visible seal, in the signing page's language and the order's timezone.
-func sealLines(req signing.SealRequest) []string {
+func sealLines(req Request) []string {
 	t := i18n.T(req.Language)
 	name := req.SignatoryName
 	if name == "" {
@@ -88,7 +98,7 @@ func sealLines(req signing.SealRequest) []string {
 	return []string{t("seal.signedBy") + " " + name, at.Format("2006-01-02 15:04:05 MST"), kind, t("seal.documentID") + " " + req.DocumentID}
 }
 
-// Finalizer implements signing.DocumentFinalizer: at close, a DSS with the certificates of every
+// Finalizer is the service's document finalizer (signing.DocumentFinalizer): at close, a DSS with the certificates of every
 // signature and timestamp and OCSP/CRL answers for them, then a document timestamp over it all
 // (PAdES B-LTA).
 type Finalizer struct {
@@ -104,7 +114,6 @@ type RevocationCollector interface {
 	Collect(ctx context.Context, certs []*x509.Certificate) (pki.ValidationData, error)
 }
 
-var _ signing.DocumentFinalizer = (*Finalizer)(nil)
 
 // Finalize adds the DSS and the document timestamp.
 func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {

@@ -14,7 +14,6 @@ import (
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
 	"esign/internal/pki/pkitest"
-	"esign/internal/signing"
 )
 
 func pages(t *testing.T, pdf []byte) string {
@@ -31,7 +30,7 @@ func TestSealsPageOnFirstSealOnly(t *testing.T) {
 	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA}
 	ctx := context.Background()
 	doc := pdftest.Make(t, 2, 0)
-	req := signing.SealRequest{SignatoryName: "Ada", Time: time.Now(), MaxSignatories: 3, DocumentID: "DOC-1",
+	req := seal.Request{SignatoryName: "Ada", Time: time.Now(), MaxSignatories: 3, DocumentID: "DOC-1",
 		Evidence: evidence.Evidence{Type: evidence.TypeDrawable, Value: `{"image":"","name":"Ada"}`}}
 	one, err := s.Seal(ctx, doc, req)
 	if err != nil {
@@ -63,7 +62,7 @@ func TestSealsPageOnFirstSealOnly(t *testing.T) {
 
 func TestSealTextFollowsLanguageAndTimezone(t *testing.T) {
 	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
-	req := signing.SealRequest{SignatoryName: "Åse", Time: at, DocumentID: "D1", Language: "DA_DK", Timezone: "Europe/Copenhagen",
+	req := seal.Request{SignatoryName: "Åse", Time: at, DocumentID: "D1", Language: "DA_DK", Timezone: "Europe/Copenhagen",
 		Evidence: evidence.Evidence{Type: evidence.TypeDrawable}}
 	lines := seal.SealLines(req)
 	want := []string{"Underskrevet af Åse", "2026-06-01 12:00:00 CEST", "Håndtegnet underskrift", "Dokument-ID D1"}
@@ -85,7 +84,7 @@ func BenchmarkSealAndClose(b *testing.B) {
 	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA}
 	f := &seal.Finalizer{TSA: p.TSA, Revocation: p.Revocation()}
 	ctx := context.Background()
-	req := signing.SealRequest{SignatoryName: "Ada Lovelace", Time: time.Now(), MaxSignatories: 14, DocumentID: "DOC-1",
+	req := seal.Request{SignatoryName: "Ada Lovelace", Time: time.Now(), MaxSignatories: 14, DocumentID: "DOC-1",
 		Evidence: evidence.Evidence{Type: evidence.TypeDrawable, Value: `{"image":"","name":"Ada Lovelace"}`}}
 	for _, size := range []int{1_000_000, 20_000_000} {
 		doc := pdftest.Make(b, 10, size)
@@ -130,7 +129,7 @@ func TestSealAndCloseRefuseBombs(t *testing.T) {
 	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA, Admission: adm}
 	f := &seal.Finalizer{TSA: p.TSA, Admission: adm}
 	ctx := context.Background()
-	req := signing.SealRequest{SignatoryName: "Ada", Time: time.Now(), MaxSignatories: 1, DocumentID: "DOC-1"}
+	req := seal.Request{SignatoryName: "Ada", Time: time.Now(), MaxSignatories: 1, DocumentID: "DOC-1"}
 	bomb := pdftest.ObjStmBomb(t, 3, 64<<20)
 	var problem *pdf.Problem
 	if _, err := s.Seal(ctx, bomb, req); !errors.As(err, &problem) || !strings.Contains(err.Error(), "DOC-1") {
