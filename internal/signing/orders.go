@@ -334,26 +334,27 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 	}
 	// Read the documents before the status changes, outside the row lock; the update below refuses
 	// to close if a version was added meanwhile, and we read again.
-	for attempt := 0; attempt < 3; attempt++ {
+	var closed Closed
+	err := s.writeVersions(ctx, orderID, "closing", func(bool) ([]order.DocumentVersion, error) {
 		current, err := s.Order(ctx, p, orderID)
 		if err != nil {
-			return Closed{}, err
+			return nil, err
 		}
 		if current == nil {
-			return Closed{}, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+			return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 		}
 		if current.Status != order.StatusOpen {
-			return Closed{}, order.Conflictf("signature order is %s: only OPEN orders can be closed", current.Status)
+			return nil, order.Conflictf("signature order is %s: only OPEN orders can be closed", current.Status)
 		}
 		bytes, err := s.readAll(ctx, current)
 		if err != nil {
-			return Closed{}, err
+			return nil, err
 		}
 		// Signed documents get their long-term validation data and a document timestamp; the new
 		// versions are stored only when the documents are retained.
 		finalized, err := s.finalizeDocuments(ctx, current, bytes, retainDays != nil)
 		if err != nil {
-			return Closed{}, err
+			return nil, err
 		}
 		var dropped []order.DocumentVersion
 		o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
@@ -374,21 +375,38 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 			return nil
 		})
 		if err != nil {
-			s.discardUncommitted(context.WithoutCancel(ctx), orderID, versionsOf(finalized), err)
-		}
-		if errors.Is(err, errVersionsMoved) {
-			continue
-		}
-		if err != nil {
-			return Closed{}, err
+			return versionsOf(finalized), err
 		}
 		s.deleteBlobs(ctx, o.ID, dropped)
-		return Closed{Order: o, Bytes: bytes}, nil
-	}
-	return Closed{}, &order.Error{Code: order.CodeUnavailable, Message: "the order changed while closing; try again"}
+		closed = Closed{Order: o, Bytes: bytes}
+		return nil, nil
+	})
+	return closed, err
 }
 
 var errVersionsMoved = errors.New("document versions changed")
+
+// writeVersions runs an optimistic write of new document versions (a signature's seals, close's
+// timestamps): attempt reads the order, produces the versions outside the row lock (sealing and
+// timestamping are slow, and an HSM call must not hold a lock) and commits them with an update that
+// fails with errVersionsMoved when another version landed meanwhile. The versions of a commit that
+// failed are discarded, and a moved attempt is tried again, three times in all; what names the
+// operation in the answer after that.
+func (s *Service) writeVersions(ctx context.Context, orderID, what string, attempt func(first bool) ([]order.DocumentVersion, error)) error {
+	for try := 0; try < 3; try++ {
+		written, err := attempt(try == 0)
+		if err == nil {
+			return nil
+		}
+		if len(written) > 0 {
+			s.discardUncommitted(context.WithoutCancel(ctx), orderID, written, err)
+		}
+		if !errors.Is(err, errVersionsMoved) {
+			return err
+		}
+	}
+	return &order.Error{Code: order.CodeUnavailable, Message: "the order changed while " + what + "; try again"}
+}
 
 // DocumentFinalizer makes a signed PDF verifiable in the long term at close: validation data (DSS)
 // and a document timestamp (PAdES B-LTA), as incremental updates.

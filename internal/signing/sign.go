@@ -74,24 +74,25 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
 		return nil, nil, s.signError(ctx, o, sig.ID, err)
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		if attempt > 0 {
+	var updated *order.SignatureOrder
+	err = s.writeVersions(ctx, o.ID, "signing", func(first bool) ([]order.DocumentVersion, error) {
+		if !first {
 			if o, sig, err = s.SignatoryView(ctx, sp); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		// Checked here to avoid sealing in vain, and again under the lock against a racing signature.
 		if err := o.ClaimEvidenceKey(sig.ID, ev.UniqueKey); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		sealed, err := s.sealDocuments(ctx, o, sig, ev)
 		if err != nil {
-			return nil, nil, s.signError(ctx, o, sig.ID, err)
+			return nil, s.signError(ctx, o, sig.ID, err)
 		}
-		updated, err := s.store.UpdateOrder(ctx, o.ID, func(cur *order.SignatureOrder) error {
+		updated, err = s.store.UpdateOrder(ctx, o.ID, func(cur *order.SignatureOrder) error {
 			if versionsDiffer(cur, o) {
 				return errVersionsMoved
 			}
@@ -108,19 +109,15 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 			cur.MarkSigned(sig.ID, s.Now())
 			return nil
 		})
-		if err != nil {
-			s.discardUncommitted(context.WithoutCancel(ctx), o.ID, versionsOf(sealed), err)
-			if errors.Is(err, errVersionsMoved) {
-				continue
-			}
-			if _, ok := order.AsError(err); ok {
-				return nil, nil, err
-			}
-			return nil, nil, fmt.Errorf("record signature of %s: %w", sig.ID, err)
+		if _, domain := order.AsError(err); err != nil && !domain && !errors.Is(err, errVersionsMoved) {
+			err = fmt.Errorf("record signature of %s: %w", sig.ID, err)
 		}
-		return updated, updated.Signatory(sig.ID), nil
+		return versionsOf(sealed), err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, nil, &order.Error{Code: order.CodeUnavailable, Message: "the order changed while signing; try again"}
+	return updated, updated.Signatory(sig.ID), nil
 }
 
 // signError raises SIGNATORY_SIGN_ERROR for a failed signature (with the message the caller gets,
