@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,14 +12,11 @@ import (
 	"testing"
 
 	"esign/internal/blob"
-	"esign/internal/blob/fs"
-	"esign/internal/envelope"
 	"esign/internal/order"
-	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
+	"esign/internal/signing/signingtest"
 	"esign/internal/store"
-	"esign/internal/store/sqlite"
 )
 
 // env is a service on real parts: SQLite, a blob folder and file key wrappers in a temp dir.
@@ -51,29 +46,10 @@ func newEnv(t *testing.T) *env { return newEnvWith(t, nil, nil) }
 
 func newEnvWith(t *testing.T, sealer signing.DocumentSealer, finalizer signing.DocumentFinalizer) *env {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "esign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := fs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner, err := envelope.NewFileKeyWrapper(filepath.Join(dir, "inner.json"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	outer, err := envelope.NewFileKeyWrapper(filepath.Join(dir, "outer.json"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, blobs := signingtest.Embedded(t, dir)
 	counting := &countingBlobs{Store: blobs, deleted: map[string]int{}}
-	svc := signing.New(st, counting, envelope.New(inner, outer), pdf.Inspect, signing.Config{
-		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32), Sealer: sealer, Finalizer: finalizer,
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := signingtest.New(st, counting, signingtest.FileKeys(t, dir), signing.Config{Sealer: sealer, Finalizer: finalizer})
 	return &env{svc: svc, store: st, blobs: blobs, deletes: counting, dbPath: filepath.Join(dir, "esign.db")}
 }
 

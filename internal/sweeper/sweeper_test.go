@@ -1,7 +1,6 @@
 package sweeper_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,11 +16,10 @@ import (
 	"esign/internal/blob"
 	"esign/internal/blob/azure"
 	"esign/internal/blob/fs"
-	"esign/internal/envelope"
 	"esign/internal/order"
-	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
+	"esign/internal/signing/signingtest"
 	"esign/internal/store"
 	"esign/internal/store/postgres"
 	"esign/internal/store/sqlite"
@@ -156,17 +154,7 @@ func newRig(t testing.TB, open replica, keys string, log *deleteLog) *rig {
 	}); ok {
 		recorded = recordingManyBlobs{rec, many}
 	}
-	inner, err := envelope.NewFileKeyWrapper(filepath.Join(keys, "inner.json"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	outer, err := envelope.NewFileKeyWrapper(filepath.Join(keys, "outer.json"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := signing.New(st, recorded, envelope.New(inner, outer), pdf.Inspect, signing.Config{
-		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32),
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc := signingtest.New(st, recorded, signingtest.FileKeys(t, keys), signing.Config{})
 	return &rig{svc: svc, store: st, blobs: rec}
 }
 

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,13 +18,11 @@ import (
 	"time"
 
 	"esign/graph"
-	"esign/internal/blob/fs"
 	"esign/internal/envelope"
-	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
+	"esign/internal/signing/signingtest"
 	"esign/internal/store"
-	"esign/internal/store/sqlite"
 	"esign/internal/testenv"
 )
 
@@ -42,22 +39,9 @@ func TestHSMGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	outer, err := envelope.NewFileKeyWrapper(filepath.Join(dir, "outer.json"), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "esign.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	blobs, err := fs.New(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := signing.New(st, blobs, envelope.New(inner, outer), pdf.Inspect, signing.Config{
-		PublicURL: "https://sign.example", MaxDocumentBytes: 2 << 20, TokenKey: bytes.Repeat([]byte{7}, 32)}, log)
+	st, blobs := signingtest.Embedded(t, dir)
+	log := signingtest.Discard()
+	svc := signingtest.New(st, blobs, envelope.New(inner, signingtest.FileKey(t, filepath.Join(dir, "outer.json"))), signing.Config{})
 	api := httptest.NewServer(graph.NewHandler(&graph.Resolver{Service: svc, Log: log},
 		graph.Limits{MaxBodyBytes: 8 << 20, MaxComplexity: 2000, MaxDepth: 15, MaxParserTokens: 15000}, nil))
 	t.Cleanup(api.Close)
