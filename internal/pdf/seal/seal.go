@@ -35,7 +35,6 @@ type Sealer struct {
 	Admission *pdf.Admission
 }
 
-
 // Seal signs pdf for one signatory. The evidence goes into /ContactInfo as the contract's JSON, and
 // a visible seal goes on the seals page, which the first seal appends. A document that came signed
 // already gets invisible seals: adding a page would change what earlier signers signed.
@@ -113,7 +112,6 @@ type Finalizer struct {
 type RevocationCollector interface {
 	Collect(ctx context.Context, certs []*x509.Certificate) (pki.ValidationData, error)
 }
-
 
 // Finalize adds the DSS and the document timestamp.
 func (f *Finalizer) Finalize(ctx context.Context, pdf []byte) ([]byte, error) {
