@@ -8,10 +8,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"esign/schema/schematest"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -49,30 +50,11 @@ func estimate(t testing.TB, s *ast.Schema, m *costModel, query string, vars map[
 	return m.estimate(doc.Operations[0], doc.Fragments, vars)
 }
 
-// sdkDocuments runs tools/extract-operations.js (as schema/schema_test.go does) and returns the
-// official SDK's operation documents by name; it skips without Node or the installed SDK.
+// sdkDocuments are the official SDK's operation documents by "package/operation".
 func sdkDocuments(t *testing.T) map[string]string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found: the SDK operations cannot be extracted")
-	}
-	if _, err := os.Stat(filepath.Join("..", "tools", "node_modules", "@criipto", "signatures", "package.json")); err != nil {
-		t.Skip("the official SDK is not installed (make tools)")
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(node, filepath.Join("..", "tools", "extract-operations.js"))
-	cmd.Dir = filepath.Join("..", "schema")
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("extract-operations.js: %v\n%s", err, stderr.String())
-	}
-	var ops []struct{ Package, Operation, Document string }
-	if err := json.Unmarshal(stdout.Bytes(), &ops); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, op := range ops {
+	for _, op := range schematest.SDKOperations(t) {
 		out[op.Package+"/"+op.Operation] = op.Document
 	}
 	return out

@@ -1,15 +1,14 @@
 package schema_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"esign/schema/schematest"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -50,45 +49,12 @@ func TestSDLMatchesSource(t *testing.T) {
 	}
 }
 
-// sdkOperation is one element of tools/extract-operations.js's output.
-type sdkOperation struct {
-	Package   string `json:"package"`
-	Name      string `json:"name"`
-	Operation string `json:"operation"`
-	Type      string `json:"type"`
-	Document  string `json:"document"`
-}
-
-// sdkOperations runs the extraction script against the SDK installed in tools/node_modules.
-func sdkOperations(t *testing.T) []sdkOperation {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not found in PATH: install Node.js 20 (Debian: apt-get install nodejs npm), then run `make tools`")
-	}
-	sdk := filepath.Join("..", "tools", "node_modules", "@criipto", "signatures", "package.json")
-	if _, err := os.Stat(sdk); err != nil {
-		t.Fatalf("the official SDK is not installed (%v): run `make tools`", err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(node, filepath.Join("..", "tools", "extract-operations.js"))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("extract-operations.js: %v\n%s", err, stderr.String())
-	}
-	var ops []sdkOperation
-	if err := json.Unmarshal(stdout.Bytes(), &ops); err != nil {
-		t.Fatalf("decode extract-operations.js output: %v", err)
-	}
-	return ops
-}
-
 // TestSDKOperationsValidate proves the schema against the oracle: every operation document the
 // official Node SDK sends must pass full GraphQL validation, including fragments on types the
 // service never returns.
 func TestSDKOperationsValidate(t *testing.T) {
 	s := loadSchema(t)
-	ops := sdkOperations(t)
+	ops := schematest.SDKOperations(t)
 	validated := 0
 	for _, op := range ops {
 		t.Run(op.Package+"/"+op.Operation, func(t *testing.T) {
