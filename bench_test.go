@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/config"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/telemetry"
 )
@@ -33,7 +34,7 @@ func BenchmarkCreateSignatureOrder(b *testing.B) {
 					runCommand(b, env, "keys", "init")
 				}
 				key := createKey(b, env, "bench", "READ_WRITE")
-				cfg, err := parseConfig(func(k string) string { return env[k] })
+				cfg, err := config.Parse(func(k string) string { return env[k] })
 				if err != nil {
 					b.Fatal(err)
 				}

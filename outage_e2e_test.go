@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"esign/internal/blob/azure"
+	"esign/internal/config"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/testenv"
 )
@@ -172,7 +173,7 @@ func checkStored(t *testing.T, s *testServer, created map[string]bool, container
 	}
 
 	// The orphan pass, as the sweeper runs it, two hours later.
-	cfg, err := parseConfig(func(k string) string { return s.env[k] })
+	cfg, err := config.Parse(func(k string) string { return s.env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"esign/internal/netguard/netguardtest"
 	"esign/internal/pdf/pdftest"
@@ -67,47 +66,5 @@ func TestNoRequestsToLoopbackOnACallersBehalf(t *testing.T) {
 	}
 	if n := l.Accepted(); n != 0 {
 		t.Errorf("the loopback listener accepted %d connections", n)
-	}
-}
-
-// The outbound policy from the environment: closed by default, opened only by OUTBOUND_ALLOW_PRIVATE,
-// the operator's Verify domain trusted by its host and port, and OIDC_ALLOW_HTTP_ISSUERS opening no
-// address by itself.
-func TestOutboundConfig(t *testing.T) {
-	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
-	c, err := parseConfig(env(map[string]string{"OIDC_ALLOW_HTTP_ISSUERS": "true"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Outbound.AllowPrivate || len(c.Outbound.TrustedHosts) != 0 || c.Webhooks.AllowPrivateTargets || c.Webhooks.PerHost != 4 || c.Webhooks.PerApplication != 8 {
-		t.Errorf("defaults: %+v, webhooks %+v", c.Outbound, c.Webhooks)
-	}
-	c, err = parseConfig(env(map[string]string{"OUTBOUND_ALLOW_PRIVATE": "true", "OUTBOUND_CONNECT_TIMEOUT": "500ms",
-		"VERIFY_DOMAIN": "http://127.0.0.1:5556/dex", "VERIFY_CLIENT_ID": "esign", "WEBHOOK_MAX_PER_HOST": "2", "WEBHOOK_MAX_PER_APPLICATION": "3"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !c.Outbound.AllowPrivate || c.Outbound.ConnectTimeout != 500*time.Millisecond || len(c.Outbound.TrustedHosts) != 1 ||
-		c.Outbound.TrustedHosts[0] != "127.0.0.1:5556" || c.Webhooks.PerHost != 2 || c.Webhooks.PerApplication != 3 {
-		t.Errorf("configured: %+v, webhooks %+v", c.Outbound, c.Webhooks)
-	}
-	// VERIFY_DOMAIN obeys the URL rules: https (http only with OIDC_ALLOW_HTTP_ISSUERS), no characters
-	// that would break a CSP or a redirect.
-	for _, bad := range []map[string]string{
-		{"VERIFY_DOMAIN": "https://idp.example;script-src *", "VERIFY_CLIENT_ID": "esign"},
-		{"VERIFY_DOMAIN": "http://idp.example", "VERIFY_CLIENT_ID": "esign"},
-		{"VERIFY_DOMAIN": "https://user@idp.example", "VERIFY_CLIENT_ID": "esign"},
-	} {
-		if _, err := parseConfig(env(bad)); err == nil || !strings.Contains(err.Error(), "VERIFY_DOMAIN: must be an https issuer URL") {
-			t.Errorf("%q: %v, want the VERIFY_DOMAIN rule", bad["VERIFY_DOMAIN"], err)
-		}
-	}
-	for _, good := range []map[string]string{
-		{"VERIFY_DOMAIN": "idp.example", "VERIFY_CLIENT_ID": "esign"},
-		{"VERIFY_DOMAIN": "http://dex:5556/dex", "VERIFY_CLIENT_ID": "esign", "OIDC_ALLOW_HTTP_ISSUERS": "true"},
-	} {
-		if _, err := parseConfig(env(good)); err != nil {
-			t.Errorf("%q: %v", good["VERIFY_DOMAIN"], err)
-		}
 	}
 }

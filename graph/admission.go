@@ -17,8 +17,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"esign/internal/fault"
 	"esign/internal/limits"
-	"esign/internal/order"
 )
 
 // decodeLimits are the bounds of reading one request body, chosen by who sent it.
@@ -29,7 +29,7 @@ type decodeLimits struct {
 	MaxJSONDepth  int
 }
 
-func (l Limits) decodeLimits(a *admission) decodeLimits {
+func decodeLimitsFor(l limits.GraphQL, a *admission) decodeLimits {
 	if a != nil && !a.authenticated {
 		return decodeLimits{MaxBodyBytes: l.MaxBodyBytesAnonymous, MaxJSONValues: l.MaxJSONValuesAnonymous, MaxJSONDepth: l.MaxJSONDepth}
 	}
@@ -138,7 +138,7 @@ func (h *Handler) refuseAuth(w http.ResponseWriter, r *http.Request, what, ip, c
 	h.log.WarnContext(r.Context(), "authentication refused: too many failures", "client_id", clientID, "ip", ip, "retry_after", wait.String())
 	secs := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, &order.Error{Code: order.CodeUnauthorized, Message: fmt.Sprintf(
+	writeError(w, http.StatusTooManyRequests, &fault.Error{Code: fault.CodeUnauthorized, Message: fmt.Sprintf(
 		"too many failed authentications from %s: at most %d, then one every %s; retry in %d s",
 		what, h.limits.AuthFailureBurst, h.limits.AuthFailureEvery, secs)})
 }
@@ -163,7 +163,7 @@ func (h *Handler) admit(ctx context.Context, next graphql.ResponseHandler) *grap
 		var busy *limits.BusyError
 		if errors.As(err, &busy) {
 			return &graphql.Response{Errors: gqlerror.List{{Message: busy.Error(),
-				Extensions: map[string]any{"code": string(order.CodeUnavailable)}}}}
+				Extensions: map[string]any{"code": string(fault.CodeUnavailable)}}}}
 		}
 		return &graphql.Response{Errors: gqlerror.List{{Message: "the request was cancelled or took too long"}}}
 	}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"esign/internal/order"
+	"esign/internal/fault"
 	"esign/internal/signing"
 )
 
@@ -48,8 +48,6 @@ func state(ctx context.Context) *requestState {
 	return st
 }
 
-var errUnauthorized = &order.Error{Code: order.CodeUnauthorized, Message: "Unauthorized access"}
-
 // caller returns the authenticated application or "Unauthorized access".
 func caller(ctx context.Context) (signing.Principal, error) {
 	st := state(ctx)
@@ -57,7 +55,7 @@ func caller(ctx context.Context) (signing.Principal, error) {
 		if st != nil && st.AuthErr != nil {
 			return signing.Principal{}, st.AuthErr
 		}
-		return signing.Principal{}, errUnauthorized
+		return signing.Principal{}, fault.Unauthorized()
 	}
 	return *st.App, nil
 }
@@ -66,7 +64,7 @@ func caller(ctx context.Context) (signing.Principal, error) {
 func signatoryCaller(ctx context.Context) (signing.SignatoryPrincipal, error) {
 	st := state(ctx)
 	if st == nil || st.Signatory == nil {
-		return signing.SignatoryPrincipal{}, errUnauthorized
+		return signing.SignatoryPrincipal{}, fault.Unauthorized()
 	}
 	return *st.Signatory, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"esign/graph/model"
 	"esign/internal/evidence"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
 	"esign/internal/store"
@@ -83,8 +84,10 @@ func uiModel(ui order.UI) *model.SignatureOrderUI {
 	return m
 }
 
+// signatoryModel is a signatory as the application sees it: what the signatory sees (the same UI,
+// documents and providers as their viewer), whether or not they logged in for the VIEW stage.
 func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *model.Signatory {
-	ui := o.UIFor(s)
+	view := r.Service.ViewOf(o, s, true)
 	m := &model.Signatory{
 		OrderID:           o.ID,
 		CooldownExpiresAt: s.CooldownExpiresAt,
@@ -98,26 +101,31 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 		Status:            model.SignatoryStatus(s.Status),
 		StatusReason:      s.StatusReason,
 		TraceID:           o.TraceID,
-		UI:                uiModel(ui),
+		UI:                uiModel(view.UI),
 		Documents:         &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
-		EvidenceProviders: []model.SignatureEvidenceProvider{},
+		EvidenceProviders: providersModel(view.Providers),
 	}
-	for _, id := range o.SignatoryDocumentIDs(s) {
-		d := o.Document(id)
-		if d == nil {
-			continue
-		}
-		edge := &model.SignatoryDocumentEdge{Node: documentModel(o, d)}
-		if st := s.SignatoryDocumentStatus(id); st != nil {
-			status := model.SignatoryDocumentStatus(*st)
-			edge.Status = &status
-		}
+	for _, vd := range view.Documents {
+		edge := &model.SignatoryDocumentEdge{Node: documentModel(o, vd.Document), Status: documentStatusModel(vd.Status)}
 		m.Documents.Edges = append(m.Documents.Edges, edge)
 	}
-	for _, p := range o.SignatoryProviders(s) {
-		m.EvidenceProviders = append(m.EvidenceProviders, providerModel(p))
-	}
 	return m
+}
+
+func providersModel(ps []order.EvidenceProvider) []model.SignatureEvidenceProvider {
+	out := make([]model.SignatureEvidenceProvider, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, providerModel(p))
+	}
+	return out
+}
+
+func documentStatusModel(st *order.DocumentStatus) *model.SignatoryDocumentStatus {
+	if st == nil {
+		return nil
+	}
+	status := model.SignatoryDocumentStatus(*st)
+	return &status
 }
 
 func providerModel(p order.EvidenceProvider) model.SignatureEvidenceProvider {
@@ -243,14 +251,14 @@ func webhook(in *model.CreateSignatureOrderWebhookInput) *order.Webhook {
 
 func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, error) {
 	if in == nil || (in.PDF == nil) == (in.XML == nil) {
-		return order.DocumentDraft{}, order.Invalid(field, "exactly one of pdf and xml must be given")
+		return order.DocumentDraft{}, fault.Invalid(field, "exactly one of pdf and xml must be given")
 	}
 	if in.XML != nil {
 		return order.DocumentDraft{Kind: order.DocumentXML, Title: in.XML.Title}, nil
 	}
 	p := in.PDF
 	if p.SealsPageTemplate != nil {
-		return order.DocumentDraft{}, order.NotImplemented(field + ".pdf.sealsPageTemplate")
+		return order.DocumentDraft{}, fault.NotImplemented(field + ".pdf.sealsPageTemplate")
 	}
 	d := order.DocumentDraft{Kind: order.DocumentPDF, Title: p.Title, Reference: p.Reference,
 		StorageMode: string(p.StorageMode), RemoveBookmarks: deref(p.RemoveBookmarks), Data: p.Blob}
@@ -366,7 +374,7 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 	if in.CooldownExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *in.CooldownExpiresAt)
 		if err != nil {
-			return d, order.Invalid(field+".cooldownExpiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
+			return d, fault.Invalid(field+".cooldownExpiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
 		}
 		t = t.UTC().Truncate(time.Microsecond)
 		d.CooldownExpiresAt = &t
@@ -392,7 +400,7 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 		d.EvidenceProviders = []string{}
 		for j, p := range in.EvidenceProviders {
 			if p.Oidc != nil || p.CriiptoVerify != nil || p.Noop != nil || p.Drawable != nil || p.AllOf != nil {
-				return d, order.Invalid(fmt.Sprintf("%s.evidenceProviders[%d]", field, j),
+				return d, fault.Invalid(fmt.Sprintf("%s.evidenceProviders[%d]", field, j),
 					"give only the id of one of the order's evidence providers")
 			}
 			d.EvidenceProviders = append(d.EvidenceProviders, p.ID)
@@ -466,60 +474,58 @@ func (r *Resolver) readDocumentBytes(ctx context.Context, ref model.DocumentRef)
 // signatoryViewer is what a signatory's own token shows: their documents (with their statuses), their
 // evidence providers and UI. Before a required VIEW-stage login only the unvalidated viewer shows.
 func (r *Resolver) signatoryViewer(o *order.SignatureOrder, s *order.Signatory, validated bool) model.Viewer {
-	ui := o.UI
-	if s.UI != nil {
-		ui = *s.UI
-	}
-	providers := []model.SignatureEvidenceProvider{}
-	for _, p := range o.SignatoryProviders(s) {
-		providers = append(providers, providerModel(p))
-	}
-	if signing.NeedsViewLogin(o) && !validated {
+	return viewerModel(r.Service.ViewOf(o, s, validated))
+}
+
+// viewerModel translates the signatory's view.
+func viewerModel(view order.SignatoryView) model.Viewer {
+	o, s := view.Order, view.Signatory
+	providers := providersModel(view.Providers)
+	if view.LoginNeeded {
 		return &model.UnvalidatedSignatoryViewer{ID: s.ID, SignatoryID: s.ID, Authenticated: false,
-			EvidenceProviders: providers, UI: uiModel(ui)}
+			EvidenceProviders: providers, UI: uiModel(view.UI)}
 	}
 	v := &model.SignatoryViewer{
 		ID: s.ID, SignatoryID: s.ID, Authenticated: true, CooldownExpiresAt: s.CooldownExpiresAt,
 		Role: model.SignatoryRole(s.SignatoryRole), Signer: s.SignatoryRole == order.RoleSigner,
 		Status: model.SignatoryStatus(s.Status), SignatureOrderStatus: model.SignatureOrderStatus(o.Status),
-		TraceID: o.TraceID, UI: uiModel(ui), EvidenceProviders: providers,
+		TraceID: o.TraceID, UI: uiModel(view.UI), EvidenceProviders: providers,
 		Documents: &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}},
 	}
-	for _, id := range o.SignatoryDocumentIDs(s) {
-		if d := o.Document(id); d != nil {
-			v.Documents.Edges = append(v.Documents.Edges, signatoryEdge(o, s, d))
-		}
+	for _, vd := range view.Documents {
+		v.Documents.Edges = append(v.Documents.Edges, viewerEdge(o, vd))
 	}
 	return v
 }
 
 // signatoryEdge is one of a signatory's documents with their status, also on the node.
 func signatoryEdge(o *order.SignatureOrder, s *order.Signatory, d *order.Document) *model.SignatoryDocumentEdge {
-	node := documentModel(o, d).(*model.PDFDocument)
-	edge := &model.SignatoryDocumentEdge{Node: node}
-	if st := s.SignatoryDocumentStatus(d.ID); st != nil {
-		status := model.SignatoryDocumentStatus(*st)
-		edge.Status, node.SignatoryViewerStatus = &status, &status
-	}
-	return edge
+	return viewerEdge(o, order.ViewDocument{Document: d, Status: s.SignatoryDocumentStatus(d.ID)})
+}
+
+func viewerEdge(o *order.SignatureOrder, vd order.ViewDocument) *model.SignatoryDocumentEdge {
+	node := documentModel(o, vd.Document).(*model.PDFDocument)
+	status := documentStatusModel(vd.Status)
+	node.SignatoryViewerStatus = status
+	return &model.SignatoryDocumentEdge{Node: node, Status: status}
 }
 
 // viewerOfSignatory loads the signatory's current view.
 func (r *Resolver) viewerOfSignatory(ctx context.Context, sp signing.SignatoryPrincipal) (model.Viewer, error) {
-	o, s, err := r.Service.SignatoryView(ctx, sp)
+	view, err := r.Service.SignatoryView(ctx, sp)
 	if err != nil {
 		return nil, err
 	}
-	return r.signatoryViewer(o, s, sp.ViewValidated), nil
+	return viewerModel(view), nil
 }
 
 // signEvidence converts sign's input (also signActingAs's evidence).
 func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, error) {
 	if input == nil {
-		return signing.SignInput{}, order.Invalid("evidence", "is required")
+		return signing.SignInput{}, fault.Invalid("evidence", "is required")
 	}
 	if input.Documents != nil {
-		return signing.SignInput{}, order.NotImplemented("sign documents (form filling)")
+		return signing.SignInput{}, fault.NotImplemented("sign documents (form filling)")
 	}
 	in, err := signInput(input.ID, input.Noop, input.Drawable, input.Oidc, input.CriiptoVerify, input.CriiptoVerifyV2)
 	if err != nil {

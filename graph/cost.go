@@ -3,7 +3,6 @@ package graph
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -11,6 +10,8 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"esign/graph/model"
+	"esign/internal/fault"
+	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -285,7 +286,7 @@ func admissionOf(ctx context.Context) *admission {
 // learn it is anonymous.
 type costLimit struct {
 	model  *costModel
-	limits Limits // with defaults applied
+	limits limits.GraphQL // with defaults applied
 }
 
 var _ interface {
@@ -309,8 +310,8 @@ func (c costLimit) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 		if err := c.check(cost, c.limits.MaxFieldsAnonymous, int64(c.limits.MaxComplexityAnonymous), " without credentials"); err != nil {
 			// Past the anonymous budget only credentials would help, and clients (the SDK among them)
 			// match the contract's exact "Unauthorized access"; the limit is named beside it.
-			return &gqlerror.Error{Message: errUnauthorized.Message,
-				Extensions: map[string]any{"code": string(order.CodeUnauthorized), "limit": err.Message}}
+			return &gqlerror.Error{Message: fault.Unauthorized().Message,
+				Extensions: map[string]any{"code": string(fault.CodeUnauthorized), "limit": err.Message}}
 		}
 	}
 	if err := c.check(cost, c.limits.MaxFields, int64(c.limits.MaxComplexity), ""); err != nil {
@@ -339,8 +340,8 @@ func (c costLimit) check(cost opCost, maxFields int, maxComplexity int64, who st
 // errResponseBytes answers a blob past the response byte budget: the estimate assumed few documents,
 // and the order has more, or larger ones, than the budget holds.
 func errResponseBytes(limit int64) error {
-	return &order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf(
-		"the answer would hold more than the response bytes limit of %d bytes of documents; ask for fewer documents per request (document(id) one at a time)", limit)}
+	return fault.Invalid("",
+		"the answer would hold more than the response bytes limit of %d bytes of documents; ask for fewer documents per request (document(id) one at a time)", limit)
 }
 
 // countResponseBytes is field middleware: every blob resolved is charged, in its base64 length,

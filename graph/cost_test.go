@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/validator/rules"
 
+	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/schema"
 )
@@ -65,7 +66,7 @@ func sdkDocuments(t *testing.T) map[string]string {
 // and signatureOrders at the largest page.
 func TestSDKOperationsCost(t *testing.T) {
 	s, m := testSchema(t), testCostModel(t)
-	d := DefaultLimits
+	d := limits.DefaultGraphQL
 	docs := sdkDocuments(t)
 	for _, name := range []string{"application-viewer/signatureOrderWithDocuments", "application-viewer/closeSignatureOrder",
 		"application-viewer/signatureOrders", "signatory-viewer/viewer"} {
@@ -85,7 +86,7 @@ func TestSDKOperationsCost(t *testing.T) {
 
 func TestCostRefusesFloods(t *testing.T) {
 	s, m := testSchema(t), testCostModel(t)
-	d := DefaultLimits
+	d := limits.DefaultGraphQL
 	aliases := func(n int, sel string) string {
 		var b strings.Builder
 		b.WriteString("{")
@@ -143,7 +144,7 @@ func TestIntrospectionWithoutCredentials(t *testing.T) {
 	}
 	c := estimate(t, testSchema(t), testCostModel(t), string(q), nil)
 	t.Logf("introspection: %+v", c)
-	if c.Complexity > int64(DefaultLimits.MaxComplexityAnonymous) || c.Fields > DefaultLimits.MaxFieldsAnonymous {
+	if c.Complexity > int64(limits.DefaultGraphQL.MaxComplexityAnonymous) || c.Fields > limits.DefaultGraphQL.MaxFieldsAnonymous {
 		t.Errorf("introspection is refused without credentials: %+v", c)
 	}
 }
@@ -156,7 +157,7 @@ func TestEstimateNotUnderTheAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	names, _ := order.Timezones()
-	h := NewHandler(&Resolver{TimezoneNames: names, Log: slog.New(slog.DiscardHandler)}, Limits{}, nil)
+	h := NewHandler(&Resolver{TimezoneNames: names, Log: slog.New(slog.DiscardHandler)}, limits.GraphQL{}, nil)
 	s, m := testSchema(t), testCostModel(t)
 	for _, query := range []string{string(q), "{ timezones }", `{ __type(name: "SignatureOrder") { name fields { name args { name } type { name ofType { name ofType { name } } } } } }`} {
 		body, _ := json.Marshal(map[string]any{"query": query})

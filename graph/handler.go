@@ -11,8 +11,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/netip"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -25,99 +23,8 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/limits"
-	"esign/internal/order"
 	"esign/internal/signing"
 )
-
-// Limits bound what one request may cost. Zero fields take the defaults of DefaultLimits.
-type Limits struct {
-	MaxBodyBytes    int64 // request body, cut off while reading
-	MaxComplexity   int   // fields the answer can hold at most, lists counted at their bound (see costModel)
-	MaxDepth        int   // nesting of selection sets
-	MaxParserTokens int   // tokens in the query document
-
-	// Without valid credentials (API key or signatory token) only timezones, introspection and the
-	// anonymous viewer answer, so such a request gets a small body, value count and cost budget.
-	MaxBodyBytesAnonymous  int64
-	MaxComplexityAnonymous int
-	MaxFields              int // field selections, aliases and expanded fragments included
-	MaxFieldsAnonymous     int
-	MaxJSONValues          int // values in the request body's JSON (see limits.CheckJSON)
-	MaxJSONValuesAnonymous int
-	MaxJSONDepth           int
-	MaxResponseBytes       int64 // document bytes (base64) in one answer
-	MaxDocumentBytes       int   // the largest document accepted, for the byte estimate
-
-	// Expensive operations (document mutations, heavy queries) run at most PerAppConcurrency at once
-	// per application; one more waits up to ConcurrencyWait, then gets a retryable error.
-	PerAppConcurrency int
-	ConcurrencyWait   time.Duration
-	HeavyComplexity   int // a query priced at least this is a heavy one
-
-	// Failed authentication: each IP address and each client id may fail AuthFailureBurst times,
-	// then one more per AuthFailureEvery; past that a request is answered 429 without checking the
-	// secret.
-	AuthFailureBurst int
-	AuthFailureEvery time.Duration
-	// TrustedProxies are the addresses whose X-Forwarded-For is believed; without any, the client
-	// address is the connection's.
-	TrustedProxies []netip.Prefix
-}
-
-// DefaultLimits are the limits of a zero Limits field. MaxComplexity is set so the official SDK's
-// operations pass (TestSDKOperationsCost) and a fan-out through a back-edge does not.
-var DefaultLimits = Limits{
-	MaxBodyBytes:           55 << 20,
-	MaxComplexity:          40_000_000, // the SDK's signatureOrders at first: 100 is 31 million
-	MaxDepth:               15,
-	MaxParserTokens:        15000,
-	MaxBodyBytesAnonymous:  64 << 10,
-	MaxComplexityAnonymous: 50_000,
-	MaxFields:              1000,
-	MaxFieldsAnonymous:     500,
-	MaxJSONValues:          200_000,
-	MaxJSONValuesAnonymous: 2000,
-	MaxJSONDepth:           64,
-	MaxResponseBytes:       128 << 20,
-	MaxDocumentBytes:       20 << 20,
-	PerAppConcurrency:      max(1, runtime.GOMAXPROCS(0)/2), // one application holds at most half the cores
-	ConcurrencyWait:        5 * time.Second,
-	HeavyComplexity:        1_000_000,
-	AuthFailureBurst:       10,
-	AuthFailureEvery:       6 * time.Second,
-}
-
-func (l Limits) withDefaults() Limits {
-	d := DefaultLimits
-	pick(&l.MaxBodyBytes, d.MaxBodyBytes)
-	pick(&l.MaxComplexity, d.MaxComplexity)
-	pick(&l.MaxDepth, d.MaxDepth)
-	pick(&l.MaxParserTokens, d.MaxParserTokens)
-	pick(&l.MaxBodyBytesAnonymous, d.MaxBodyBytesAnonymous)
-	pick(&l.MaxComplexityAnonymous, d.MaxComplexityAnonymous)
-	pick(&l.MaxFields, d.MaxFields)
-	pick(&l.MaxFieldsAnonymous, d.MaxFieldsAnonymous)
-	pick(&l.MaxJSONValues, d.MaxJSONValues)
-	pick(&l.MaxJSONValuesAnonymous, d.MaxJSONValuesAnonymous)
-	pick(&l.MaxJSONDepth, d.MaxJSONDepth)
-	pick(&l.MaxResponseBytes, d.MaxResponseBytes)
-	pick(&l.MaxDocumentBytes, d.MaxDocumentBytes)
-	pick(&l.PerAppConcurrency, d.PerAppConcurrency)
-	pick(&l.ConcurrencyWait, d.ConcurrencyWait)
-	pick(&l.HeavyComplexity, d.HeavyComplexity)
-	pick(&l.AuthFailureBurst, d.AuthFailureBurst)
-	pick(&l.AuthFailureEvery, d.AuthFailureEvery)
-	// A server's body limit is never raised by the anonymous one.
-	l.MaxBodyBytesAnonymous = min(l.MaxBodyBytesAnonymous, l.MaxBodyBytes)
-	return l
-}
-
-// pick sets a limit that is not positive (unset) to its default.
-func pick[T int | int64 | time.Duration](v *T, def T) {
-	if *v <= 0 {
-		*v = def
-	}
-}
 
 // OperationObserver records each operation's outcome and duration (metrics).
 type OperationObserver interface {
@@ -130,7 +37,7 @@ type Handler struct {
 	exec     *handler.Server
 	service  *signing.Service
 	log      *slog.Logger
-	limits   Limits
+	limits   limits.GraphQL // with defaults applied
 	observer OperationObserver
 
 	expensive  *limits.Concurrency // per application
@@ -140,8 +47,8 @@ type Handler struct {
 
 // NewHandler builds the GraphQL handler. Only JSON POST is accepted: no GET or multipart
 // operations, so a browser form cannot run a mutation (CSRF).
-func NewHandler(r *Resolver, lim Limits, observer OperationObserver) *Handler {
-	lim = lim.withDefaults()
+func NewHandler(r *Resolver, lim limits.GraphQL, observer OperationObserver) *Handler {
+	lim = lim.WithDefaults()
 	es := NewExecutableSchema(Config{Resolvers: r})
 	exec := handler.New(es)
 	bucket := func() *limits.Buckets {
@@ -220,7 +127,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			c.Signatory = &sp
 		}
 	}
-	if de, ok := order.AsError(c.AuthErr); ok && (de.Code == order.CodeUnavailable || de.Code == "INTERNAL") {
+	if de, ok := fault.As(c.AuthErr); ok && (de.Code == fault.CodeUnavailable || de.Code == fault.CodeInternal) {
 		// The credentials could not be checked (the database or the HSM is down): answer that now,
 		// retryable, rather than treat the caller as anonymous and refuse a large body as
 		// "without valid credentials" or a query as "Unauthorized access".
@@ -238,8 +145,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := state(ctx)
 	if key, given := r.Header[HeaderIdempotencyKey]; given {
 		if len(key) != 1 || !validIdempotencyKey(key[0]) {
-			writeError(w, http.StatusBadRequest, &order.Error{Code: order.CodeInvalid,
-				Message: "Idempotency-Key: must be one header of 1 to 255 visible ASCII characters (a UUID, for example)"})
+			writeError(w, http.StatusBadRequest, &fault.Error{Code: fault.CodeInvalid,
+				Field: "Idempotency-Key", Message: "must be one header of 1 to 255 visible ASCII characters (a UUID, for example)"})
 			return
 		}
 		st.idempotencyKey = key[0]
@@ -248,7 +155,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func isDomainError(err error) bool {
-	_, ok := order.AsError(err)
+	_, ok := fault.As(err)
 	return ok
 }
 
@@ -268,31 +175,35 @@ func (h *Handler) presentError(ctx context.Context, err error) *gqlerror.Error {
 			path = gqlErr.Path
 		}
 	}
-	if de, ok := order.AsError(cause); ok {
-		msg := de.Message
-		if de.FieldFromPath && len(path) > 0 {
-			msg = path.String() + ": " + msg
-		}
-		return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": string(de.Code)}}
+	if de, ok := fault.As(cause); ok {
+		return gqlError(de, path)
 	}
 	if errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded) {
 		return &gqlerror.Error{Message: "the request was cancelled or took too long", Path: path}
 	}
-	ie := h.internal(ctx, "resolve", cause)
-	return &gqlerror.Error{Message: ie.Message, Path: path, Extensions: map[string]any{"code": string(ie.Code)}}
+	return gqlError(h.internal(ctx, "resolve", cause), path)
+}
+
+// gqlError is a coded error as GraphQL clients get it: "field: message" (the field by the input's
+// path when only the edge knows it) and the code as the "code" extension.
+func gqlError(e *fault.Error, path ast.Path) *gqlerror.Error {
+	msg := e.Error()
+	if e.FieldFromPath && len(path) > 0 {
+		msg = path.String() + ": " + msg
+	}
+	return &gqlerror.Error{Message: msg, Path: path, Extensions: map[string]any{"code": string(e.Code)}}
 }
 
 // internal logs an unexpected error under a fresh reference and returns the safe answer for it:
 // UNAVAILABLE, naming the dependency, when a dependency could not be reached (retrying may help),
 // else INTERNAL.
-func (h *Handler) internal(ctx context.Context, what string, err error) *order.Error {
+func (h *Handler) internal(ctx context.Context, what string, err error) *fault.Error {
 	ref := newReference()
 	h.log.ErrorContext(ctx, what+" failed", "reference", ref, "err", err)
 	if dep := fault.DependencyOf(err); dep != "" {
-		return &order.Error{Code: order.CodeUnavailable,
-			Message: dep + " is unavailable right now and nothing was changed; retry in a moment (reference " + ref + ")"}
+		return fault.Retryablef("%s is unavailable right now and nothing was changed; retry in a moment (reference %s)", dep, ref)
 	}
-	return &order.Error{Code: "INTERNAL", Message: "internal error (reference " + ref + ")"}
+	return fault.Internal(ref)
 }
 
 func newReference() string {
@@ -394,7 +305,7 @@ func (t jsonPOST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 		w.WriteHeader(status)
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{{Message: msg}}))
 	}
-	lim := t.h.limits.decodeLimits(admissionOf(ctx))
+	lim := decodeLimitsFor(t.h.limits, admissionOf(ctx))
 	limit, who := lim.MaxBodyBytes, ""
 	if !lim.Authenticated {
 		who = " for a request without valid credentials"
@@ -491,7 +402,7 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 }
 
 // writeError answers a request refused before GraphQL runs, in the GraphQL error shape.
-func writeError(w http.ResponseWriter, status int, e *order.Error) {
+func writeError(w http.ResponseWriter, status int, e *fault.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	writeResponse(w, errorResponse(e))

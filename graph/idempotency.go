@@ -11,7 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"esign/internal/order"
+	"esign/internal/fault"
 	"esign/internal/store"
 )
 
@@ -76,11 +76,11 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 		st.replayed.Store(true)
 		return &resp
 	case store.IdempotencyMismatch:
-		return errorResponse(&order.Error{Code: order.CodeInvalid,
-			Message: "Idempotency-Key: this key was already used for a different request; use a new key for a new request"})
+		return errorResponse(&fault.Error{Code: fault.CodeInvalid,
+			Field: "Idempotency-Key", Message: "this key was already used for a different request; use a new key for a new request"})
 	case store.IdempotencyInFlight:
-		return errorResponse(&order.Error{Code: order.CodeConflict,
-			Message: "Idempotency-Key: a request with this key is still running; retry it later to get its answer"})
+		return errorResponse(&fault.Error{Code: fault.CodeConflict,
+			Field: "Idempotency-Key", Message: "a request with this key is still running; retry it later to get its answer"})
 	}
 	resp := next(ctx)
 	if !keepable(resp) {
@@ -101,8 +101,8 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 	return resp
 }
 
-func errorResponse(e *order.Error) *graphql.Response {
-	return &graphql.Response{Errors: gqlerror.List{{Message: e.Message, Extensions: map[string]any{"code": string(e.Code)}}}}
+func errorResponse(e *fault.Error) *graphql.Response {
+	return &graphql.Response{Errors: gqlerror.List{gqlError(e, nil)}}
 }
 
 // idempotencyScope is whose key space a request's Idempotency-Key lives in: the API key (not its
@@ -126,8 +126,8 @@ func idempotencyScope(c Caller) string {
 // deletedAnswer is kept instead of an answer that held documents deleted before it could be kept
 // (closeSignatureOrder without retention deletes them in the same request).
 var deletedAnswer = func() []byte {
-	b, err := json.Marshal(errorResponse(&order.Error{Code: order.CodeConflict,
-		Message: "Idempotency-Key: this request ran, but its answer held documents that are deleted now, so it was not kept; query the signature order for where it stands"}))
+	b, err := json.Marshal(errorResponse(&fault.Error{Code: fault.CodeConflict,
+		Field: "Idempotency-Key", Message: "this request ran, but its answer held documents that are deleted now, so it was not kept; query the signature order for where it stands"}))
 	if err != nil {
 		panic(err) // a constant answer
 	}
@@ -143,7 +143,7 @@ func keepable(resp *graphql.Response) bool {
 	}
 	for _, e := range resp.Errors {
 		switch code, _ := e.Extensions["code"].(string); code {
-		case "", "INTERNAL", string(order.CodeUnavailable), string(order.CodeUnauthorized), string(order.CodeForbidden):
+		case "", string(fault.CodeInternal), string(fault.CodeUnavailable), string(fault.CodeUnauthorized), string(fault.CodeForbidden):
 			return false
 		}
 	}

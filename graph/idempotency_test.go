@@ -6,7 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"esign/internal/order"
+	"esign/internal/fault"
 	"esign/internal/signing"
 	"esign/internal/store"
 )
@@ -29,13 +29,13 @@ func TestKeepable(t *testing.T) {
 		want bool
 	}{
 		{"an answer", withCode(), true},
-		{"a rule broken", withCode(string(order.CodeInvalid)), true},
-		{"a conflict", withCode(string(order.CodeConflict)), true},
-		{"not found", withCode(string(order.CodeNotFound)), true},
-		{"unauthorized", withCode(string(order.CodeUnauthorized)), false},
-		{"forbidden", withCode(string(order.CodeForbidden)), false},
-		{"forbidden beside an answer", withCode(string(order.CodeConflict), string(order.CodeForbidden)), false},
-		{"unavailable", withCode(string(order.CodeUnavailable)), false},
+		{"a rule broken", withCode(string(fault.CodeInvalid)), true},
+		{"a conflict", withCode(string(fault.CodeConflict)), true},
+		{"not found", withCode(string(fault.CodeNotFound)), true},
+		{"unauthorized", withCode(string(fault.CodeUnauthorized)), false},
+		{"forbidden", withCode(string(fault.CodeForbidden)), false},
+		{"forbidden beside an answer", withCode(string(fault.CodeConflict), string(fault.CodeForbidden)), false},
+		{"unavailable", withCode(string(fault.CodeUnavailable)), false},
 		{"internal", withCode("INTERNAL"), false},
 		{"cancelled (no code)", withCode(""), false},
 		{"no answer", nil, false},
@@ -70,7 +70,7 @@ func TestIdempotencyScope(t *testing.T) {
 	if s := idempotencyScope(Caller{}); s != "" {
 		t.Errorf("unauthenticated: scope %q", s)
 	}
-	if s := idempotencyScope(Caller{Signatory: sig, AuthErr: errUnauthorized}); s != "" {
+	if s := idempotencyScope(Caller{Signatory: sig, AuthErr: fault.Unauthorized()}); s != "" {
 		t.Errorf("credentials that failed: scope %q", s)
 	}
 }

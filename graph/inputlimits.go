@@ -9,6 +9,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -107,7 +108,7 @@ func (w *limitWalker) field(f *ast.Field) *gqlerror.Error {
 		}
 		if err := w.value(coord, path, def.Type, v); err != nil {
 			return &gqlerror.Error{Message: err.Error(), Path: ast.Path{ast.PathName(f.Alias)},
-				Extensions: map[string]any{"code": string(order.CodeInvalid)}}
+				Extensions: map[string]any{"code": string(fault.CodeInvalid)}}
 		}
 	}
 	return nil
@@ -132,7 +133,7 @@ func (w *limitWalker) value(coord, path string, t *ast.Type, v any) error {
 			items = []any{v} // GraphQL coerces a single value to a list of one
 		}
 		if limited && l.Kind == order.KindList && len(items) > l.Max {
-			return order.Invalid(path, "must have at most %d items, got %d", l.Max, len(items))
+			return fault.Invalid(path, "must have at most %d items, got %d", l.Max, len(items))
 		}
 		textItems := t.Elem.Elem == nil && isText(t.Elem.Name())
 		for i, item := range items {

@@ -7,11 +7,13 @@ package graph
 
 import (
 	"context"
+	"fmt"
+
 	"esign/graph/model"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
 	"esign/internal/store"
-	"fmt"
 )
 
 func (r *applicationResolver) APIKeys(ctx context.Context, obj *model.Application) ([]*model.ApplicationAPIKey, error) {
@@ -65,7 +67,7 @@ func (r *applicationResolver) Tenant(ctx context.Context, obj *model.Application
 }
 
 func (r *applicationResolver) VerifyApplication(ctx context.Context, obj *model.Application) (*model.VerifyApplication, error) {
-	return nil, order.NotImplemented("Application.verifyApplication")
+	return nil, fault.NotImplemented("Application.verifyApplication")
 }
 
 func (r *applicationResolver) WebhookLogs(ctx context.Context, obj *model.Application, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
@@ -190,15 +192,15 @@ func (r *mutationResolver) CompleteCriiptoVerifyEvidenceProvider(ctx context.Con
 }
 
 func (r *mutationResolver) CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationOutput, error) {
-	return nil, order.NotImplemented("createApplication (use the apikey create command)")
+	return nil, fault.NotImplemented("createApplication (use the apikey create command)")
 }
 
 func (r *mutationResolver) CreateApplicationAPIKey(ctx context.Context, input model.CreateApplicationAPIKeyInput) (*model.CreateApplicationAPIKeyOutput, error) {
-	return nil, order.NotImplemented("createApplicationApiKey (use the apikey create command)")
+	return nil, fault.NotImplemented("createApplicationApiKey (use the apikey create command)")
 }
 
 func (r *mutationResolver) CreateBatchSignatory(ctx context.Context, input model.CreateBatchSignatoryInput) (*model.CreateBatchSignatoryOutput, error) {
-	return nil, order.NotImplemented("createBatchSignatory")
+	return nil, fault.NotImplemented("createBatchSignatory")
 }
 
 func (r *mutationResolver) CreateSignatureOrder(ctx context.Context, input model.CreateSignatureOrderInput) (*model.CreateSignatureOrderOutput, error) {
@@ -219,7 +221,7 @@ func (r *mutationResolver) CreateSignatureOrder(ctx context.Context, input model
 }
 
 func (r *mutationResolver) DeleteApplicationAPIKey(ctx context.Context, input model.DeleteApplicationAPIKeyInput) (*model.DeleteApplicationAPIKeyOutput, error) {
-	return nil, order.NotImplemented("deleteApplicationApiKey")
+	return nil, fault.NotImplemented("deleteApplicationApiKey")
 }
 
 func (r *mutationResolver) DeleteSignatory(ctx context.Context, input model.DeleteSignatoryInput) (*model.DeleteSignatoryOutput, error) {
@@ -247,7 +249,7 @@ func (r *mutationResolver) ExtendSignatureOrder(ctx context.Context, input model
 }
 
 func (r *mutationResolver) RefreshApplicationAPIKey(ctx context.Context, input model.RefreshApplicationAPIKeyInput) (*model.RefreshApplicationAPIKeyOutput, error) {
-	return nil, order.NotImplemented("refreshApplicationApiKey")
+	return nil, fault.NotImplemented("refreshApplicationApiKey")
 }
 
 func (r *mutationResolver) RejectSignatureOrder(ctx context.Context, input model.RejectSignatureOrderInput) (*model.RejectSignatureOrderOutput, error) {
@@ -362,10 +364,10 @@ func (r *mutationResolver) ValidateDocument(ctx context.Context, input model.Val
 		return nil, err
 	}
 	if input.XML != nil {
-		return nil, order.Invalid("input.xml", "XML documents are not supported; send a PDF (pdf)")
+		return nil, fault.Invalid("input.xml", "XML documents are not supported; send a PDF (pdf)")
 	}
 	if input.PDF == nil {
-		return nil, order.Invalid("input.pdf", "is required")
+		return nil, fault.Invalid("input.pdf", "is required")
 	}
 	v, err := r.Service.ValidateDocument(ctx, input.PDF)
 	if err != nil {
@@ -502,7 +504,7 @@ func (r *signatoryResolver) Token(ctx context.Context, obj *model.Signatory) (*s
 }
 
 func (r *signatoryViewerResolver) Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
-	return nil, order.NotImplemented("SignatoryViewer.download")
+	return nil, fault.NotImplemented("SignatoryViewer.download")
 }
 
 func (r *signatureOrderResolver) Application(ctx context.Context, obj *model.SignatureOrder) (*model.Application, error) {
@@ -525,15 +527,15 @@ func (r *signatureOrderWebhookResolver) Logs(ctx context.Context, obj *model.Sig
 }
 
 func (r *tenantResolver) Applications(ctx context.Context, obj *model.Tenant, domain *string) ([]*model.Application, error) {
-	return nil, order.NotImplemented("Tenant.applications")
+	return nil, fault.NotImplemented("Tenant.applications")
 }
 
 func (r *tenantResolver) WebhookLogs(ctx context.Context, obj *model.Tenant, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
-	return nil, order.NotImplemented("Tenant.webhookLogs")
+	return nil, fault.NotImplemented("Tenant.webhookLogs")
 }
 
 func (r *unvalidatedSignatoryViewerResolver) Download(ctx context.Context, obj *model.UnvalidatedSignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
-	return nil, order.NotImplemented("UnvalidatedSignatoryViewer.download")
+	return nil, fault.NotImplemented("UnvalidatedSignatoryViewer.download")
 }
 
 func (r *xmlDocumentResolver) Blob(ctx context.Context, obj *model.XMLDocument) (model.Blob, error) {

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
+	"esign/internal/fault"
 
-	"esign/internal/order"
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // Blob is binary data, sent and received as canonical standard base64 with padding (the Node SDK turns
@@ -19,11 +19,11 @@ type Blob []byte
 func (b *Blob) UnmarshalGQL(v any) error {
 	s, ok := v.(string)
 	if !ok {
-		return order.InvalidValue("a Blob must be a base64 string")
+		return fault.InvalidValue("a Blob must be a base64 string")
 	}
 	data, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
-		return order.InvalidValue("a Blob must be standard base64 with padding")
+		return fault.InvalidValue("a Blob must be standard base64 with padding")
 	}
 	*b = data
 	return nil
@@ -53,11 +53,11 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, order.InvalidValue("a DateTime must be an ISO-8601 string")
+		return time.Time{}, fault.InvalidValue("a DateTime must be an ISO-8601 string")
 	}
 	t, err := ParseISOTime(s)
 	if err != nil {
-		return time.Time{}, order.InvalidValue("a DateTime must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
+		return time.Time{}, fault.InvalidValue("a DateTime must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
 	}
 	return t, nil
 }

@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"strings"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -53,17 +54,17 @@ func (e Evidence) ContactInfo() (string, error) {
 // limits and at least the provider's minimum size, and a name when the provider requires one.
 func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, error) {
 	if len(image) == 0 {
-		return Evidence{}, order.Invalid("drawable.image", "is required")
+		return Evidence{}, fault.Invalid("drawable.image", "is required")
 	}
 	if len(image) > MaxImageBytes {
-		return Evidence{}, order.Invalid("drawable.image", "must be at most %d bytes", MaxImageBytes)
+		return Evidence{}, fault.Invalid("drawable.image", "must be at most %d bytes", MaxImageBytes)
 	}
 	cfg, err := png.DecodeConfig(bytes.NewReader(image))
 	if err != nil {
-		return Evidence{}, order.Invalid("drawable.image", "must be a PNG image")
+		return Evidence{}, fault.Invalid("drawable.image", "must be a PNG image")
 	}
 	if _, err := png.Decode(bytes.NewReader(image)); err != nil {
-		return Evidence{}, order.Invalid("drawable.image", "is not a readable PNG image")
+		return Evidence{}, fault.Invalid("drawable.image", "is not a readable PNG image")
 	}
 	minW, minH := defaultMinSide, defaultMinSide
 	if p.MinimumWidth != nil {
@@ -73,17 +74,17 @@ func Drawable(p *order.DrawableProvider, image []byte, name *string) (Evidence, 
 		minH = *p.MinimumHeight
 	}
 	if cfg.Width < minW || cfg.Height < minH {
-		return Evidence{}, order.Invalid("drawable.image", "is %d×%d pixels; it must be at least %d×%d", cfg.Width, cfg.Height, minW, minH)
+		return Evidence{}, fault.Invalid("drawable.image", "is %d×%d pixels; it must be at least %d×%d", cfg.Width, cfg.Height, minW, minH)
 	}
 	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
-		return Evidence{}, order.Invalid("drawable.image", "must be at most %d pixels on each side", MaxImageSide)
+		return Evidence{}, fault.Invalid("drawable.image", "must be at most %d pixels on each side", MaxImageSide)
 	}
 	var n string
 	if name != nil {
 		n = strings.TrimSpace(*name)
 	}
 	if p.RequireName && n == "" {
-		return Evidence{}, order.Invalid("drawable.name", "is required by this evidence provider")
+		return Evidence{}, fault.Invalid("drawable.name", "is required by this evidence provider")
 	}
 	// The name is written into the PDF's signature dictionary and onto the seal: no control characters.
 	if err := order.CheckText("drawable.name", n, order.MaxDrawableNameLen, false); err != nil {
@@ -136,13 +137,13 @@ func CheckValidation(rules []order.EvidenceValidation, e Evidence) error {
 		got, ok := e.Claims[r.Key]
 		switch {
 		case !ok:
-			return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence lacks the required claim %q", r.Key)}
+			return fault.Forbiddenf("the evidence lacks the required claim %q", r.Key)
 		case r.Value != nil && fmt.Sprint(got) != *r.Value:
-			return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence's %q does not match what this signature order requires", r.Key)}
+			return fault.Forbiddenf("the evidence's %q does not match what this signature order requires", r.Key)
 		case r.Boolean != nil:
 			b, isBool := got.(bool)
 			if !isBool || b != *r.Boolean {
-				return &order.Error{Code: order.CodeForbidden, Message: fmt.Sprintf("the evidence's %q does not match what this signature order requires", r.Key)}
+				return fault.Forbiddenf("the evidence's %q does not match what this signature order requires", r.Key)
 			}
 		}
 	}

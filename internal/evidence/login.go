@@ -18,6 +18,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -93,7 +94,7 @@ type loginState struct {
 // Start returns the provider's authorization URL and the state that Complete takes back.
 func (l *Login) Start(ctx context.Context, req LoginRequest) (authURL, state string, err error) {
 	if len(req.Client.AcrValues) > 0 && req.AcrValue != "" && !slices.Contains(req.Client.AcrValues, req.AcrValue) {
-		return "", "", order.Invalid("acrValue", "must be one of the provider's acrValues (%s)", strings.Join(req.Client.AcrValues, ", "))
+		return "", "", fault.Invalid("acrValue", "must be one of the provider's acrValues (%s)", strings.Join(req.Client.AcrValues, ", "))
 	}
 	if err := checkRedirectURI(req.RedirectURI); err != nil {
 		return "", "", err
@@ -140,10 +141,10 @@ func (l *Login) Complete(ctx context.Context, client LoginClient, code, state st
 		return Evidence{}, err
 	}
 	if st.For != purpose {
-		return Evidence{}, order.Invalid("state", "belongs to another signatory, provider or stage")
+		return Evidence{}, fault.Invalid("state", "belongs to another signatory, provider or stage")
 	}
 	if strings.TrimSpace(code) == "" {
-		return Evidence{}, order.Invalid("code", "must not be empty")
+		return Evidence{}, fault.Invalid("code", "must not be empty")
 	}
 	cfg, err := l.oauthConfig(ctx, client, st.RedirectURI, "")
 	if err != nil {
@@ -153,13 +154,13 @@ func (l *Login) Complete(ctx context.Context, client LoginClient, code, state st
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return Evidence{}, order.Invalid("code", "was refused by the identity provider (used already, expired, or not issued for this login)")
+			return Evidence{}, fault.Invalid("code", "was refused by the identity provider (used already, expired, or not issued for this login)")
 		}
 		return Evidence{}, unreachable(client.Domain)
 	}
 	raw, _ := token.Extra("id_token").(string)
 	if raw == "" {
-		return Evidence{}, order.Invalid("code", "the identity provider returned no ID token")
+		return Evidence{}, fault.Invalid("code", "the identity provider returned no ID token")
 	}
 	acr := client.AcrValues
 	if st.AcrValue != "" {
@@ -170,7 +171,7 @@ func (l *Login) Complete(ctx context.Context, client LoginClient, code, state st
 		return Evidence{}, err
 	}
 	if nonce, _ := ev.Claims["nonce"].(string); !hmac.Equal([]byte(nonce), []byte(st.Nonce)) {
-		return Evidence{}, order.Invalid("code", "the ID token was not issued for this login (nonce)")
+		return Evidence{}, fault.Invalid("code", "the ID token was not issued for this login (nonce)")
 	}
 	return ev, nil
 }
@@ -217,7 +218,7 @@ func checkRedirectURI(uri string) error {
 		return err
 	}
 	if _, err := order.ParseWebURL(uri); err != nil {
-		return order.Invalid("redirectUri", "must be an absolute http(s) URL: %s", err.Error())
+		return fault.Invalid("redirectUri", "must be an absolute http(s) URL: %s", err.Error())
 	}
 	return nil
 }
@@ -235,7 +236,7 @@ func (l *Login) seal(st loginState) (string, error) {
 }
 
 func (l *Login) open(state string) (loginState, error) {
-	bad := order.Invalid("state", "is not a login this service started, or it has expired")
+	bad := fault.Invalid("state", "is not a login this service started, or it has expired")
 	raw, err := base64.RawURLEncoding.DecodeString(state)
 	if err != nil || len(raw) < l.aead.NonceSize()+l.aead.Overhead() {
 		return loginState{}, bad

@@ -15,8 +15,8 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"esign/internal/fault"
 	"esign/internal/netguard"
-	"esign/internal/order"
 )
 
 // JWTVerifier checks ID tokens from OpenID Connect providers against the provider's own discovery
@@ -94,7 +94,7 @@ func (v *JWTVerifier) IssuerURL(domain string) (string, error) {
 		return strings.TrimRight(domain, "/"), nil
 	case strings.HasPrefix(domain, "http://"):
 		if !v.AllowHTTP {
-			return "", order.Invalid("domain", "must be an https issuer")
+			return "", fault.Invalid("domain", "must be an https issuer")
 		}
 		return strings.TrimRight(domain, "/"), nil
 	default:
@@ -221,7 +221,7 @@ func (v *JWTVerifier) Endpoint(ctx context.Context, domain string) (oauth2.Endpo
 }
 
 func unreachable(domain string) error {
-	return &order.Error{Code: order.CodeUnavailable, Message: "the identity provider " + domain + " cannot be reached right now; please try again"}
+	return fault.Retryablef("the identity provider %s cannot be reached right now; please try again", domain)
 }
 
 // Verify checks rawJWT as an ID token of the provider for audience (signature by the issuer's keys,
@@ -238,16 +238,16 @@ func (v *JWTVerifier) Verify(ctx context.Context, domain, audience string, acrVa
 	token, err := keys.provider.VerifierContext(oidc.ClientContext(ctx, v.HTTP),
 		&oidc.Config{ClientID: audience, Now: v.Now}).Verify(ctx, rawJWT)
 	if err != nil {
-		return Evidence{}, order.Invalid("jwt", "is not a valid ID token of %s for this signature order", domain)
+		return Evidence{}, fault.Invalid("jwt", "is not a valid ID token of %s for this signature order", domain)
 	}
 	claims := map[string]any{}
 	if err := token.Claims(&claims); err != nil {
-		return Evidence{}, order.Invalid("jwt", "has unreadable claims")
+		return Evidence{}, fault.Invalid("jwt", "has unreadable claims")
 	}
 	if len(acrValues) > 0 {
 		acr, _ := claims["acr"].(string)
 		if !slices.Contains(acrValues, acr) {
-			return Evidence{}, order.Invalid("jwt", "was issued for another level of assurance (acr) than this signature order requires")
+			return Evidence{}, fault.Invalid("jwt", "was issued for another level of assurance (acr) than this signature order requires")
 		}
 	}
 	value, err := encodeValue(jwtValue{JWT: rawJWT, JWKS: keys.jwks})

@@ -1,7 +1,8 @@
 // Package limits holds the admission controls the edges share: a per-key concurrency limit with a
 // short bounded wait, token buckets per key for failed authentication, and a streaming check of a
-// JSON document's size in values. It knows nothing of GraphQL or HTTP, so the REST edges can use
-// the same controls and the same numbers.
+// JSON document's size in values; and the numbers that bound a GraphQL request (GraphQL), plain data
+// that configuration parses and the GraphQL edge applies. It imports no GraphQL or HTTP library, so
+// the REST edges can use the same controls and the same numbers.
 package limits
 
 import (

@@ -7,6 +7,7 @@ import (
 	"time"
 	_ "time/tzdata" // timezone names must resolve on any machine, not only where tzdata is installed
 
+	"esign/internal/fault"
 	"esign/internal/i18n"
 )
 
@@ -75,7 +76,7 @@ type VerifyClient struct {
 }
 
 // Build validates a draft and returns the new order (without document versions: the caller stores the
-// bytes and adds them). Errors are *Error with CodeInvalid.
+// bytes and adds them). Errors are *fault.Error with fault.CodeInvalid.
 func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 	o := &SignatureOrder{
 		ID:                            env.NewID(),
@@ -107,7 +108,7 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 	o.ExpiresAt = expiresAt
 	if d.Timezone != nil {
 		if _, err := time.LoadLocation(*d.Timezone); err != nil || *d.Timezone == "" || *d.Timezone == "Local" {
-			return nil, Invalid("timezone", "%q is not an IANA timezone name (see the timezones query)", *d.Timezone)
+			return nil, fault.Invalid("timezone", "%q is not an IANA timezone name (see the timezones query)", *d.Timezone)
 		}
 		o.Timezone = *d.Timezone
 	}
@@ -164,7 +165,7 @@ func checkDraftBounds(d Draft) error {
 
 func checkMaxSignatories(n int) error {
 	if n < 1 || n > MaxSignatoriesHardLimit {
-		return Invalid("maxSignatories", "must be between 1 and %d", MaxSignatoriesHardLimit)
+		return fault.Invalid("maxSignatories", "must be between 1 and %d", MaxSignatoriesHardLimit)
 	}
 	return nil
 }
@@ -172,23 +173,23 @@ func checkMaxSignatories(n int) error {
 func expiry(d Draft, now time.Time) (time.Time, error) {
 	switch {
 	case d.ExpiresAt != nil && d.ExpiresInDays != nil:
-		return time.Time{}, Invalid("expiresAt", "cannot be combined with expiresInDays: give one of them")
+		return time.Time{}, fault.Invalid("expiresAt", "cannot be combined with expiresInDays: give one of them")
 	case d.ExpiresAt != nil:
 		t, err := time.Parse(time.RFC3339Nano, *d.ExpiresAt)
 		if err != nil {
-			return time.Time{}, Invalid("expiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
+			return time.Time{}, fault.Invalid("expiresAt", "must be ISO-8601 with a zone, e.g. 2025-01-31T12:00:00Z")
 		}
 		if !t.After(now) {
-			return time.Time{}, Invalid("expiresAt", "must be in the future")
+			return time.Time{}, fault.Invalid("expiresAt", "must be in the future")
 		}
 		return t.UTC().Truncate(time.Microsecond), nil
 	case d.ExpiresInDays != nil:
 		days := *d.ExpiresInDays
 		if days <= 0 {
-			return time.Time{}, Invalid("expiresInDays", "must be a positive number of days")
+			return time.Time{}, fault.Invalid("expiresInDays", "must be a positive number of days")
 		}
 		if days > 3650 {
-			return time.Time{}, Invalid("expiresInDays", "must be at most 3650 days")
+			return time.Time{}, fault.Invalid("expiresInDays", "must be at most 3650 days")
 		}
 		return now.Add(time.Duration(days) * 24 * time.Hour), nil
 	default:
@@ -205,7 +206,7 @@ func checkUI(field string, ui *UI) (UI, error) {
 		out.Language = DefaultLanguage
 	}
 	if !i18n.Supported(out.Language) {
-		return UI{}, Invalid(field+".language", "must be one of %s", i18n.Codes())
+		return UI{}, fault.Invalid(field+".language", "must be one of %s", i18n.Codes())
 	}
 	if out.SignatoryRedirectURI != nil {
 		if err := checkURL(field+".signatoryRedirectUri", *out.SignatoryRedirectURI, false); err != nil {
@@ -237,7 +238,7 @@ func checkWebhook(w *Webhook) error {
 	if w.Secret != nil {
 		bits := len(w.Secret) * 8
 		if bits < MinWebhookSecretBits || bits > MaxWebhookSecretBits {
-			return Invalid("webhook.secret", "must be %d to %d bits (base64 of %d to %d bytes), got %d bits",
+			return fault.Invalid("webhook.secret", "must be %d to %d bits (base64 of %d to %d bytes), got %d bits",
 				MinWebhookSecretBits, MaxWebhookSecretBits, MinWebhookSecretBits/8, MaxWebhookSecretBits/8, bits)
 		}
 	}
@@ -249,15 +250,15 @@ func checkStages(stages []string) ([]string, error) {
 		return []string{EvidenceStageSign}, nil
 	}
 	if len(stages) == 0 {
-		return nil, Invalid("evidenceValidationStages", "must not be empty (omit it for the default SIGN)")
+		return nil, fault.Invalid("evidenceValidationStages", "must not be empty (omit it for the default SIGN)")
 	}
 	seen := map[string]bool{}
 	for i, s := range stages {
 		if s != EvidenceStageSign && s != EvidenceStageView {
-			return nil, Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "must be VIEW or SIGN")
+			return nil, fault.Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "must be VIEW or SIGN")
 		}
 		if seen[s] {
-			return nil, Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "%s is listed twice", s)
+			return nil, fault.Invalid(fmt.Sprintf("evidenceValidationStages[%d]", i), "%s is listed twice", s)
 		}
 		seen[s] = true
 	}
@@ -301,7 +302,7 @@ func checkTemplate(field string, t SignatureAppearanceTemplate) error {
 			return err
 		}
 		if r.Placeholder == "" {
-			return Invalid(rf+".placeholder", "must not be empty")
+			return fault.Invalid(rf+".placeholder", "must not be empty")
 		}
 		if err := checkLines(rf+".fromEvidence", r.FromEvidence, MaxListItems, MaxIdentifierLen); err != nil {
 			return err
@@ -345,7 +346,7 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 		if allowAllOf {
 			kinds += ", allOf"
 		}
-		return Invalid(field, "exactly one of %s must be given", kinds)
+		return fault.Invalid(field, "exactly one of %s must be given", kinds)
 	}
 	switch {
 	case p.OIDC != nil:
@@ -359,7 +360,7 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 				return err
 			}
 			if strings.TrimSpace(f.v) == "" {
-				return Invalid(field+".oidc."+f.name, "must not be empty")
+				return fault.Invalid(field+".oidc."+f.name, "must not be empty")
 			}
 		}
 		if err := checkIssuerDomain(field+".oidc.domain", o.Domain); err != nil {
@@ -380,10 +381,10 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 			p.CriiptoVerify.Version = "V1"
 		}
 		if p.CriiptoVerify.Version != "V1" && p.CriiptoVerify.Version != "V2" {
-			return Invalid(field+".criiptoVerify.version", "must be V1 or V2")
+			return fault.Invalid(field+".criiptoVerify.version", "must be V1 or V2")
 		}
 		if env.Verify == nil {
-			return Invalid(field+".criiptoVerify", "needs an eID broker, and none is configured on this server; use an oidc provider instead")
+			return fault.Invalid(field+".criiptoVerify", "needs an eID broker, and none is configured on this server; use an oidc provider instead")
 		}
 		p.CriiptoVerify.Domain, p.CriiptoVerify.ClientID = env.Verify.Domain, env.Verify.ClientID
 		if len(p.CriiptoVerify.Audiences) == 0 {
@@ -392,13 +393,13 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 	case p.Noop != nil:
 		p.Kind = ProviderNoop
 		if !env.TestApplication {
-			return Invalid(field+".noop", "the noop evidence provider is only available to TEST applications")
+			return fault.Invalid(field+".noop", "the noop evidence provider is only available to TEST applications")
 		}
 		if err := checkLine(field+".noop.name", p.Noop.Name, MaxNameLen); err != nil {
 			return err
 		}
 		if strings.TrimSpace(p.Noop.Name) == "" {
-			return Invalid(field+".noop.name", "must not be empty")
+			return fault.Invalid(field+".noop.name", "must not be empty")
 		}
 	case p.Drawable != nil:
 		p.Kind = ProviderDrawable
@@ -407,16 +408,16 @@ func checkProvider(field string, p *EvidenceProvider, env Env, allowAllOf bool) 
 			v    *int
 		}{{"minimumWidth", p.Drawable.MinimumWidth}, {"minimumHeight", p.Drawable.MinimumHeight}} {
 			if f.v != nil && (*f.v < 1 || *f.v > 10000) {
-				return Invalid(field+".drawable."+f.name, "must be between 1 and 10000 pixels")
+				return fault.Invalid(field+".drawable."+f.name, "must be between 1 and 10000 pixels")
 			}
 		}
 	case p.AllOf != nil:
 		p.Kind = ProviderAllOf
 		if !allowAllOf {
-			return Invalid(field+".allOf", "cannot be nested")
+			return fault.Invalid(field+".allOf", "cannot be nested")
 		}
 		if len(p.AllOf) == 0 {
-			return Invalid(field+".allOf.providers", "must not be empty")
+			return fault.Invalid(field+".allOf.providers", "must not be empty")
 		}
 		if err := checkList(field+".allOf.providers", len(p.AllOf), MaxAllOfProviders); err != nil {
 			return err
@@ -438,7 +439,7 @@ func checkIssuerDomain(field, domain string) error {
 		issuer = "https://" + domain
 	}
 	if _, err := ParseWebURL(issuer); err != nil {
-		return Invalid(field, "must be a host name or an https issuer URL: %s", err.Error())
+		return fault.Invalid(field, "must be a host name or an https issuer URL: %s", err.Error())
 	}
 	return nil
 }
@@ -466,14 +467,14 @@ func checkVerifyTexts(field string, c *CriiptoVerifyProvider) error {
 
 func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 	if len(in) == 0 {
-		return nil, Invalid("documents", "at least one document is required")
+		return nil, fault.Invalid("documents", "at least one document is required")
 	}
 	out := make([]Document, len(in))
 	refs := map[string]bool{}
 	for i, d := range in {
 		field := fmt.Sprintf("documents[%d]", i)
 		if d.Kind != DocumentPDF {
-			return nil, Invalid(field+".xml", "XML documents are not supported; send PDF documents (pdf)")
+			return nil, fault.Invalid(field+".xml", "XML documents are not supported; send PDF documents (pdf)")
 		}
 		if err := checkLine(field+".pdf.title", d.Title, MaxTitleLen); err != nil {
 			return nil, err
@@ -482,18 +483,18 @@ func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 			return nil, err
 		}
 		if strings.TrimSpace(d.Title) == "" {
-			return nil, Invalid(field+".pdf.title", "must not be empty")
+			return nil, fault.Invalid(field+".pdf.title", "must not be empty")
 		}
 		if d.StorageMode != StorageModeTemporary {
-			return nil, Invalid(field+".pdf.storageMode", "must be Temporary")
+			return nil, fault.Invalid(field+".pdf.storageMode", "must be Temporary")
 		}
 		if env.MaxDocumentSize > 0 && len(d.Data) > env.MaxDocumentSize {
-			return nil, Invalid(field+".pdf.blob", "Document %s is %d bytes, more than the limit of %d bytes (%s)",
+			return nil, fault.Invalid(field+".pdf.blob", "Document %s is %d bytes, more than the limit of %d bytes (%s)",
 				d.Title, len(d.Data), env.MaxDocumentSize, humanBytes(env.MaxDocumentSize))
 		}
 		if d.Reference != nil {
 			if refs[*d.Reference] {
-				return nil, Invalid(field+".pdf.reference", "%q is used by another document of this order", *d.Reference)
+				return nil, fault.Invalid(field+".pdf.reference", "%q is used by another document of this order", *d.Reference)
 			}
 			refs[*d.Reference] = true
 		}
@@ -521,7 +522,7 @@ func (o *SignatureOrder) AddSignatories(field string, drafts []SignatoryDraft, e
 		}
 	}
 	if n := o.activeSignatories() + len(drafts); n > o.MaxSignatories {
-		return nil, Invalid(field, "too many signatories: the order would have %d, more than maxSignatories %d", n, o.MaxSignatories)
+		return nil, fault.Invalid(field, "too many signatories: the order would have %d, more than maxSignatories %d", n, o.MaxSignatories)
 	}
 	ids := make([]string, 0, len(drafts))
 	for i, d := range drafts {
@@ -571,12 +572,12 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 		case RoleSigner, RoleApprover, RoleViewer:
 			s.SignatoryRole = *d.SignatoryRole
 		default:
-			return Invalid(field+".signatoryRole", "must be SIGNER, APPROVER or VIEWER")
+			return fault.Invalid(field+".signatoryRole", "must be SIGNER, APPROVER or VIEWER")
 		}
 	}
 	if d.SigningSequence != nil {
 		if *d.SigningSequence < 1 {
-			return Invalid(field+".signingSequence", "must be a positive integer")
+			return fault.Invalid(field+".signingSequence", "must be a positive integer")
 		}
 		s.SigningSequence = *d.SigningSequence
 	}
@@ -590,17 +591,17 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 	if s.SignatoryRole == RoleApprover {
 		for j, sd := range s.Documents {
 			if sd.Preapproved {
-				return Invalid(fmt.Sprintf("%s.documents[%d].preapproved", field, j), "an APPROVER cannot be preapproved")
+				return fault.Invalid(fmt.Sprintf("%s.documents[%d].preapproved", field, j), "an APPROVER cannot be preapproved")
 			}
 		}
 	}
 	if d.EvidenceProviders != nil {
 		if len(d.EvidenceProviders) == 0 {
-			return Invalid(field+".evidenceProviders", "must not be empty (omit it for the order's default providers)")
+			return fault.Invalid(field+".evidenceProviders", "must not be empty (omit it for the order's default providers)")
 		}
 		for j, id := range d.EvidenceProviders {
 			if o.provider(id) == nil {
-				return Invalid(fmt.Sprintf("%s.evidenceProviders[%d].id", field, j), "%q is not an evidence provider of this order", id)
+				return fault.Invalid(fmt.Sprintf("%s.evidenceProviders[%d].id", field, j), "%q is not an evidence provider of this order", id)
 			}
 		}
 		s.EvidenceProviders = d.EvidenceProviders
@@ -609,10 +610,10 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 		for j, v := range d.EvidenceValidation {
 			f := fmt.Sprintf("%s.evidenceValidation[%d]", field, j)
 			if strings.TrimSpace(v.Key) == "" {
-				return Invalid(f+".key", "must not be empty")
+				return fault.Invalid(f+".key", "must not be empty")
 			}
 			if (v.Value == nil) == (v.Boolean == nil) {
-				return Invalid(f, "exactly one of value and boolean must be given")
+				return fault.Invalid(f, "exactly one of value and boolean must be given")
 			}
 		}
 		s.EvidenceValidation = d.EvidenceValidation
@@ -691,7 +692,7 @@ func (o *SignatureOrder) provider(id string) *EvidenceProvider {
 
 func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryDocument, atCreate bool) ([]SignatoryDocument, error) {
 	if len(in) == 0 {
-		return nil, Invalid(field, "must not be empty (omit it to give the signatory every document)")
+		return nil, fault.Invalid(field, "must not be empty (omit it to give the signatory every document)")
 	}
 	out := make([]SignatoryDocument, 0, len(in))
 	seen := map[string]bool{}
@@ -706,10 +707,10 @@ func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryD
 			}
 		}
 		if doc == nil {
-			return nil, Invalid(f+".id", "%q is not a document of this order", sd.ID)
+			return nil, fault.Invalid(f+".id", "%q is not a document of this order", sd.ID)
 		}
 		if seen[doc.ID] {
-			return nil, Invalid(f+".id", "document %q is listed twice", sd.ID)
+			return nil, fault.Invalid(f+".id", "document %q is listed twice", sd.ID)
 		}
 		seen[doc.ID] = true
 		sd.ID = doc.ID
@@ -717,14 +718,14 @@ func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryD
 			p := &sd.SealPositions[k]
 			pf := fmt.Sprintf("%s.pdfSealPositions[%d]", f, k)
 			if p.Page < 1 {
-				return nil, Invalid(pf+".page", "must be a page number from 1")
+				return nil, fault.Invalid(pf+".page", "must be a page number from 1")
 			}
 			if p.X < 0 || p.Y < 0 || math.IsNaN(p.X) || math.IsNaN(p.Y) {
-				return nil, Invalid(pf, "x and y must be non-negative")
+				return nil, fault.Invalid(pf, "x and y must be non-negative")
 			}
 			if p.Scale != nil {
 				if *p.Scale < 0.2 || *p.Scale > 1.0 {
-					return nil, Invalid(pf+".scale", "must be between 0.2 and 1.0")
+					return nil, fault.Invalid(pf+".scale", "must be between 0.2 and 1.0")
 				}
 				rounded := math.Floor(*p.Scale*10+1e-9) / 10
 				p.Scale = &rounded
@@ -752,7 +753,7 @@ func (o *SignatureOrder) checkSealPositions(field string) error {
 		}
 	}
 	if with > 0 && without > 0 {
-		return Invalid(field, "pdfSealPositions given for some signatory documents must be given for all of them")
+		return fault.Invalid(field, "pdfSealPositions given for some signatory documents must be given for all of them")
 	}
 	return nil
 }

@@ -2,11 +2,13 @@ package order
 
 import (
 	"time"
+
+	"esign/internal/fault"
 )
 
 func (o *SignatureOrder) requireOpen() error {
 	if o.Status != StatusOpen {
-		return Conflictf("signature order is %s: only OPEN orders can be changed", o.Status)
+		return fault.Conflictf("signature order is %s: only OPEN orders can be changed", o.Status)
 	}
 	return nil
 }
@@ -27,10 +29,10 @@ func (o *SignatureOrder) ChangeSignatory(id string, d SignatoryDraft) error {
 	}
 	s := o.Signatory(id)
 	if s == nil {
-		return NotFoundf("signatureOrder does not contain the defined signatory")
+		return fault.NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	if s.Status != SignatoryOpen {
-		return Conflictf("signatory is %s: only OPEN signatories can be changed", s.Status)
+		return fault.Conflictf("signatory is %s: only OPEN signatories can be changed", s.Status)
 	}
 	changed := *s
 	if err := o.applySignatoryDraft("input", &changed, d, false); err != nil {
@@ -53,12 +55,12 @@ func (o *SignatureOrder) DeleteSignatory(id string) error {
 			continue
 		}
 		if s.Status == SignatorySigned {
-			return Conflictf("signatory has signed and cannot be deleted")
+			return fault.Conflictf("signatory has signed and cannot be deleted")
 		}
 		o.Signatories = append(o.Signatories[:i], o.Signatories[i+1:]...)
 		return nil
 	}
-	return NotFoundf("signatureOrder does not contain the defined signatory")
+	return fault.NotFoundf("signatureOrder does not contain the defined signatory")
 }
 
 // Change sets maxSignatories (before the first signature only) and/or the webhook.
@@ -71,10 +73,10 @@ func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
 			return err
 		}
 		if o.hasSignatures() {
-			return Conflictf("maxSignatories can only be changed before the first signature")
+			return fault.Conflictf("maxSignatories can only be changed before the first signature")
 		}
 		if n := o.activeSignatories(); *maxSignatories < n {
-			return Invalid("maxSignatories", "must be at least the %d signatories the order already has", n)
+			return fault.Invalid("maxSignatories", "must be at least the %d signatories the order already has", n)
 		}
 		o.MaxSignatories = *maxSignatories
 	}
@@ -90,7 +92,7 @@ func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
 // Extend moves expiresAt exactly days × 24 h later.
 func (o *SignatureOrder) Extend(days int) error {
 	if days < MinExtendDays || days > MaxExtendDays {
-		return Invalid("additionalExpirationInDays", "must be between %d and %d", MinExtendDays, MaxExtendDays)
+		return fault.Invalid("additionalExpirationInDays", "must be between %d and %d", MinExtendDays, MaxExtendDays)
 	}
 	if err := o.requireOpen(); err != nil {
 		return err
@@ -112,7 +114,7 @@ func (o *SignatureOrder) Cancel(now time.Time) error {
 // CheckRetainDays validates closeSignatureOrder's retainDocumentsForDays.
 func CheckRetainDays(days *int) error {
 	if days != nil && (*days < MinRetainDocumentsDays || *days > MaxRetainDocumentsDays) {
-		return Invalid("retainDocumentsForDays", "must be between %d and %d", MinRetainDocumentsDays, MaxRetainDocumentsDays)
+		return fault.Invalid("retainDocumentsForDays", "must be between %d and %d", MinRetainDocumentsDays, MaxRetainDocumentsDays)
 	}
 	return nil
 }
@@ -139,7 +141,7 @@ func (o *SignatureOrder) Close(now time.Time, retainDays *int) error {
 // longer OPEN; calling it again is fine.
 func (o *SignatureOrder) CheckCleanup() error {
 	if o.Status == StatusOpen {
-		return Conflictf("signature order is OPEN: close or cancel it before cleaning up")
+		return fault.Conflictf("signature order is OPEN: close or cancel it before cleaning up")
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"esign/internal/fault"
 )
 
 // Every text an integrator or a signatory sends ends up in the order's JSON, which the store rewrites
@@ -222,23 +224,23 @@ func CheckText(field, s string, max int, multiline bool) error {
 	// A rune is at most 4 bytes: a longer string is too long without counting (a 10 MiB title is
 	// refused in constant time).
 	if len(s) > 4*max {
-		return Invalid(field, "must be at most %d characters, got %d bytes", max, len(s))
+		return fault.Invalid(field, "must be at most %d characters, got %d bytes", max, len(s))
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return Invalid(field, "must be at most %d characters, got %d", max, n)
+		return fault.Invalid(field, "must be at most %d characters, got %d", max, n)
 	}
 	if !utf8.ValidString(s) {
-		return Invalid(field, "must be valid UTF-8")
+		return fault.Invalid(field, "must be valid UTF-8")
 	}
 	for i, r := range s {
 		if r == '\t' || r == '\n' || r == '\r' {
 			if multiline {
 				continue
 			}
-			return Invalid(field, "must be one line: control character %U at byte %d", r, i)
+			return fault.Invalid(field, "must be one line: control character %U at byte %d", r, i)
 		}
 		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
-			return Invalid(field, "must not contain control characters: %U at byte %d", r, i)
+			return fault.Invalid(field, "must not contain control characters: %U at byte %d", r, i)
 		}
 	}
 	return nil
@@ -255,7 +257,7 @@ func checkOptLine(field string, s *string, max int) error {
 
 func checkList(field string, n, max int) error {
 	if n > max {
-		return Invalid(field, "must have at most %d items, got %d", max, n)
+		return fault.Invalid(field, "must have at most %d items, got %d", max, n)
 	}
 	return nil
 }
@@ -285,7 +287,7 @@ func checkURL(field, raw string, allowData bool) error {
 		return err
 	}
 	if _, err := ParseWebURL(raw); err != nil {
-		return Invalid(field, "must be an absolute http(s) URL: %s", err.Error())
+		return fault.Invalid(field, "must be an absolute http(s) URL: %s", err.Error())
 	}
 	return nil
 }
@@ -460,19 +462,19 @@ var dataLogoTypes = map[string][]byte{
 // only what passes this check (its CSP allows img-src data:).
 func CheckDataLogo(field, raw string) error {
 	if len(raw) > MaxDataLogoLen {
-		return Invalid(field, "a data: logo must be at most %d characters, got %d", MaxDataLogoLen, len(raw))
+		return fault.Invalid(field, "a data: logo must be at most %d characters, got %d", MaxDataLogoLen, len(raw))
 	}
 	mediaType, payload, ok := strings.Cut(strings.TrimPrefix(raw, "data:"), ";base64,")
 	magic, known := dataLogoTypes[mediaType]
 	if !ok || !known {
-		return Invalid(field, "a data: logo must be data:image/png, jpeg, gif or webp;base64,…")
+		return fault.Invalid(field, "a data: logo must be data:image/png, jpeg, gif or webp;base64,…")
 	}
 	img, err := base64.StdEncoding.Strict().DecodeString(payload)
 	if err != nil {
-		return Invalid(field, "a data: logo must be standard base64 with padding")
+		return fault.Invalid(field, "a data: logo must be standard base64 with padding")
 	}
 	if !bytes.HasPrefix(img, magic) || (mediaType == "image/webp" && (len(img) < 12 || string(img[8:12]) != "WEBP")) {
-		return Invalid(field, "the data: logo is not a %s image", strings.TrimPrefix(mediaType, "image/"))
+		return fault.Invalid(field, "the data: logo is not a %s image", strings.TrimPrefix(mediaType, "image/"))
 	}
 	return nil
 }
@@ -498,7 +500,7 @@ func (o *SignatureOrder) checkSize() error {
 		return fmt.Errorf("measure order: %w", err)
 	}
 	if len(b) > MaxOrderBytes {
-		return Invalid("", "the signature order would be %d bytes of settings, more than the limit of %d bytes (%s): use fewer signatories or shorter texts",
+		return fault.Invalid("", "the signature order would be %d bytes of settings, more than the limit of %d bytes (%s): use fewer signatories or shorter texts",
 			len(b), MaxOrderBytes, humanBytes(MaxOrderBytes))
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"esign/internal/fault"
 )
 
 func testEnv() Env {
@@ -118,7 +120,7 @@ func TestBuildRules(t *testing.T) {
 			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 				t.Fatalf("error = %v, want it to contain %q", err, c.want)
 			case err != nil:
-				if de, ok := AsError(err); !ok || (de.Code != CodeInvalid && de.Code != CodeNotImpl) {
+				if de, ok := fault.As(err); !ok || (de.Code != fault.CodeInvalid && de.Code != fault.CodeNotImpl) {
 					t.Fatalf("error %v is not an invalid-input domain error", err)
 				}
 			}
@@ -165,7 +167,7 @@ func TestLifecycleTransitions(t *testing.T) {
 		"delete":  o.DeleteSignatory(o.Signatories[0].ID),
 		"signery": o.ChangeSignatory(o.Signatories[0].ID, SignatoryDraft{}),
 	} {
-		if de, ok := AsError(err); !ok || de.Code != CodeConflict {
+		if de, ok := fault.As(err); !ok || de.Code != fault.CodeConflict {
 			t.Errorf("%s on a closed order: %v, want a conflict", name, err)
 		}
 	}

@@ -1,6 +1,10 @@
 package order
 
-import "time"
+import (
+	"time"
+
+	"esign/internal/fault"
+)
 
 // What a signatory may do, and how their statuses move. Pure rules; the signing service applies them
 // to the aggregate inside the store's transaction.
@@ -69,16 +73,16 @@ func (o *SignatureOrder) IsTurn(s *Signatory) bool {
 // requireActive checks the order is open and the signatory may still act now.
 func (o *SignatureOrder) requireActive(s *Signatory, now time.Time) error {
 	if o.Status != StatusOpen {
-		return Conflictf("signature order is %s", o.Status)
+		return fault.Conflictf("signature order is %s", o.Status)
 	}
 	if !now.Before(o.ExpiresAt) {
-		return Conflictf("signature order has expired")
+		return fault.Conflictf("signature order has expired")
 	}
 	if s.Status != SignatoryOpen {
-		return Conflictf("signatory is %s and cannot act again", s.Status)
+		return fault.Conflictf("signatory is %s and cannot act again", s.Status)
 	}
 	if !o.IsTurn(s) {
-		return Conflictf("it is not this signatory's turn yet: signatories with a lower signingSequence go first")
+		return fault.Conflictf("it is not this signatory's turn yet: signatories with a lower signingSequence go first")
 	}
 	return nil
 }
@@ -88,24 +92,24 @@ func (o *SignatureOrder) requireActive(s *Signatory, now time.Time) error {
 func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, status DocumentStatus, now time.Time) error {
 	s := o.Signatory(signatoryID)
 	if s == nil {
-		return NotFoundf("signatureOrder does not contain the defined signatory")
+		return fault.NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	if err := o.requireActive(s, now); err != nil {
 		return err
 	}
 	if !o.hasDocument(s, documentID) {
-		return Invalid("documentId", "%q is not one of this signatory's documents", documentID)
+		return fault.Invalid("documentId", "%q is not one of this signatory's documents", documentID)
 	}
 	switch status {
 	case DocumentOpened, DocumentApproved, DocumentRejected:
 	default:
-		return Invalid("status", "must be OPENED, APPROVED or REJECTED")
+		return fault.Invalid("status", "must be OPENED, APPROVED or REJECTED")
 	}
 	if s.SignatoryRole == RoleViewer && status != DocumentOpened {
-		return Conflictf("a VIEWER can only open documents")
+		return fault.Conflictf("a VIEWER can only open documents")
 	}
 	if status == DocumentRejected && o.UIFor(s).DisableRejection {
-		return Conflictf("rejection is disabled for this signature order")
+		return fault.Conflictf("rejection is disabled for this signature order")
 	}
 	if current := s.SignatoryDocumentStatus(documentID); current != nil && (status == DocumentOpened || *current == status) {
 		return nil // opening again does not undo an approval; the same status again changes nothing
@@ -157,13 +161,13 @@ func (o *SignatureOrder) UIFor(s *Signatory) UI {
 func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Time) error {
 	s := o.Signatory(signatoryID)
 	if s == nil {
-		return NotFoundf("signatureOrder does not contain the defined signatory")
+		return fault.NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	if err := o.requireActive(s, now); err != nil {
 		return err
 	}
 	if o.UIFor(s).DisableRejection {
-		return Conflictf("rejection is disabled for this signature order")
+		return fault.Conflictf("rejection is disabled for this signature order")
 	}
 	if reason != nil {
 		// The reason is stored, posted in the SIGNATORY_REJECTED webhook and shown to the integrator.
@@ -182,16 +186,16 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signatory, error) {
 	s := o.Signatory(signatoryID)
 	if s == nil {
-		return nil, NotFoundf("signatureOrder does not contain the defined signatory")
+		return nil, fault.NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	if err := o.requireActive(s, now); err != nil {
 		return nil, err
 	}
 	if s.SignatoryRole != RoleSigner {
-		return nil, Conflictf("a %s does not sign", s.SignatoryRole)
+		return nil, fault.Conflictf("a %s does not sign", s.SignatoryRole)
 	}
 	if !o.allApproved(s) {
-		return nil, Conflictf("every document must be approved before signing")
+		return nil, fault.Conflictf("every document must be approved before signing")
 	}
 	return s, nil
 }
@@ -268,7 +272,7 @@ func (o *SignatureOrder) SignatoryProviders(s *Signatory) []EvidenceProvider {
 func (o *SignatureOrder) Track(signatoryID string, download bool, now time.Time) error {
 	s := o.Signatory(signatoryID)
 	if s == nil {
-		return NotFoundf("signatureOrder does not contain the defined signatory")
+		return fault.NotFoundf("signatureOrder does not contain the defined signatory")
 	}
 	at := &s.SignLinkOpenedAt
 	if download {
@@ -294,7 +298,7 @@ func (o *SignatureOrder) ClaimEvidenceKey(signatoryID, key string) error {
 	for i := range o.Signatories {
 		other := &o.Signatories[i]
 		if other.ID != signatoryID && other.EvidenceKey == key {
-			return Conflictf("the same person has already signed this signature order as another signatory")
+			return fault.Conflictf("the same person has already signed this signature order as another signatory")
 		}
 	}
 	o.Signatory(signatoryID).EvidenceKey = key

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/sync/semaphore"
+	"esign/internal/fault"
 
-	"esign/internal/order"
+	"golang.org/x/sync/semaphore"
 )
 
 // AdmissionConfig sizes the process-wide budget for PDF work.
@@ -123,14 +123,14 @@ func measured(ctx context.Context, data []byte) bool {
 	return ok && len(data) > 0 && m == measuredDoc{&data[0], len(data)}
 }
 
-// busyError is an *order.Error for the edge and ErrBusy for errors.Is.
+// busyError is an *fault.Error for the edge and ErrBusy for errors.Is.
 type busyError struct{}
 
 func (busyError) Error() string        { return busyMessage }
 func (busyError) Is(target error) bool { return target == ErrBusy }
 func (busyError) As(target any) bool {
-	if e, ok := target.(**order.Error); ok {
-		*e = &order.Error{Code: order.CodeUnavailable, Message: busyMessage}
+	if e, ok := target.(**fault.Error); ok {
+		*e = fault.Retryablef("%s", busyMessage)
 		return true
 	}
 	return false

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"esign/internal/order"
+	"esign/internal/fault"
 	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 )
@@ -149,7 +149,7 @@ func TestAdmission(t *testing.T) {
 	if !errors.Is(err, pdf.ErrBusy) {
 		t.Fatalf("second Reserve = %v, want ErrBusy", err)
 	}
-	if e, ok := order.AsError(err); !ok || e.Code != order.CodeUnavailable || !strings.Contains(e.Message, "busy") {
+	if e, ok := fault.As(err); !ok || e.Code != fault.CodeUnavailable || !strings.Contains(e.Message, "busy") {
 		t.Fatalf("second Reserve = %#v, want an UNAVAILABLE order error saying the server is busy", err)
 	}
 	// A cancelled caller gets its own error, not busy.

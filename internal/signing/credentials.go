@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"strings"
 
-	"esign/internal/order"
+	"esign/internal/fault"
 	"esign/internal/store"
 )
 
@@ -33,20 +33,18 @@ type Credentials struct {
 	ClientSecret  string `json:"clientSecret"`
 }
 
-var errUnauthorized = &order.Error{Code: order.CodeUnauthorized, Message: "Unauthorized access"}
-
 // CreateAPIKey creates an API key for the application named name, creating the application (with the
 // given environment) if it does not exist yet.
 func (s *Service) CreateAPIKey(ctx context.Context, name string, env store.Environment, mode store.KeyMode, note *string) (Credentials, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return Credentials{}, order.Invalid("application", "must not be empty")
+		return Credentials{}, fault.Invalid("application", "must not be empty")
 	}
 	if env != store.EnvironmentTest && env != store.EnvironmentProduction {
-		return Credentials{}, order.Invalid("environment", "must be TEST or PRODUCTION")
+		return Credentials{}, fault.Invalid("environment", "must be TEST or PRODUCTION")
 	}
 	if mode != store.KeyReadWrite && mode != store.KeyReadOnly {
-		return Credentials{}, order.Invalid("mode", "must be READ_WRITE or READ_ONLY")
+		return Credentials{}, fault.Invalid("mode", "must be READ_WRITE or READ_ONLY")
 	}
 	app, err := s.store.GetApplicationByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -83,17 +81,17 @@ func hashSecret(secret string) []byte {
 // Authenticate checks HTTP Basic credentials. Any failure is the same "Unauthorized access".
 func (s *Service) Authenticate(ctx context.Context, clientID, clientSecret string) (Principal, error) {
 	if clientID == "" || clientSecret == "" {
-		return Principal{}, errUnauthorized
+		return Principal{}, fault.Unauthorized()
 	}
 	key, err := s.store.GetAPIKeyByClientID(ctx, clientID)
 	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, errUnauthorized
+		return Principal{}, fault.Unauthorized()
 	}
 	if err != nil {
 		return Principal{}, fmt.Errorf("look up api key: %w", err)
 	}
 	if subtle.ConstantTimeCompare(key.SecretHash, hashSecret(clientSecret)) != 1 {
-		return Principal{}, errUnauthorized
+		return Principal{}, fault.Unauthorized()
 	}
 	app, err := s.store.GetApplication(ctx, key.ApplicationID)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"esign/internal/envelope"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf"
 	"esign/internal/store"
@@ -27,7 +28,7 @@ func (s *Service) checkDocument(ctx context.Context, title string, data []byte) 
 	}
 	var problem *pdf.Problem
 	if errors.As(err, &problem) {
-		return &order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf("Document %s %s", title, problem.Reason)}
+		return fault.Invalid("", "Document %s %s", title, problem.Reason)
 	}
 	return fmt.Errorf("inspect document %q: %w", title, err)
 }
@@ -190,7 +191,7 @@ func (s *Service) DocumentBytes(ctx context.Context, p Principal, orderID, docum
 // blobs stay: if it did commit they are the documents' only copy, and if not, the sweeper's orphan
 // pass removes them after its grace period.
 func (s *Service) discardUncommitted(ctx context.Context, orderID string, versions []order.DocumentVersion, storeErr error) {
-	_, domain := order.AsError(storeErr)
+	_, domain := fault.As(storeErr)
 	if domain || errors.Is(storeErr, errVersionsMoved) || errors.Is(storeErr, store.ErrConflict) || errors.Is(storeErr, store.ErrNotFound) {
 		s.deleteBlobs(ctx, orderID, versions)
 		return

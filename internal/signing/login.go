@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"esign/internal/evidence"
+	"esign/internal/fault"
 	"esign/internal/order"
 )
 
@@ -35,14 +36,14 @@ type LoginStart struct {
 func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in LoginStart) (authURL, state string, err error) {
 	stage, providerID := in.Stage, in.ProviderID
 	if s.cfg.Login == nil {
-		return "", "", order.NotImplemented("OpenID Connect login (no login flow is configured)")
+		return "", "", fault.NotImplemented("OpenID Connect login (no login flow is configured)")
 	}
-	o, sig, err := s.SignatoryView(ctx, sp)
+	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
 		return "", "", err
 	}
 	if stage != order.EvidenceStageView && stage != order.EvidenceStageSign {
-		return "", "", order.Invalid("stage", "must be VIEW or SIGN")
+		return "", "", fault.Invalid("stage", "must be VIEW or SIGN")
 	}
 	if stage == order.EvidenceStageSign {
 		if err := requireViewAccess(o, sp); err != nil {
@@ -73,7 +74,7 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 // signatory by it.
 func (s *Service) LoginState(state string) (evidence.LoginPurpose, error) {
 	if s.cfg.Login == nil {
-		return evidence.LoginPurpose{}, order.NotImplemented("OpenID Connect login (no login flow is configured)")
+		return evidence.LoginPurpose{}, fault.NotImplemented("OpenID Connect login (no login flow is configured)")
 	}
 	return s.cfg.Login.Purpose(state)
 }
@@ -85,7 +86,7 @@ func (s *Service) CompleteViewLogin(ctx context.Context, sp SignatoryPrincipal, 
 	if err != nil {
 		return "", "", err
 	}
-	o, sig, err := s.SignatoryView(ctx, sp)
+	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
 		return "", "", err
 	}
@@ -98,7 +99,7 @@ func (s *Service) CompleteViewLogin(ctx context.Context, sp SignatoryPrincipal, 
 
 func (s *Service) completeLogin(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, providerID, stage string, code LoginCode, browser string) (evidence.Evidence, error) {
 	if s.cfg.Login == nil {
-		return evidence.Evidence{}, order.NotImplemented("OpenID Connect login (no login flow is configured)")
+		return evidence.Evidence{}, fault.NotImplemented("OpenID Connect login (no login flow is configured)")
 	}
 	p, err := loginProvider(o, sig, providerID)
 	if err != nil {
@@ -121,9 +122,9 @@ func (s *Service) completeLogin(ctx context.Context, o *order.SignatureOrder, si
 func (s *Service) ValidateViewer(ctx context.Context, sp SignatoryPrincipal, header string) (SignatoryPrincipal, error) {
 	providerID, jwt, ok := strings.Cut(header, ":")
 	if !ok || jwt == "" {
-		return sp, order.Invalid("Signatory-Validation", "must be <evidenceProviderId>:<jwt>")
+		return sp, fault.Invalid("Signatory-Validation", "must be <evidenceProviderId>:<jwt>")
 	}
-	o, sig, err := s.SignatoryView(ctx, sp)
+	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
 		return sp, err
 	}
@@ -132,7 +133,7 @@ func (s *Service) ValidateViewer(ctx context.Context, sp SignatoryPrincipal, hea
 		return sp, err
 	}
 	if s.cfg.JWT == nil {
-		return sp, order.NotImplemented("ID token verification (no verifier configured)")
+		return sp, fault.NotImplemented("ID token verification (no verifier configured)")
 	}
 	c := s.loginClient(p)
 	ev, err := s.cfg.JWT.Verify(ctx, c.Domain, c.ClientID, c.AcrValues, jwt)
@@ -163,9 +164,9 @@ func loginProvider(o *order.SignatureOrder, sig *order.Signatory, providerID str
 		if p.OIDC != nil || p.CriiptoVerify != nil {
 			return p, nil
 		}
-		return order.EvidenceProvider{}, order.Invalid("id", "%q is not an OpenID Connect evidence provider", providerID)
+		return order.EvidenceProvider{}, fault.Invalid("id", "%q is not an OpenID Connect evidence provider", providerID)
 	}
-	return order.EvidenceProvider{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", providerID)
+	return order.EvidenceProvider{}, fault.Invalid("id", "%q is not an evidence provider this signatory may use", providerID)
 }
 
 // loginClient is the relying party for a provider: an oidc provider names its own; criiptoVerify

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/store"
 )
@@ -19,7 +20,7 @@ const (
 	MaxPageSize     = 100
 )
 
-var errReadOnly = &order.Error{Code: order.CodeForbidden, Message: "this API key is READ_ONLY: mutations need a READ_WRITE key"}
+var errReadOnly = fault.Forbiddenf("this API key is READ_ONLY: mutations need a READ_WRITE key")
 
 func requireWrite(p Principal) error {
 	if !p.CanWrite() {
@@ -127,7 +128,7 @@ func (s *Service) ListOrders(ctx context.Context, p Principal, first *int, after
 	limit := DefaultPageSize
 	if first != nil {
 		if *first < 1 || *first > MaxPageSize {
-			return OrderPage{}, order.Invalid("first", "must be between 1 and %d", MaxPageSize)
+			return OrderPage{}, fault.Invalid("first", "must be between 1 and %d", MaxPageSize)
 		}
 		limit = *first
 	}
@@ -135,7 +136,7 @@ func (s *Service) ListOrders(ctx context.Context, p Principal, first *int, after
 	if after != nil && *after != "" {
 		c, err := decodeCursor(*after)
 		if err != nil {
-			return OrderPage{}, order.Invalid("after", "is not a cursor returned by this API")
+			return OrderPage{}, fault.Invalid("after", "is not a cursor returned by this API")
 		}
 		q.After = &c
 	}
@@ -172,12 +173,12 @@ func decodeCursor(s string) (store.OrderCursor, error) {
 
 // update runs fn on the caller's order inside the store's transaction.
 func (s *Service) update(ctx context.Context, p Principal, orderID string, fn store.Updater) (*order.SignatureOrder, error) {
-	return s.updateOwn(ctx, p, orderID, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID), fn)
+	return s.updateOwn(ctx, p, orderID, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID), fn)
 }
 
 // updateOwn is update answering notFound both when there is no such order and when it is another
 // application's: the answer must not tell the two apart (it would say that the id exists).
-func (s *Service) updateOwn(ctx context.Context, p Principal, orderID string, notFound *order.Error, fn store.Updater) (*order.SignatureOrder, error) {
+func (s *Service) updateOwn(ctx context.Context, p Principal, orderID string, notFound *fault.Error, fn store.Updater) (*order.SignatureOrder, error) {
 	if err := requireWrite(p); err != nil {
 		return nil, err
 	}
@@ -191,7 +192,7 @@ func (s *Service) updateOwn(ctx context.Context, p Principal, orderID string, no
 		return nil, notFound
 	}
 	if err != nil {
-		if _, ok := order.AsError(err); ok {
+		if _, ok := fault.As(err); ok {
 			return nil, err
 		}
 		return nil, fmt.Errorf("update order %s: %w", orderID, err)
@@ -217,7 +218,7 @@ func (s *Service) ChangeSignatory(ctx context.Context, p Principal, signatoryID 
 	if err := requireWrite(p); err != nil {
 		return nil, err
 	}
-	notFound := order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+	notFound := fault.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
 	orderID, err := s.store.FindOrderID(ctx, store.IndexSignatory, signatoryID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFound
@@ -245,7 +246,7 @@ func (s *Service) ChangeOrder(ctx context.Context, p Principal, orderID string, 
 			return nil, err
 		}
 		if o == nil {
-			return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+			return nil, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 		}
 		if err := s.validateWebhook(ctx, webhook); err != nil {
 			return nil, err
@@ -341,10 +342,10 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 			return nil, err
 		}
 		if current == nil {
-			return nil, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+			return nil, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 		}
 		if current.Status != order.StatusOpen {
-			return nil, order.Conflictf("signature order is %s: only OPEN orders can be closed", current.Status)
+			return nil, fault.Conflictf("signature order is %s: only OPEN orders can be closed", current.Status)
 		}
 		bytes, err := s.readAll(ctx, current)
 		if err != nil {
@@ -405,7 +406,7 @@ func (s *Service) writeVersions(ctx context.Context, orderID, what string, attem
 			return err
 		}
 	}
-	return &order.Error{Code: order.CodeUnavailable, Message: "the order changed while " + what + "; try again"}
+	return fault.Retryablef("the order changed while %s; try again", what)
 }
 
 // DocumentFinalizer makes a signed PDF verifiable in the long term at close: validation data (DSS)
@@ -431,7 +432,7 @@ func (s *Service) finalizeDocuments(ctx context.Context, o *order.SignatureOrder
 		if err != nil {
 			s.log.ErrorContext(ctx, "finalize failed", "order", o.ID, "document", d.ID, "err", err)
 			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(out))
-			return nil, &order.Error{Code: order.CodeUnavailable, Message: fmt.Sprintf("Document %s could not be timestamped right now; the order is still open, please try again", d.Title)}
+			return nil, fault.Retryablef("Document %s could not be timestamped right now; the order is still open, please try again", d.Title)
 		}
 		b := bytes[d.ID]
 		b.Current = final

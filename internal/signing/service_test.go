@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"esign/internal/blob"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
@@ -81,9 +82,9 @@ func (e *env) create(t *testing.T, p signing.Principal, docs ...[]byte) *order.S
 	return o
 }
 
-func wantCode(t *testing.T, err error, code order.Code) {
+func wantCode(t *testing.T, err error, code fault.Code) {
 	t.Helper()
-	de, ok := order.AsError(err)
+	de, ok := fault.As(err)
 	if !ok || de.Code != code {
 		t.Fatalf("error = %v, want a %s domain error", err, code)
 	}
@@ -144,7 +145,7 @@ func TestIsolationBetweenApplications(t *testing.T) {
 		t.Errorf("bob reads alice's document: %d bytes, %v", len(b.Current), err)
 	}
 	_, err := e.svc.CancelOrder(ctx, bob, o.ID)
-	wantCode(t, err, order.CodeNotFound)
+	wantCode(t, err, fault.CodeNotFound)
 	if got, _ := e.svc.Order(ctx, alice, o.ID); got.Status != order.StatusOpen {
 		t.Errorf("bob's cancel changed alice's order: %s", got.Status)
 	}
@@ -157,11 +158,11 @@ func TestReadOnlyKeyCannotChangeAnything(t *testing.T) {
 	ro := e.principal(t, "app", store.KeyReadOnly)
 	o := e.create(t, rw, pdftest.Make(t, 1, 0))
 	_, err := e.svc.CreateOrder(ctx, ro, order.Draft{})
-	wantCode(t, err, order.CodeForbidden)
+	wantCode(t, err, fault.CodeForbidden)
 	_, err = e.svc.CancelOrder(ctx, ro, o.ID)
-	wantCode(t, err, order.CodeForbidden)
+	wantCode(t, err, fault.CodeForbidden)
 	_, err = e.svc.CloseOrder(ctx, ro, o.ID, nil)
-	wantCode(t, err, order.CodeForbidden)
+	wantCode(t, err, fault.CodeForbidden)
 	if got, _ := e.svc.Order(ctx, ro, o.ID); got == nil || got.Status != order.StatusOpen {
 		t.Errorf("read-only key cannot read, or changed the order: %+v", got)
 	}
@@ -214,7 +215,7 @@ func TestCloseWithoutRetentionAnswersThenShreds(t *testing.T) {
 		}
 	}
 	_, err = e.svc.CloseOrder(ctx, p, o.ID, nil)
-	wantCode(t, err, order.CodeConflict)
+	wantCode(t, err, fault.CodeConflict)
 }
 
 // assertShredded: blob gone, no version (so no wrapped key) left in the stored order, bytes unreadable.
@@ -248,7 +249,7 @@ func TestCloseWithRetentionKeepsUntilCleanup(t *testing.T) {
 	blobPath := o.Documents[0].Versions[0].BlobKey
 	for _, bad := range []int{0, 8, -1} {
 		_, err := e.svc.CloseOrder(ctx, p, o.ID, &bad)
-		wantCode(t, err, order.CodeInvalid)
+		wantCode(t, err, fault.CodeInvalid)
 	}
 	days := 3
 	closed, err := e.svc.CloseOrder(ctx, p, o.ID, &days)
@@ -301,9 +302,9 @@ func TestCancelDeletesDocumentsAtOnce(t *testing.T) {
 	}
 	assertShredded(t, e, p, o.ID, blobPath)
 	_, err = e.svc.CancelOrder(ctx, p, o.ID)
-	wantCode(t, err, order.CodeConflict)
+	wantCode(t, err, fault.CodeConflict)
 	_, _, err = e.svc.AddSignatories(ctx, p, o.ID, []order.SignatoryDraft{{}})
-	wantCode(t, err, order.CodeConflict)
+	wantCode(t, err, fault.CodeConflict)
 }
 
 func TestSignatoryChanges(t *testing.T) {
@@ -334,11 +335,11 @@ func TestSignatoryChanges(t *testing.T) {
 		t.Errorf("deleted signatory still indexed: %q %v", id, err)
 	}
 	_, err = e.svc.DeleteSignatory(ctx, p, o.ID, ids[0])
-	if de, ok := order.AsError(err); !ok || de.Message != "signatureOrder does not contain the defined signatory" {
+	if de, ok := fault.As(err); !ok || de.Message != "signatureOrder does not contain the defined signatory" {
 		t.Errorf("delete unknown signatory: %v", err)
 	}
 	_, err = e.svc.ChangeSignatory(ctx, p, "no-such-signatory", order.SignatoryDraft{})
-	wantCode(t, err, order.CodeNotFound)
+	wantCode(t, err, fault.CodeNotFound)
 }
 
 func TestExtendAddsExactDays(t *testing.T) {
@@ -348,7 +349,7 @@ func TestExtendAddsExactDays(t *testing.T) {
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
 	for _, bad := range []int{0, 31, -2} {
 		_, err := e.svc.ExtendOrder(ctx, p, o.ID, bad)
-		wantCode(t, err, order.CodeInvalid)
+		wantCode(t, err, fault.CodeInvalid)
 	}
 	got, err := e.svc.ExtendOrder(ctx, p, o.ID, 7)
 	if err != nil {
@@ -396,10 +397,10 @@ func TestListOrdersPagination(t *testing.T) {
 	}
 	bad := "not-a-cursor!"
 	_, err := e.svc.ListOrders(ctx, p, &two, &bad, nil)
-	wantCode(t, err, order.CodeInvalid)
+	wantCode(t, err, fault.CodeInvalid)
 	zero := 0
 	_, err = e.svc.ListOrders(ctx, p, &zero, nil, nil)
-	wantCode(t, err, order.CodeInvalid)
+	wantCode(t, err, fault.CodeInvalid)
 }
 
 func TestAuthenticate(t *testing.T) {
@@ -415,7 +416,7 @@ func TestAuthenticate(t *testing.T) {
 		"empty":        {"", ""},
 	} {
 		_, err := e.svc.Authenticate(ctx, c[0], c[1])
-		if de, ok := order.AsError(err); !ok || de.Message != "Unauthorized access" {
+		if de, ok := fault.As(err); !ok || de.Message != "Unauthorized access" {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -437,7 +438,7 @@ func TestAuthenticate(t *testing.T) {
 		EvidenceProviders: []order.EvidenceProvider{{Noop: &order.NoopProvider{Name: "n"}}},
 		Documents:         []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "A", StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)}},
 	})
-	if de, ok := order.AsError(err); !ok || !strings.Contains(de.Message, "only available to TEST applications") {
+	if de, ok := fault.As(err); !ok || !strings.Contains(de.Message, "only available to TEST applications") {
 		t.Errorf("noop for production: %v", err)
 	}
 }

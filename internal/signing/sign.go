@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"esign/internal/evidence"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf"
 	"esign/internal/pdf/seal"
@@ -54,9 +54,9 @@ type DrawableInput struct {
 // no new blob behind.
 func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput) (*order.SignatureOrder, *order.Signatory, error) {
 	if s.cfg.Sealer == nil {
-		return nil, nil, order.NotImplemented("sign (no document sealer is configured)")
+		return nil, nil, fault.NotImplemented("sign (no document sealer is configured)")
 	}
-	o, sig, err := s.SignatoryView(ctx, sp)
+	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	var updated *order.SignatureOrder
 	err = s.writeVersions(ctx, o.ID, "signing", func(first bool) ([]order.DocumentVersion, error) {
 		if !first {
-			if o, sig, err = s.SignatoryView(ctx, sp); err != nil {
+			if o, sig, err = s.signatoryOrder(ctx, sp); err != nil {
 				return nil, err
 			}
 			if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
@@ -109,7 +109,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 			cur.MarkSigned(sig.ID, s.Now())
 			return nil
 		})
-		if _, domain := order.AsError(err); err != nil && !domain && !errors.Is(err, errVersionsMoved) {
+		if _, domain := fault.As(err); err != nil && !domain && !errors.Is(err, errVersionsMoved) {
 			err = fmt.Errorf("record signature of %s: %w", sig.ID, err)
 		}
 		return versionsOf(sealed), err
@@ -128,8 +128,8 @@ func (s *Service) signError(ctx context.Context, o *order.SignatureOrder, signat
 		return err
 	}
 	msg := "the signature could not be completed"
-	if de, ok := order.AsError(err); ok {
-		msg = de.Message
+	if de, ok := fault.As(err); ok {
+		msg = de.Error()
 	}
 	_, uerr := s.store.UpdateOrder(context.WithoutCancel(ctx), o.ID, func(cur *order.SignatureOrder) error {
 		cur.SignError(signatoryID, msg, s.Now())
@@ -167,7 +167,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		d := o.Document(id)
 		cur := d.Current()
 		if cur == nil {
-			return fail(order.Conflictf("document %q is no longer stored", d.Title))
+			return fail(fault.Conflictf("document %q is no longer stored", d.Title))
 		}
 		current, err := s.readVersion(ctx, o, d, cur)
 		if err != nil {
@@ -189,9 +189,9 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			// inflate to): retrying cannot help, so it is named with the rule it breaks.
 			var problem *pdf.Problem
 			if errors.As(err, &problem) {
-				return fail(&order.Error{Code: order.CodeInvalid, Message: fmt.Sprintf("Document %s %s; nothing was signed", d.Title, problem.Reason)})
+				return fail(fault.Invalid("", "Document %s %s; nothing was signed", d.Title, problem.Reason))
 			}
-			return fail(&order.Error{Code: order.CodeUnavailable, Message: fmt.Sprintf("Document %s could not be sealed right now; nothing was signed, please try again", d.Title)})
+			return fail(fault.Retryablef("Document %s could not be sealed right now; nothing was signed, please try again", d.Title))
 		}
 		v, err := s.putVersion(ctx, o, d, cur.Number+1, out)
 		if err != nil {
@@ -218,7 +218,7 @@ func (s *Service) evidenceFor(ctx context.Context, o *order.SignatureOrder, sig 
 		}
 	}
 	if provider == nil {
-		return evidence.Evidence{}, order.Invalid("id", "%q is not an evidence provider this signatory may use", in.ProviderID)
+		return evidence.Evidence{}, fault.Invalid("id", "%q is not an evidence provider this signatory may use", in.ProviderID)
 	}
 	ev, err := s.checkEvidence(ctx, o, sig, "input", *provider, in)
 	if err != nil {
@@ -227,7 +227,7 @@ func (s *Service) evidenceFor(ctx context.Context, o *order.SignatureOrder, sig 
 	if key := uniqueEvidenceKey(*provider); key != "" {
 		ev.UniqueKey = evidence.UniqueKey(ev, key)
 		if ev.UniqueKey == "" {
-			return evidence.Evidence{}, order.Invalid("input", "the evidence lacks the claim %q that tells signatories apart", key)
+			return evidence.Evidence{}, fault.Invalid("input", "the evidence lacks the claim %q that tells signatories apart", key)
 		}
 	}
 	return ev, nil
@@ -252,17 +252,17 @@ func (s *Service) checkEvidence(ctx context.Context, o *order.SignatureOrder, si
 	switch p.Kind {
 	case order.ProviderNoop:
 		if !in.Noop {
-			return evidence.Evidence{}, order.Invalid(field+".noop", "must be true for the noop evidence provider")
+			return evidence.Evidence{}, fault.Invalid(field+".noop", "must be true for the noop evidence provider")
 		}
 		return evidence.Evidence{}, nil
 	case order.ProviderDrawable:
 		if in.Drawable == nil {
-			return evidence.Evidence{}, order.Invalid(field+".drawable", "is required for a drawable evidence provider")
+			return evidence.Evidence{}, fault.Invalid(field+".drawable", "is required for a drawable evidence provider")
 		}
 		return evidence.Drawable(p.Drawable, in.Drawable.Image, in.Drawable.Name)
 	case order.ProviderAllOf:
 		if in.AllOf == nil {
-			return evidence.Evidence{}, order.Invalid(field+".allOf", "is required for an allOf evidence provider")
+			return evidence.Evidence{}, fault.Invalid(field+".allOf", "is required for an allOf evidence provider")
 		}
 		parts := make([]evidence.Evidence, len(p.AllOf))
 		for i, sub := range p.AllOf {
@@ -277,34 +277,26 @@ func (s *Service) checkEvidence(ctx context.Context, o *order.SignatureOrder, si
 		return evidence.Composite(parts)
 	case order.ProviderOIDC:
 		if in.OIDCJWT == nil {
-			return evidence.Evidence{}, order.Invalid(field+".oidc.jwt", "is required for an oidc evidence provider")
+			return evidence.Evidence{}, fault.Invalid(field+".oidc.jwt", "is required for an oidc evidence provider")
 		}
 		if s.cfg.JWT == nil {
-			return evidence.Evidence{}, order.NotImplemented("oidc evidence (no verifier configured)")
+			return evidence.Evidence{}, fault.NotImplemented("oidc evidence (no verifier configured)")
 		}
 		ev, err := s.cfg.JWT.Verify(ctx, p.OIDC.Domain, p.OIDC.Audience, p.OIDC.AcrValues, *in.OIDCJWT)
-		return ev, prefixField(field+".oidc", err)
+		return ev, fault.Within(field+".oidc", err)
 	case order.ProviderCriiptoVerify:
 		if in.VerifyJWT == nil {
-			return evidence.Evidence{}, order.Invalid(field+".criiptoVerifyV2", "is required for a criiptoVerify evidence provider")
+			return evidence.Evidence{}, fault.Invalid(field+".criiptoVerifyV2", "is required for a criiptoVerify evidence provider")
 		}
 		if s.cfg.JWT == nil {
-			return evidence.Evidence{}, order.NotImplemented("criiptoVerify evidence (no verifier configured)")
+			return evidence.Evidence{}, fault.NotImplemented("criiptoVerify evidence (no verifier configured)")
 		}
 		c := s.loginClient(p)
 		ev, err := s.cfg.JWT.Verify(ctx, c.Domain, c.ClientID, c.AcrValues, *in.VerifyJWT)
-		return ev, prefixField(field+".criiptoVerify", err)
+		return ev, fault.Within(field+".criiptoVerify", err)
 	default:
-		return evidence.Evidence{}, order.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
+		return evidence.Evidence{}, fault.NotImplemented(fmt.Sprintf("signing with the %s evidence provider", p.Kind))
 	}
-}
-
-// prefixField puts an invalid-input error's field under prefix.
-func prefixField(prefix string, err error) error {
-	if de, ok := order.AsError(err); ok && de.Code == order.CodeInvalid {
-		return order.Invalid(prefix+"."+de.Field, "%s", strings.TrimPrefix(de.Message, de.Field+": "))
-	}
-	return err
 }
 
 // SignActingAs lets the application sign for one of its signatories whose documents are all
@@ -318,12 +310,12 @@ func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID str
 		return nil, nil, err
 	}
 	if o == nil {
-		return nil, nil, order.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
+		return nil, nil, fault.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
 	}
 	sig := o.Signatory(signatoryID)
 	for _, id := range o.SignatoryDocumentIDs(sig) {
 		if st := sig.SignatoryDocumentStatus(id); st == nil || *st != order.DocumentPreapproved {
-			return nil, nil, order.Conflictf("signActingAs needs every document of the signatory to be preapproved")
+			return nil, nil, fault.Conflictf("signActingAs needs every document of the signatory to be preapproved")
 		}
 	}
 	return s.Sign(ctx, SignatoryPrincipal{OrderID: o.ID, SignatoryID: signatoryID}, in)

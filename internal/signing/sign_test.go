@@ -15,6 +15,7 @@ import (
 
 	"esign/internal/evidence"
 	"esign/internal/evidence/oidctest"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
@@ -150,13 +151,14 @@ func TestSignFailuresLeaveNothing(t *testing.T) {
 	}
 	sealer.fail.Store(true)
 	_, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[1].ID, Noop: true})
-	if de, ok := order.AsError(err); !ok || de.Code != order.CodeUnavailable || !strings.Contains(de.Message, "try again") {
+	if de, ok := fault.As(err); !ok || de.Code != fault.CodeUnavailable || !strings.Contains(de.Message, "try again") {
 		t.Fatalf("sealing failure answered %v", err)
 	}
 	if n := countBlobs(t, e); n != before {
 		t.Errorf("%d blobs after failed signing, want %d (no orphans)", n, before)
 	}
-	_, sig, err := e.svc.SignatoryView(ctx, sp)
+	v, err := e.svc.SignatoryView(ctx, sp)
+	sig := v.Signatory
 	if err != nil || sig.Status != order.SignatoryOpen {
 		t.Fatalf("after a failed seal the signatory is %v (%v), want OPEN", sig.Status, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/store"
 )
@@ -60,33 +61,39 @@ func (s *Service) AuthenticateSignatory(ctx context.Context, token string) (Sign
 	return SignatoryPrincipal{}, false, nil
 }
 
-// SignatoryView returns the signatory's order (every signatory query starts here).
-func (s *Service) SignatoryView(ctx context.Context, sp SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error) {
+// SignatoryView is what the signatory sees and may do now (every signatory query starts here): the
+// domain's view at the service's clock, with the VIEW-stage login the principal has made.
+func (s *Service) SignatoryView(ctx context.Context, sp SignatoryPrincipal) (order.SignatoryView, error) {
+	o, sig, err := s.signatoryOrder(ctx, sp)
+	if err != nil {
+		return order.SignatoryView{}, err
+	}
+	return o.ViewOf(sig, s.Now(), sp.ViewValidated), nil
+}
+
+// ViewOf is SignatoryView of an order the caller already holds (the answer of a signatory's
+// change); validated is the principal's ViewValidated.
+func (s *Service) ViewOf(o *order.SignatureOrder, sig *order.Signatory, validated bool) order.SignatoryView {
+	return o.ViewOf(sig, s.Now(), validated)
+}
+
+// signatoryOrder loads the signatory's order; Unauthorized when the signatory is no longer in it.
+func (s *Service) signatoryOrder(ctx context.Context, sp SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error) {
 	o, err := s.store.GetOrder(ctx, sp.OrderID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load order %s: %w", sp.OrderID, err)
 	}
 	sig := o.Signatory(sp.SignatoryID)
 	if sig == nil {
-		return nil, nil, &order.Error{Code: order.CodeUnauthorized, Message: "Unauthorized access"}
+		return nil, nil, fault.Unauthorized()
 	}
 	return o, sig, nil
 }
 
-// NeedsViewLogin reports whether the order asks signatories to log in before they see the documents.
-func NeedsViewLogin(o *order.SignatureOrder) bool {
-	for _, stage := range o.EvidenceValidationStages {
-		if stage == order.EvidenceStageView {
-			return true
-		}
-	}
-	return false
-}
-
 // requireViewAccess refuses signatories who owe a VIEW-stage login (see ValidateViewer).
 func requireViewAccess(o *order.SignatureOrder, sp SignatoryPrincipal) error {
-	if NeedsViewLogin(o) && !sp.ViewValidated {
-		return &order.Error{Code: order.CodeForbidden, Message: "this signature order requires login before viewing: send Signatory-Validation"}
+	if o.NeedsViewLogin() && !sp.ViewValidated {
+		return fault.Forbiddenf("this signature order requires login before viewing: send Signatory-Validation")
 	}
 	return nil
 }
@@ -99,7 +106,7 @@ func (s *Service) updateAsSignatory(ctx context.Context, sp SignatoryPrincipal, 
 		return fn(o)
 	})
 	if err != nil {
-		if _, ok := order.AsError(err); ok {
+		if _, ok := fault.As(err); ok {
 			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("update order %s as signatory %s: %w", sp.OrderID, sp.SignatoryID, err)
@@ -123,7 +130,7 @@ func (s *Service) RejectOrder(ctx context.Context, sp SignatoryPrincipal, reason
 
 // SignatoryDocumentBytes returns one of the signatory's documents; empty for any other document.
 func (s *Service) SignatoryDocumentBytes(ctx context.Context, sp SignatoryPrincipal, documentID string) (DocumentBytes, error) {
-	o, sig, err := s.SignatoryView(ctx, sp)
+	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
 		return DocumentBytes{}, err
 	}
@@ -145,7 +152,7 @@ func (s *Service) Track(ctx context.Context, sp SignatoryPrincipal, download boo
 		return o.Track(sp.SignatoryID, download, s.Now())
 	})
 	if err != nil {
-		if _, ok := order.AsError(err); ok {
+		if _, ok := fault.As(err); ok {
 			return nil, nil, err
 		}
 		return nil, nil, fmt.Errorf("track signatory %s: %w", sp.SignatoryID, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"esign/internal/envelope"
+	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/store"
 )
@@ -29,10 +30,10 @@ func (s *Service) validateWebhook(ctx context.Context, w *order.Webhook) error {
 		return nil
 	}
 	if s.cfg.Webhooks == nil {
-		return order.NotImplemented("webhook.validateConnectivity (no webhook sender is configured)")
+		return fault.NotImplemented("webhook.validateConnectivity (no webhook sender is configured)")
 	}
 	if err := s.cfg.Webhooks.Validate(ctx, w.URL, w.Secret); err != nil {
-		return order.Invalid("webhook.url", "did not answer the WEBHOOK_VALIDATION request with HTTP 200 within 5 seconds (%v)", err)
+		return fault.Invalid("webhook.url", "did not answer the WEBHOOK_VALIDATION request with HTTP 200 within 5 seconds (%v)", err)
 	}
 	return nil
 }
@@ -194,13 +195,13 @@ func (s *Service) WebhookLogs(ctx context.Context, p Principal, orderID, from, t
 	q := store.WebhookLogQuery{ApplicationID: p.Application.ID, OrderID: orderID, Succeeded: succeeded, Limit: maxWebhookLogs}
 	var err error
 	if q.From, err = time.Parse(time.RFC3339Nano, from); err != nil {
-		return nil, order.Invalid("from", "must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z")
+		return nil, fault.Invalid("from", "must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z")
 	}
 	if q.To, err = time.Parse(time.RFC3339Nano, to); err != nil {
-		return nil, order.Invalid("to", "must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z")
+		return nil, fault.Invalid("to", "must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z")
 	}
 	if !q.To.After(q.From) {
-		return nil, order.Invalid("to", "must be after from")
+		return nil, fault.Invalid("to", "must be after from")
 	}
 	if orderID != "" {
 		o, err := s.Order(ctx, p, orderID)
@@ -226,21 +227,21 @@ func (s *Service) RetryWebhook(ctx context.Context, p Principal, orderID, retryP
 		return store.WebhookInvocation{}, err
 	}
 	if s.cfg.Webhooks == nil {
-		return store.WebhookInvocation{}, order.NotImplemented("retrySignatureOrderWebhook (no webhook sender is configured)")
+		return store.WebhookInvocation{}, fault.NotImplemented("retrySignatureOrderWebhook (no webhook sender is configured)")
 	}
 	o, err := s.Order(ctx, p, orderID)
 	if err != nil {
 		return store.WebhookInvocation{}, err
 	}
 	if o == nil {
-		return store.WebhookInvocation{}, order.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+		return store.WebhookInvocation{}, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 	}
 	if o.Webhook == nil {
-		return store.WebhookInvocation{}, order.Conflictf("signature order %s has no webhook", orderID)
+		return store.WebhookInvocation{}, fault.Conflictf("signature order %s has no webhook", orderID)
 	}
 	earlier, err := s.store.GetWebhookDelivery(ctx, retryPayload)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (earlier.OrderID != o.ID || earlier.ApplicationID != p.Application.ID)) {
-		return store.WebhookInvocation{}, order.Invalid("retryPayload", "is not the retryPayload of a webhook invocation of this signature order")
+		return store.WebhookInvocation{}, fault.Invalid("retryPayload", "is not the retryPayload of a webhook invocation of this signature order")
 	}
 	if err != nil {
 		return store.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)

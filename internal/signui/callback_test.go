@@ -33,7 +33,7 @@ type fakeSigning struct {
 
 func (f *fakeSigning) LoginState(state string) (evidence.LoginPurpose, error) {
 	if state != "the-state" {
-		return evidence.LoginPurpose{}, order.Invalid("state", "is not a login state of this service")
+		return evidence.LoginPurpose{}, fault.Invalid("state", "is not a login state of this service")
 	}
 	return evidence.LoginPurpose{OrderID: "o1", SignatoryID: "s1", ProviderID: "p1", Stage: order.EvidenceStageView, Browser: fakeBrowser}, nil
 }
@@ -45,11 +45,12 @@ func (f *fakeSigning) AuthenticateSignatory(_ context.Context, token string) (si
 	return signing.SignatoryPrincipal{OrderID: "o1", SignatoryID: "s1"}, token == fakeToken, nil
 }
 
-func (f *fakeSigning) SignatoryView(context.Context, signing.SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error) {
-	o := &order.SignatureOrder{ID: "o1", Status: order.StatusOpen, ExpiresAt: time.Now().Add(time.Hour),
+func (f *fakeSigning) SignatoryView(_ context.Context, sp signing.SignatoryPrincipal) (order.SignatoryView, error) {
+	now := time.Now()
+	o := &order.SignatureOrder{ID: "o1", Status: order.StatusOpen, ExpiresAt: now.Add(time.Hour),
 		EvidenceValidationStages: []string{order.EvidenceStageView},
 		Signatories:              []order.Signatory{{ID: "s1", Status: order.SignatoryOpen, SignatoryRole: order.RoleSigner}}}
-	return o, &o.Signatories[0], nil
+	return o.ViewOf(&o.Signatories[0], now, sp.ViewValidated), nil
 }
 
 func (f *fakeSigning) CompleteViewLogin(context.Context, signing.SignatoryPrincipal, signing.LoginCode, string) (string, string, error) {
@@ -109,7 +110,7 @@ func TestCallbackNeedsTheBrowserBinding(t *testing.T) {
 	noToken("a forged state", resp, body)
 
 	// A refused login (the ID token names someone else) says so without the signatory's forms.
-	f.loginErr = order.Invalid("evidenceValidation", "the login does not match this signatory")
+	f.loginErr = fault.Invalid("evidenceValidation", "the login does not match this signatory")
 	resp, body = get(url.Values{"state": {"the-state"}, "code": {"c"}}, fakeBrowser)
 	noToken("a refused login", resp, body)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="error"`) || !strings.Contains(body, "does not match this signatory") {

@@ -32,7 +32,7 @@ import (
 type Signing interface {
 	AuthenticateSignatory(ctx context.Context, token string) (signing.SignatoryPrincipal, bool, error)
 	SignatoryToken(signatoryID string) string
-	SignatoryView(ctx context.Context, sp signing.SignatoryPrincipal) (*order.SignatureOrder, *order.Signatory, error)
+	SignatoryView(ctx context.Context, sp signing.SignatoryPrincipal) (order.SignatoryView, error)
 	SignatoryDocumentBytes(ctx context.Context, sp signing.SignatoryPrincipal, documentID string) (signing.DocumentBytes, error)
 	SetDocumentStatus(ctx context.Context, sp signing.SignatoryPrincipal, documentID string, status order.DocumentStatus) (*order.SignatureOrder, *order.Signatory, error)
 	RejectOrder(ctx context.Context, sp signing.SignatoryPrincipal, reason *string) (*order.SignatureOrder, *order.Signatory, error)
@@ -112,17 +112,17 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+AssetsPath, http.StripPrefix(AssetsPath, h.assets))
 }
 
-// signatory is the signatory a request is for, with their order.
+// signatory is the signatory a request is for, with what they see and may do (their order is
+// view.Order, they are view.Signatory).
 type signatory struct {
 	token string
 	sp    signing.SignatoryPrincipal
-	order *order.SignatureOrder
-	sig   *order.Signatory
+	view  order.SignatoryView
 }
 
 func (s *signatory) base() string { return "/sign/" + s.token }
 
-func (s *signatory) ui() order.UI { return s.order.UIFor(s.sig) }
+func (s *signatory) ui() order.UI { return s.view.UI }
 
 // resolve authenticates the token of the path. When it answers false it has written the response.
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (*signatory, bool) {
@@ -141,12 +141,12 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request) (*signatory, b
 			sp = v
 		}
 	}
-	o, sig, err := h.svc.SignatoryView(r.Context(), sp)
+	view, err := h.svc.SignatoryView(r.Context(), sp)
 	if err != nil {
 		h.fail(w, r, nil, err)
 		return nil, false
 	}
-	return &signatory{token: token, sp: sp, order: o, sig: sig}, true
+	return &signatory{token: token, sp: sp, view: view}, true
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +155,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, _, err := h.svc.Track(r.Context(), s.sp, false); err != nil {
-		h.log.WarnContext(r.Context(), "track signing link", "order", s.order.ID, "err", err)
+		h.log.WarnContext(r.Context(), "track signing link", "order", s.view.Order.ID, "err", err)
 	}
 	h.render(w, r, s, http.StatusOK, "")
 }
@@ -177,10 +177,10 @@ func (h *Handler) document(w http.ResponseWriter, r *http.Request) {
 		h.status(w, r, s, http.StatusNotFound, "error")
 		return
 	}
-	if s.order.Status == order.StatusOpen && s.sig.Status == order.SignatoryOpen {
+	if s.view.Order.Status == order.StatusOpen && s.view.Signatory.Status == order.SignatoryOpen {
 		if _, _, err := h.svc.SetDocumentStatus(r.Context(), s.sp, id, order.DocumentOpened); err != nil {
-			if _, isDomain := order.AsError(err); !isDomain {
-				h.log.WarnContext(r.Context(), "record document opened", "order", s.order.ID, "err", err)
+			if _, isDomain := fault.As(err); !isDomain {
+				h.log.WarnContext(r.Context(), "record document opened", "order", s.view.Order.ID, "err", err)
 			}
 		}
 	}
@@ -208,7 +208,7 @@ func (h *Handler) documentStatus(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, s, err)
 			return
 		}
-		h.rejectOrder(w, r, s, documentTitle(s.order, id))
+		h.rejectOrder(w, r, s, documentTitle(s.view.Order, id))
 	default:
 		h.status(w, r, s, http.StatusBadRequest, "error")
 	}
@@ -254,7 +254,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	}
 	in := signing.SignInput{ProviderID: r.PostFormValue("provider")}
 	var p *order.EvidenceProvider
-	for _, sp := range s.order.SignatoryProviders(s.sig) {
+	for _, sp := range s.view.Providers {
 		if sp.ID == in.ProviderID {
 			p = &sp
 		}
@@ -297,11 +297,11 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 func decodePNGDataURL(data string) ([]byte, error) {
 	b64, ok := strings.CutPrefix(data, "data:image/png;base64,")
 	if !ok {
-		return nil, order.Invalid("drawable.image", "must be a PNG image")
+		return nil, fault.Invalid("drawable.image", "must be a PNG image")
 	}
 	img, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
-		return nil, order.Invalid("drawable.image", "must be a PNG image")
+		return nil, fault.Invalid("drawable.image", "must be a PNG image")
 	}
 	return img, nil
 }
@@ -357,7 +357,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: browserCookie, Path: "/sign/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	if e := q.Get("error"); e != "" {
 		// The signatory cancelled at the provider, or it refused: back to the page, nothing changed.
-		h.log.InfoContext(r.Context(), "login not completed at the identity provider", "order", s.order.ID, "error", e)
+		h.log.InfoContext(r.Context(), "login not completed at the identity provider", "order", s.view.Order.ID, "error", e)
 		http.Redirect(w, r, s.base(), http.StatusSeeOther)
 		return
 	}
@@ -386,7 +386,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 // the signatory's forms and links: the callback's URL (code and state) went through the identity
 // provider, so its page carries no token. The signatory opens their link again to retry.
 func (h *Handler) failLogin(w http.ResponseWriter, r *http.Request, s *signatory, err error) {
-	de, ok := order.AsError(err)
+	de, ok := fault.As(err)
 	if !ok {
 		h.fail(w, r, s, err) // logged; a generic page without the token
 		return
@@ -411,12 +411,12 @@ func (h *Handler) resolveForm(w http.ResponseWriter, r *http.Request) (*signator
 // when the order has one and the signatory has finished, else back to the page, which then shows
 // where things stand.
 func (h *Handler) done(w http.ResponseWriter, r *http.Request, s *signatory, status string) {
-	o, sig, err := h.svc.SignatoryView(r.Context(), s.sp)
-	if err == nil && status == "" && sig.Status == order.SignatoryApproved {
+	view, err := h.svc.SignatoryView(r.Context(), s.sp)
+	if err == nil && status == "" && view.Signatory.Status == order.SignatoryApproved {
 		status = "success"
 	}
 	if err == nil && status != "" {
-		if u := redirectURI(s.ui(), status); u != "" && o != nil {
+		if u := redirectURI(s.ui(), status); u != "" && view.Order != nil {
 			http.Redirect(w, r, u, http.StatusSeeOther)
 			return
 		}
@@ -444,17 +444,17 @@ func redirectURI(ui order.UI, status string) string {
 // fail answers an error: a domain error re-renders the page with its message (the signatory can act
 // on it); anything else is logged and answered with a generic page and a reference.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err error) {
-	if de, ok := order.AsError(err); ok {
+	if de, ok := fault.As(err); ok {
 		code := httpStatus(de)
 		if s == nil {
 			h.status(w, r, nil, code, "invalidLink")
 			return
 		}
 		// Reload: the order may have moved on.
-		if o, sig, err := h.svc.SignatoryView(r.Context(), s.sp); err == nil {
-			s.order, s.sig = o, sig
+		if view, err := h.svc.SignatoryView(r.Context(), s.sp); err == nil {
+			s.view = view
 		}
-		h.render(w, r, s, code, de.Message)
+		h.render(w, r, s, code, de.Error())
 		return
 	}
 	ref := randomToken()[:12]
@@ -467,13 +467,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, s *signatory, err
 }
 
 // httpStatus is the status a domain error is answered with on the signing pages.
-func httpStatus(de *order.Error) int {
+func httpStatus(de *fault.Error) int {
 	switch de.Code {
-	case order.CodeInvalid:
+	case fault.CodeInvalid:
 		return http.StatusBadRequest
-	case order.CodeUnauthorized, order.CodeForbidden:
+	case fault.CodeUnauthorized, fault.CodeForbidden:
 		return http.StatusForbidden
-	case order.CodeUnavailable:
+	case fault.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusConflict

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-	"time"
 
 	"esign/internal/i18n"
 	"esign/internal/order"
@@ -66,42 +65,25 @@ type provider struct {
 
 // render writes the signatory's page as things stand, with errMsg shown when an action failed.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, code int, errMsg string) {
-	ui := s.ui()
+	view := s.view
+	ui := view.UI
 	t := i18n.T(ui.Language)
 	v := h.baseView(ui)
 	v.Base, v.Error = s.base(), errMsg
-	o, sig := s.order, s.sig
-	switch {
-	case sig.Status == order.SignatorySigned:
-		v.Message = t("doneSigned")
-	case sig.Status == order.SignatoryApproved:
-		v.Message = t("doneApproved")
-	case sig.Status == order.SignatoryRejected:
-		v.Message = t("doneRejected")
-	case o.Status == order.StatusClosed:
-		v.Message = t("closed")
-	case o.Status == order.StatusCancelled:
-		v.Message = t("cancelled")
-	case o.Status == order.StatusExpired || !time.Now().Before(o.ExpiresAt):
-		v.Message = t("expired")
-	case sig.Status != order.SignatoryOpen:
-		v.Message = t("closed")
-	case !o.IsTurn(sig) && sig.SignatoryRole != order.RoleViewer:
-		v.Message = t("notTurn")
-	}
-	if v.Message != "" {
-		switch sig.Status {
-		case order.SignatoryRejected:
+	sig := view.Signatory
+	if view.Blocked != order.BlockedNone {
+		v.Message = t(blockedText[view.Blocked])
+		switch view.Blocked {
+		case order.BlockedRejected:
 			v.Continue = redirectURI(ui, "rejected")
-		case order.SignatorySigned, order.SignatoryApproved:
+		case order.BlockedSigned, order.BlockedApproved:
 			v.Continue = redirectURI(ui, "success")
 		}
 		h.write(w, code, "page.html", v, ui)
 		return
 	}
-	providers := o.SignatoryProviders(sig)
-	if needsLogin(o) && !s.sp.ViewValidated {
-		for _, p := range providers {
+	if view.LoginNeeded {
+		for _, p := range view.Providers {
 			if lp := loginProviderView(p, s.base(), order.EvidenceStageView); lp.LoginURL != "" {
 				v.Login = append(v.Login, lp)
 			}
@@ -109,24 +91,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, c
 		h.write(w, code, "page.html", v, ui)
 		return
 	}
-	allApproved := true
-	for _, id := range o.SignatoryDocumentIDs(sig) {
-		d := o.Document(id)
-		if d == nil {
-			continue
+	for _, vd := range view.Documents {
+		d := vd.Document
+		doc := document{ID: d.ID, Title: d.Title, URL: s.base() + "/documents/" + url.PathEscape(d.ID), Approved: vd.Approved()}
+		if vd.Status != nil && documentStatusText[*vd.Status] != "" {
+			doc.Status = t(documentStatusText[*vd.Status])
 		}
-		doc := document{ID: d.ID, Title: d.Title, URL: s.base() + "/documents/" + url.PathEscape(d.ID)}
-		if st := sig.SignatoryDocumentStatus(d.ID); st != nil {
-			switch *st {
-			case order.DocumentApproved, order.DocumentPreapproved:
-				doc.Status, doc.Approved = t("approved"), true
-			case order.DocumentRejected:
-				doc.Status = t("rejected")
-			case order.DocumentSigned:
-				doc.Status, doc.Approved = t("signed"), true
-			}
-		}
-		allApproved = allApproved && doc.Approved
 		v.Documents = append(v.Documents, doc)
 	}
 	switch sig.SignatoryRole {
@@ -142,9 +112,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, c
 			}
 		}
 	}
-	if sig.SignatoryRole == order.RoleSigner && allApproved {
+	if sig.SignatoryRole == order.RoleSigner && view.AllApproved {
 		v.SignReady = true
-		for _, p := range providers {
+		for _, p := range view.Providers {
 			v.Providers = append(v.Providers, signProviderView(p, s.base()))
 		}
 	}
@@ -154,13 +124,25 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, c
 	h.write(w, code, "page.html", v, ui)
 }
 
-func needsLogin(o *order.SignatureOrder) bool {
-	for _, st := range o.EvidenceValidationStages {
-		if st == order.EvidenceStageView {
-			return true
-		}
-	}
-	return false
+// blockedText is the text key of the message that says why the signatory cannot act.
+var blockedText = map[order.Blocked]string{
+	order.BlockedSigned:    "doneSigned",
+	order.BlockedApproved:  "doneApproved",
+	order.BlockedRejected:  "doneRejected",
+	order.BlockedClosed:    "closed",
+	order.BlockedCancelled: "cancelled",
+	order.BlockedExpired:   "expired",
+	order.BlockedNotOpen:   "closed",
+	order.BlockedNotTurn:   "notTurn",
+}
+
+// documentStatusText is the text key of the signatory's status for a document; an OPENED
+// document shows no status.
+var documentStatusText = map[order.DocumentStatus]string{
+	order.DocumentApproved:    "approved",
+	order.DocumentPreapproved: "approved",
+	order.DocumentRejected:    "rejected",
+	order.DocumentSigned:      "signed",
 }
 
 func loginProviderView(p order.EvidenceProvider, base, stage string) provider {

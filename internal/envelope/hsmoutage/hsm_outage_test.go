@@ -19,6 +19,7 @@ import (
 
 	"esign/graph"
 	"esign/internal/envelope"
+	"esign/internal/limits"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
@@ -43,7 +44,7 @@ func TestHSMGone(t *testing.T) {
 	log := signingtest.Discard()
 	svc := signingtest.New(st, blobs, envelope.New(inner, signingtest.FileKey(t, filepath.Join(dir, "outer.json"))), signing.Config{})
 	api := httptest.NewServer(graph.NewHandler(&graph.Resolver{Service: svc, Log: log},
-		graph.Limits{MaxBodyBytes: 8 << 20, MaxComplexity: 2000, MaxDepth: 15, MaxParserTokens: 15000}, nil))
+		limits.GraphQL{MaxBodyBytes: 8 << 20, MaxComplexity: 2000, MaxDepth: 15, MaxParserTokens: 15000}, nil))
 	t.Cleanup(api.Close)
 	creds, err := svc.CreateAPIKey(ctx, "app", store.EnvironmentTest, store.KeyReadWrite, nil)
 	if err != nil {

@@ -538,7 +538,7 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 		   response_body, status_code, outcome, exception, timeout_ms, at, retrying_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.ID, inv.DeliveryID, inv.ApplicationID, inv.OrderID, inv.Event, inv.URL, inv.RequestBody,
-		inv.ResponseBody, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, micros(inv.At), nullMicros(inv.RetryingAt))
+		inv.Exception, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, micros(inv.At), nullMicros(inv.RetryingAt))
 	if err != nil {
 		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, classify(err))
 	}
@@ -686,9 +686,14 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	}
 	defer tx.Rollback()
 	var hash, response []byte
+	var answered bool
 	var started, expires int64
-	err = tx.QueryRowContext(ctx, `SELECT request_hash, response, started_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?`,
-		c.Scope, c.Key).Scan(&hash, &response, &started, &expires)
+	err = tx.QueryRowContext(ctx,
+		`SELECT request_hash, response, response IS NOT NULL, started_at, expires_at FROM idempotency_keys WHERE scope = ? AND key = ?`,
+		c.Scope, c.Key).Scan(&hash, &response, &answered, &started, &expires)
+	if answered && response == nil {
+		response = []byte{} // the driver reads an empty blob as nil, which would mean "still running"
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -776,7 +781,7 @@ func (d *DB) AbandonIdempotent(ctx context.Context, scope, key string) error {
 
 // PurgeIdempotencyKeys implements store.Store.
 func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
-	res, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, micros(now))
+	res, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at < ?`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}

@@ -1,5 +1,8 @@
 // Package storetest is the conformance suite every store.Store backend must pass. A backend's test
 // calls Run with a function that opens a fresh, empty store.
+//
+// Adding a method to store.Store? Add a case to Run whose assertions depend on every parameter and
+// every result field of the method, and list it in Cases: the suite fails until you do.
 package storetest
 
 import (
@@ -18,6 +21,48 @@ import (
 	"esign/internal/order"
 	"esign/internal/store"
 )
+
+// Cases is the checklist of the suite: every method of store.Store, and the cases (names in Run)
+// whose assertions depend on each of its parameters and on each field of its result. A new method,
+// parameter or result field gets a case that fails when a backend ignores it (binds the wrong
+// column, drops a filter, swaps a bound), and its entry here; the "Checklist" case fails while a
+// method of store.Store has no entry, or an entry names a case Run does not have.
+var Cases = map[string][]string{
+	"CreateApplication":    {"Applications", "TimesComeBackUTC"},
+	"GetApplication":       {"Applications", "TimesComeBackUTC"},
+	"GetApplicationByName": {"Applications"},
+
+	"CreateAPIKey":        {"APIKeys", "TimesComeBackUTC"},
+	"GetAPIKeyByClientID": {"APIKeys", "TimesComeBackUTC"},
+	"ListAPIKeys":         {"APIKeys"},
+
+	"CreateOrder": {"OrderRoundTrip", "CreateOrderConflict", "CreateOrderWritesEvents", "Index"},
+	"GetOrder":    {"OrderRoundTrip"},
+	"UpdateOrder": {"UpdateOrder", "UpdateOrderUpdaterError", "UpdateOrderNotFound", "UpdateOrderKeepsKeys",
+		"UpdateOrderRewritesColumns", "IndexConflictOnUpdate", "ConcurrentUpdates", "WebhookOutbox", "KeptAnswersGoWithDocuments"},
+	"FindOrderID": {"Index", "IndexConflictOnUpdate"},
+	"ListOrders":  {"ListOrders", "ListOrdersStatus", "ListOrdersIsolation", "NonPositiveLimits"},
+	"SweepDue": {"SweepDue", "SweepDueBoundary", "SweepDueUpdaterError", "SweepDueWritesEvents", "ConcurrentSweeps",
+		"KeptAnswersGoWithDocuments"},
+	"PurgeOrders": {"PurgeOrders", "PurgeOrdersBoundaryAndOrphans", "WebhookOutbox"},
+
+	"ClaimWebhookDeliveries":  {"WebhookOutbox", "WebhookClaimOrderAndLease", "WebhookClaimSkipsApplications", "ConcurrentWebhookClaims"},
+	"RecordWebhookInvocation": {"WebhookOutbox", "WebhookLogs", "WebhookLogsRoundTrip"},
+	"EnqueueWebhook":          {"EnqueueWebhook", "WebhookClaimSkipsApplications", "WebhookClaimOrderAndLease"},
+	"GetWebhookDelivery":      {"EnqueueWebhook", "WebhookOutbox"},
+	"ListWebhookInvocations":  {"WebhookLogs", "WebhookLogsRoundTrip", "NonPositiveLimits", "PurgeOrdersBoundaryAndOrphans"},
+
+	"ListWebhookSecrets":          {"WebhookSecrets", "WebhookSecretsPaging"},
+	"SetWebhookSecret":            {"WebhookSecrets", "WebhookSecretsPaging"},
+	"ListOrdersWithWebhookSecret": {"WebhookSecrets", "WebhookSecretsPaging"},
+
+	"BeginIdempotent":      {"Idempotency", "IdempotencyBoundaries", "IdempotencyScopes", "ConcurrentIdempotency"},
+	"FinishIdempotent":     {"Idempotency", "IdempotencyScopes", "KeptAnswersGoWithDocuments", "ConcurrentKeptAnswerAndDocumentDeletion"},
+	"AbandonIdempotent":    {"Idempotency", "IdempotencyScopes"},
+	"PurgeIdempotencyKeys": {"Idempotency", "PurgeIdempotencyKeysBoundary"},
+
+	"Ping":  {"Ping", "Close"},
+}
 
 // Run runs the whole suite; open must return a new, empty store and close it when t ends.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
@@ -53,7 +98,29 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeptAnswersGoWithDocuments", testKeptAnswersGoWithDocuments},
 		{"ConcurrentKeptAnswerAndDocumentDeletion", testConcurrentKeptAnswerAndDocumentDeletion},
 		{"Ping", testPing},
+		{"TimesComeBackUTC", testTimesComeBackUTC},
+		{"CreateOrderWritesEvents", testCreateOrderWritesEvents},
+		{"UpdateOrderRewritesColumns", testUpdateOrderRewritesColumns},
+		{"SweepDueBoundary", testSweepDueBoundary},
+		{"SweepDueWritesEvents", testSweepDueWritesEvents},
+		{"PurgeOrdersBoundaryAndOrphans", testPurgeOrdersBoundaryAndOrphans},
+		{"EnqueueWebhook", testEnqueueWebhook},
+		{"WebhookClaimOrderAndLease", testWebhookClaimOrderAndLease},
+		{"WebhookLogsRoundTrip", testWebhookLogsRoundTrip},
+		{"NonPositiveLimits", testNonPositiveLimits},
+		{"IdempotencyBoundaries", testIdempotencyBoundaries},
+		{"IdempotencyScopes", testIdempotencyScopes},
+		{"PurgeIdempotencyKeysBoundary", testPurgeIdempotencyKeysBoundary},
+		{"WebhookSecretsPaging", testWebhookSecretsPaging},
+		{"Close", testClose},
 	}
+	t.Run("Checklist", func(t *testing.T) {
+		names := map[string]bool{}
+		for _, tc := range tests {
+			names[tc.name] = true
+		}
+		checkCases(t, reflect.TypeFor[store.Store](), names)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
@@ -1061,6 +1128,59 @@ func testWebhookSecrets(t *testing.T, s store.Store) {
 	mustEqual(t, "secret after the replacement", string(got.Secret), "sealed")
 }
 
+// The secret listings span every application and honour their limits; a delivery in the listing
+// carries only its id, application, order and secret.
+func testWebhookSecretsPaging(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	apps := map[string]string{"o-1": "app-1", "o-2": "app-2", "o-3": "app-3"}
+	for _, id := range []string{"o-3", "o-1", "o-2"} {
+		o := sweepOrder(id, order.StatusOpen, base.Add(time.Hour), nil, true)
+		o.ApplicationID, o.Documents[0].ID, o.Signatories = apps[id], "doc-"+id, []order.Signatory{NewSignatory("sig-" + id)}
+		o.Webhook.Secret = []byte("secret of " + id)
+		mustNil(t, "track", o.Track("sig-"+id, false, base))
+		createOrder(t, s, o)
+	}
+	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: "0-no-secret", ApplicationID: "app-1", OrderID: "o-1",
+		Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}, base))
+
+	for _, tc := range []struct {
+		after string
+		want  []string
+	}{
+		{"", []string{"o-1", "o-2"}},
+		{"o-1", []string{"o-2", "o-3"}},
+		{"o-2", []string{"o-3"}},
+		{"o-3", nil},
+	} {
+		got, err := s.ListOrdersWithWebhookSecret(ctx, tc.after, 2)
+		mustNil(t, "orders with a secret after "+tc.after, err)
+		mustEqual(t, "orders with a secret after "+tc.after, fmt.Sprint(got), fmt.Sprint(tc.want))
+	}
+
+	all, err := s.ListWebhookSecrets(ctx, "", 10)
+	mustNil(t, "deliveries with a secret", err)
+	if len(all) != 3 {
+		t.Fatalf("deliveries with a secret: %+v, want one per order", all)
+	}
+	for i, d := range all {
+		want := store.WebhookDelivery{ID: d.ID, ApplicationID: apps[d.OrderID], OrderID: d.OrderID, Secret: []byte("secret of " + d.OrderID)}
+		mustEqual(t, "listed delivery", d, want)
+		if i > 0 && all[i-1].ID >= d.ID {
+			t.Fatalf("deliveries with a secret not by id: %+v", all)
+		}
+	}
+	first, err := s.ListWebhookSecrets(ctx, "", 2)
+	mustNil(t, "first page", err)
+	mustEqual(t, "first page", first, all[:2])
+	rest, err := s.ListWebhookSecrets(ctx, first[1].ID, 2)
+	mustNil(t, "next page", err)
+	mustEqual(t, "next page", rest, all[2:])
+
+	ok, err := s.SetWebhookSecret(ctx, all[0].ID, all[1].Secret, []byte("x"))
+	mustNil(t, "set with another delivery's secret as old", err)
+	mustEqual(t, "replaced with another delivery's secret as old", ok, false)
+}
+
 func testWebhookLogs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
@@ -1372,6 +1492,470 @@ func testConcurrentIdempotency(t *testing.T, s store.Store) {
 
 func testPing(t *testing.T, s store.Store) {
 	mustNil(t, "ping", s.Ping(context.Background()))
+}
+
+// checkCases fails for every method of iface without an entry in Cases, for every entry that is
+// not a method, and for every case name an entry lists that is not in names.
+func checkCases(t *testing.T, iface reflect.Type, names map[string]bool) {
+	t.Helper()
+	methods := map[string]bool{}
+	for i := range iface.NumMethod() {
+		m := iface.Method(i).Name
+		methods[m] = true
+		if len(Cases[m]) == 0 {
+			t.Errorf("store.Store.%s has no conformance case: add one to Run and list it in storetest.Cases", m)
+		}
+	}
+	for m, cases := range Cases {
+		if !methods[m] {
+			t.Errorf("storetest.Cases lists %s, which store.Store does not have", m)
+		}
+		for _, c := range cases {
+			if !names[c] {
+				t.Errorf("storetest.Cases lists case %q for %s, which Run does not have", c, m)
+			}
+		}
+	}
+}
+
+// Whatever zone a caller's time is in, what comes back is the same instant, in UTC.
+func testTimesComeBackUTC(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	zone := time.FixedZone("UTC+05:30", 5*3600+30*60)
+	at := base.In(zone)
+	mustNil(t, "create application", s.CreateApplication(ctx, store.Application{ID: "app-1", Name: "A",
+		Environment: store.EnvironmentTest, CreatedAt: at}))
+	mustNil(t, "create api key", s.CreateAPIKey(ctx, store.APIKey{ID: "key-1", ApplicationID: "app-1", ClientID: "client-1",
+		SecretHash: []byte{1}, Mode: store.KeyReadOnly, CreatedAt: at}))
+	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: "d", ApplicationID: "app-1", OrderID: "o",
+		Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: at}, at))
+	mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "i", DeliveryID: "d", ApplicationID: "app-1",
+		OrderID: "o", Event: "E", URL: "https://example.com/h", RequestBody: "{}", Outcome: store.InvocationSuccess,
+		At: at, RetryingAt: ptr(at.Add(time.Minute))}))
+
+	app, err := s.GetApplication(ctx, "app-1")
+	mustNil(t, "get application", err)
+	key, err := s.GetAPIKeyByClientID(ctx, "client-1")
+	mustNil(t, "get api key", err)
+	keys, err := s.ListAPIKeys(ctx, "app-1")
+	mustNil(t, "list api keys", err)
+	delivery, err := s.GetWebhookDelivery(ctx, "d")
+	mustNil(t, "get delivery", err)
+	invs, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", From: base, To: base.Add(time.Hour), Limit: 1})
+	mustNil(t, "list invocations", err)
+	if len(keys) != 1 || len(invs) != 1 || invs[0].RetryingAt == nil {
+		t.Fatalf("got %d keys and invocations %+v, want one of each with RetryingAt", len(keys), invs)
+	}
+	for _, c := range []struct {
+		what      string
+		got, want time.Time
+	}{
+		{"Application.CreatedAt", app.CreatedAt, base},
+		{"APIKey.CreatedAt", key.CreatedAt, base},
+		{"ListAPIKeys: CreatedAt", keys[0].CreatedAt, base},
+		{"WebhookDelivery.CreatedAt", delivery.CreatedAt, base},
+		{"WebhookInvocation.At", invs[0].At, base},
+		{"WebhookInvocation.RetryingAt", *invs[0].RetryingAt, base.Add(time.Minute)},
+	} {
+		if !c.got.Equal(c.want) || c.got.Location() != time.UTC {
+			t.Errorf("%s: got %v, want %v in UTC", c.what, c.got, c.want)
+		}
+	}
+}
+
+// The events an order raised before it was created go to the outbox with it.
+func testCreateOrderWritesEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	o := sweepOrder("hooked", order.StatusOpen, base.Add(time.Hour), nil, true)
+	mustNil(t, "track", o.Track(o.Signatories[0].ID, true, base.Add(time.Second)))
+	createOrder(t, s, o)
+	silent := sweepOrder("silent", order.StatusOpen, base.Add(time.Hour), nil, true)
+	silent.Webhook = nil
+	mustNil(t, "track", silent.Track(silent.Signatories[0].ID, true, base.Add(time.Second)))
+	createOrder(t, s, silent)
+
+	claimed, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(time.Second), Lease: time.Minute, Limit: 10})
+	mustNil(t, "claim", err)
+	if len(claimed) != 1 {
+		t.Fatalf("claimed %+v, want the one event of the hooked order", claimed)
+	}
+	d := claimed[0]
+	mustEqual(t, "delivery", [6]string{d.ApplicationID, d.OrderID, d.Event, d.URL, string(d.Secret), string(d.Body)},
+		[6]string{"app-1", "hooked", order.EventDownloadLinkOpened, o.Webhook.URL, string(o.Webhook.Secret),
+			`{"event":"SIGNATORY_DOWNLOAD_LINK_OPENED","signatureOrderId":"hooked","signatoryId":"` + o.Signatories[0].ID + `"}`})
+	if !d.CreatedAt.Equal(base.Add(time.Second)) || d.Attempt != 1 {
+		t.Errorf("delivery created %v attempt %d, want %v and 1", d.CreatedAt, d.Attempt, base.Add(time.Second))
+	}
+}
+
+// The columns copied from the aggregate (sweep_at, retired_at) follow an update both ways: an
+// earlier expiry makes the order due sooner, a later one later, and an order that ended and lost
+// its documents is no longer swept but purged.
+func testUpdateOrderRewritesColumns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, sweepOrder("sooner", order.StatusOpen, base.Add(3*time.Hour), nil, true))
+	createOrder(t, s, sweepOrder("later", order.StatusOpen, base.Add(time.Hour), nil, true))
+	createOrder(t, s, sweepOrder("retired", order.StatusOpen, base.Add(time.Hour), nil, true))
+	for id, fn := range map[string]store.Updater{
+		"sooner": func(o *order.SignatureOrder) error { o.ExpiresAt = base.Add(time.Hour); return nil },
+		"later":  func(o *order.SignatureOrder) error { o.ExpiresAt = base.Add(5 * time.Hour); return nil },
+		"retired": func(o *order.SignatureOrder) error {
+			o.Status, o.ClosedAt = order.StatusClosed, &base
+			o.DropDocuments(base)
+			return nil
+		},
+	} {
+		_, err := s.UpdateOrder(ctx, id, fn)
+		mustNil(t, "update "+id, err)
+	}
+	swept, err := s.SweepDue(ctx, base.Add(2*time.Hour), 10, func(*order.SignatureOrder) error { return nil })
+	mustNil(t, "sweep", err)
+	mustEqual(t, "due after the updates", ids(swept), []string{"sooner"})
+	n, err := s.PurgeOrders(ctx, base.Add(time.Second), 10)
+	mustNil(t, "purge", err)
+	mustEqual(t, "purged after the updates", n, 1)
+	_, err = s.GetOrder(ctx, "retired")
+	mustIs(t, "the retired order", err, store.ErrNotFound)
+}
+
+// An order is due at its sweep time, not a microsecond before.
+func testSweepDueBoundary(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	expires := base.Add(time.Hour)
+	createOrder(t, s, sweepOrder("o", order.StatusOpen, expires, nil, true))
+	none := func(*order.SignatureOrder) error { return nil }
+	early, err := s.SweepDue(ctx, expires.Add(-time.Microsecond), 10, none)
+	mustNil(t, "sweep just before", err)
+	mustEqual(t, "due just before its time", len(early), 0)
+	due, err := s.SweepDue(ctx, expires, 10, none)
+	mustNil(t, "sweep at its time", err)
+	mustEqual(t, "due at its time", ids(due), []string{"o"})
+	zero, err := s.SweepDue(ctx, expires, 0, none)
+	mustNil(t, "sweep none", err)
+	mustEqual(t, "swept with limit 0", len(zero), 0)
+}
+
+// The events a sweep raises reach the outbox with the swept order; an updater that fails takes its
+// events along.
+func testSweepDueWritesEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, sweepOrder("swept", order.StatusOpen, base.Add(time.Hour), nil, true))
+	createOrder(t, s, sweepOrder("failed", order.StatusOpen, base.Add(time.Hour), nil, true))
+	now := base.Add(2 * time.Hour)
+	boom := &codedError{"boom"}
+	saved, err := s.SweepDue(ctx, now, 10, func(o *order.SignatureOrder) error {
+		o.Sweep(now)
+		if o.ID == "failed" {
+			return boom
+		}
+		return nil
+	})
+	mustIs(t, "sweep", err, boom)
+	mustEqual(t, "swept", ids(saved), []string{"swept"})
+	claimed, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: now, Lease: time.Minute, Limit: 10})
+	mustNil(t, "claim", err)
+	if len(claimed) != 1 {
+		t.Fatalf("claimed %+v, want the expiry of the swept order only", claimed)
+	}
+	d := claimed[0]
+	mustEqual(t, "delivery", [3]string{d.OrderID, d.Event, string(d.Body)},
+		[3]string{"swept", order.EventSignatureOrderExpired, `{"event":"SIGNATURE_ORDER_EXPIRED","signatureOrderId":"swept"}`})
+	if !d.CreatedAt.Equal(now) {
+		t.Errorf("delivery created %v, want %v", d.CreatedAt, now)
+	}
+}
+
+// PurgeOrders deletes orders retired strictly before its time, up to its limit, and the webhook rows
+// of exactly those orders.
+func testPurgeOrdersBoundaryAndOrphans(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	retiredAt := base.Add(time.Hour)
+	for _, id := range []string{"gone-1", "gone-2", "kept"} {
+		o := sweepOrder(id, order.StatusOpen, base.Add(90*time.Hour), nil, false)
+		o.Documents[0].ID, o.Signatories = "doc-"+id, []order.Signatory{NewSignatory("sig-" + id)}
+		if id != "kept" {
+			o.Status, o.ClosedAt = order.StatusClosed, &retiredAt
+		}
+		createOrder(t, s, o)
+		mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: "d-" + id, ApplicationID: "app-1", OrderID: id,
+			Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}, base))
+		mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "i-" + id, DeliveryID: "d-" + id,
+			ApplicationID: "app-1", OrderID: id, Event: "E", URL: "https://example.com/h", RequestBody: "{}",
+			Outcome: store.InvocationSuccess, At: base}))
+	}
+	exists := func(id string) bool {
+		t.Helper()
+		_, err := s.GetOrder(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("get %s: %v", id, err)
+		}
+		_, derr := s.GetWebhookDelivery(ctx, "d-"+id)
+		logs, lerr := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", OrderID: id,
+			From: base, To: base.Add(time.Hour), Limit: 10})
+		mustNil(t, "logs of "+id, lerr)
+		if want := err == nil; (derr == nil) != want || (len(logs) == 1) != want {
+			t.Fatalf("order %s exists: %v, but its delivery: %v, its invocations: %d", id, want, derr, len(logs))
+		}
+		return err == nil
+	}
+
+	n, err := s.PurgeOrders(ctx, retiredAt, 10)
+	mustNil(t, "purge at the retirement", err)
+	mustEqual(t, "purged at the retirement", n, 0)
+	n, err = s.PurgeOrders(ctx, retiredAt.Add(time.Microsecond), 1)
+	mustNil(t, "purge one", err)
+	mustEqual(t, "purged with limit 1", n, 1)
+	if exists("gone-1") == exists("gone-2") {
+		t.Fatal("purged with limit 1: want exactly one of gone-1 and gone-2 gone")
+	}
+	mustEqual(t, "kept exists", exists("kept"), true)
+	n, err = s.PurgeOrders(ctx, retiredAt.Add(time.Microsecond), 10)
+	mustNil(t, "purge the rest", err)
+	mustEqual(t, "purged the rest", n, 1)
+	mustEqual(t, "gone-1 exists", exists("gone-1"), false)
+	mustEqual(t, "gone-2 exists", exists("gone-2"), false)
+	mustEqual(t, "kept exists", exists("kept"), true)
+}
+
+// EnqueueWebhook stores the delivery as given (no attempt yet), a secret or none; an id is taken once.
+func testEnqueueWebhook(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, d := range []store.WebhookDelivery{
+		{ID: "with-secret", ApplicationID: "app-1", OrderID: "o-1", Event: order.EventSignatorySigned, URL: "https://example.com/1",
+			Secret: []byte{0, 1, 255}, Body: []byte(`{"a":"\u0000✓"}`), CreatedAt: base},
+		{ID: "without-secret", ApplicationID: "app-2", OrderID: "o-2", Event: order.EventSignatoryRejected, URL: "https://example.com/2",
+			Body: []byte(`{}`), CreatedAt: base.Add(time.Second)},
+	} {
+		t.Run(d.ID, func(t *testing.T) {
+			sent := d
+			sent.Attempt = 7 // not stored: attempts are counted by claims
+			mustNil(t, "enqueue", s.EnqueueWebhook(ctx, sent, base.Add(time.Hour)))
+			got, err := s.GetWebhookDelivery(ctx, d.ID)
+			mustNil(t, "get", err)
+			mustEqual(t, "stored delivery", got, d)
+			mustIs(t, "enqueue the same id", s.EnqueueWebhook(ctx, d, base), store.ErrConflict)
+		})
+	}
+	claimed, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: base.Add(time.Hour), Lease: time.Minute, Limit: 1})
+	mustNil(t, "claim", err)
+	mustEqual(t, "claimed", len(claimed), 1)
+	got, err := s.GetWebhookDelivery(ctx, claimed[0].ID)
+	mustNil(t, "get claimed", err)
+	mustEqual(t, "attempt of the claimed delivery, as stored", got.Attempt, 1)
+}
+
+// A claim takes the earliest due deliveries up to its limit, returns them by creation time, and
+// leases them for exactly c.Lease.
+func testWebhookClaimOrderAndLease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, d := range []struct {
+		id           string
+		created, due time.Duration
+	}{
+		{"due-1st", 3 * time.Second, 0},
+		{"due-2nd", time.Second, time.Millisecond},
+		{"due-3rd", 2 * time.Second, 2 * time.Millisecond},
+		{"due-4th", 0, 3 * time.Millisecond},
+		{"not-due", 0, time.Hour},
+	} {
+		mustNil(t, "enqueue "+d.id, s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: d.id, ApplicationID: "app-1", OrderID: "o",
+			Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base.Add(d.created)}, base.Add(d.due)))
+	}
+	claim := func(what string, now time.Time, limit int) []string {
+		t.Helper()
+		got, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: now, Lease: time.Minute, Limit: limit})
+		mustNil(t, what, err)
+		var out []string
+		for _, d := range got {
+			out = append(out, fmt.Sprintf("%s#%d", d.ID, d.Attempt))
+		}
+		return out
+	}
+	now := base.Add(time.Second)
+	mustEqual(t, "the three due first, by creation", claim("claim three", now, 3), []string{"due-2nd#1", "due-3rd#1", "due-1st#1"})
+	mustEqual(t, "the fourth", claim("claim the rest", now, 10), []string{"due-4th#1"})
+	mustEqual(t, "just before the lease ends", len(claim("claim in the lease", now.Add(time.Minute-time.Microsecond), 10)), 0)
+	mustEqual(t, "when the lease ends", claim("claim after the lease", now.Add(time.Minute), 10),
+		[]string{"due-4th#2", "due-2nd#2", "due-3rd#2", "due-1st#2"})
+}
+
+// Every field of an invocation comes back as recorded, a nil pointer as nil and a pointer to the
+// zero value as that; the logs are oldest first, whatever order they were recorded in, and
+// Limit cuts the newest.
+func testWebhookLogsRoundTrip(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	invs := []store.WebhookInvocation{
+		{ID: "inv-b", DeliveryID: "del-1", ApplicationID: "app-1", OrderID: "o1", Event: "E1", URL: "https://example.com/1",
+			RequestBody: `{"x":"\u0000"}`, ResponseBody: ptr(""), StatusCode: ptr(0), Outcome: store.InvocationHTTPError,
+			Exception: ptr(""), TimeoutMillis: ptr(0), At: base.Add(2 * time.Second), RetryingAt: ptr(base.Add(time.Hour))},
+		{ID: "inv-a", DeliveryID: "del-2", ApplicationID: "app-1", OrderID: "o2", Event: "E2", URL: "https://example.com/2",
+			RequestBody: "{}", ResponseBody: ptr("ok ✓"), StatusCode: ptr(200), Outcome: store.InvocationSuccess, At: base.Add(time.Second)},
+		{ID: "inv-c", DeliveryID: "del-3", ApplicationID: "app-1", OrderID: "o1", Event: "E3", URL: "https://example.com/3",
+			RequestBody: "{}", Outcome: store.InvocationException, Exception: ptr("refused"), At: base.Add(3 * time.Second)},
+		{ID: "inv-0", DeliveryID: "del-4", ApplicationID: "app-1", OrderID: "o3", Event: "E4", URL: "https://example.com/4",
+			RequestBody: "{}", Outcome: store.InvocationTimeout, TimeoutMillis: ptr(5000), At: base.Add(time.Second)},
+	}
+	for _, inv := range invs {
+		mustNil(t, "record "+inv.ID, s.RecordWebhookInvocation(ctx, inv))
+	}
+	for _, tc := range []struct {
+		limit int
+		want  []store.WebhookInvocation
+	}{
+		{10, []store.WebhookInvocation{invs[3], invs[1], invs[0], invs[2]}}, // by At, then id
+		{3, []store.WebhookInvocation{invs[3], invs[1], invs[0]}},
+		{1, []store.WebhookInvocation{invs[3]}},
+	} {
+		t.Run(fmt.Sprintf("limit %d", tc.limit), func(t *testing.T) {
+			got, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", From: base, To: base.Add(time.Hour),
+				Limit: tc.limit})
+			mustNil(t, "list", err)
+			mustEqual(t, "invocations", got, tc.want)
+		})
+	}
+}
+
+// Listing with a limit that is not positive is an error, not everything.
+func testNonPositiveLimits(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	for _, limit := range []int{0, -1} {
+		t.Run(fmt.Sprint(limit), func(t *testing.T) {
+			if _, err := s.ListOrders(ctx, store.ListOrdersQuery{ApplicationID: "app-1", Limit: limit}); err == nil {
+				t.Errorf("ListOrders with limit %d: no error", limit)
+			}
+			if _, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", From: base,
+				To: base.Add(time.Hour), Limit: limit}); err == nil {
+				t.Errorf("ListWebhookInvocations with limit %d: no error", limit)
+			}
+		})
+	}
+}
+
+// A key expires at ExpiresAt, not a microsecond later; a run is stale when it started strictly
+// before StaleBefore.
+func testIdempotencyBoundaries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		finished bool
+		then     func(c store.IdempotencyClaim) store.IdempotencyClaim
+		want     store.IdempotencyState
+	}{
+		{"answered, just before expiry", true, func(c store.IdempotencyClaim) store.IdempotencyClaim {
+			c.Now = c.ExpiresAt.Add(-time.Microsecond)
+			return c
+		}, store.IdempotencyReplay},
+		{"answered, at expiry", true, func(c store.IdempotencyClaim) store.IdempotencyClaim {
+			c.Now = c.ExpiresAt
+			return c
+		}, store.IdempotencyStarted},
+		{"running, at expiry", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
+			c.Now, c.StaleBefore = c.ExpiresAt, c.Now
+			return c
+		}, store.IdempotencyStarted},
+		{"running, started at StaleBefore", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
+			c.StaleBefore, c.Now = c.Now, c.Now.Add(time.Minute)
+			return c
+		}, store.IdempotencyInFlight},
+		{"running, started just before StaleBefore", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
+			c.StaleBefore, c.Now = c.Now.Add(time.Microsecond), c.Now.Add(time.Minute)
+			return c
+		}, store.IdempotencyStarted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := idempotencyClaim(tc.name, "request", base)
+			st, _, err := s.BeginIdempotent(ctx, c)
+			mustNil(t, "begin", err)
+			mustEqual(t, "begin", st, store.IdempotencyStarted)
+			if tc.finished {
+				mustNil(t, "finish", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: c.Scope, Key: c.Key, Response: []byte("answer")}))
+			}
+			st, _, err = s.BeginIdempotent(ctx, tc.then(c))
+			mustNil(t, "begin again", err)
+			mustEqual(t, "begin again", st, tc.want)
+		})
+	}
+}
+
+// Keys of one scope are not another's: abandoning, answering and replaying stay in the scope.
+// An answer kept after the key was abandoned is dropped; an empty answer is an answer.
+func testIdempotencyScopes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	claim := func(scope, request string, now time.Time) store.IdempotencyClaim {
+		c := idempotencyClaim("k", request, now)
+		c.Scope = scope
+		return c
+	}
+	begin := func(what string, c store.IdempotencyClaim, want store.IdempotencyState, wantAnswer string) {
+		t.Helper()
+		st, answer, err := s.BeginIdempotent(ctx, c)
+		mustNil(t, what, err)
+		mustEqual(t, what, st, want)
+		mustEqual(t, what+": answer", string(answer), wantAnswer)
+	}
+	begin("s1", claim("apikey:1", "r", base), store.IdempotencyStarted, "")
+	begin("s2", claim("apikey:2", "r", base), store.IdempotencyStarted, "")
+	mustNil(t, "abandon s2", s.AbandonIdempotent(ctx, "apikey:2", "k"))
+	begin("s1 after s2 was abandoned", claim("apikey:1", "r", base.Add(time.Second)), store.IdempotencyInFlight, "")
+	begin("s2 after it was abandoned", claim("apikey:2", "r", base.Add(time.Second)), store.IdempotencyStarted, "")
+	mustNil(t, "finish s1", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:1", Key: "k", Response: []byte("one")}))
+	begin("s1 after its answer", claim("apikey:1", "r", base.Add(time.Minute)), store.IdempotencyReplay, "one")
+	begin("s2 after s1's answer", claim("apikey:2", "r", base.Add(time.Minute)), store.IdempotencyInFlight, "")
+
+	begin("s3", claim("apikey:3", "r", base), store.IdempotencyStarted, "")
+	mustNil(t, "abandon s3", s.AbandonIdempotent(ctx, "apikey:3", "k"))
+	mustNil(t, "finish s3 after abandoning it", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:3", Key: "k", Response: []byte("late")}))
+	begin("s3 after a late answer", claim("apikey:3", "r", base.Add(time.Minute)), store.IdempotencyStarted, "")
+
+	begin("s4", claim("apikey:4", "r", base), store.IdempotencyStarted, "")
+	mustNil(t, "finish s4 with an empty answer", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:4", Key: "k", Response: []byte{}}))
+	begin("s4 after its empty answer", claim("apikey:4", "r", base.Add(time.Minute)), store.IdempotencyReplay, "")
+
+	// The same order named twice is kept once, and the answer goes with its documents.
+	createOrder(t, s, NewOrder("app-1", "order-1", base))
+	begin("s5", claim("apikey:5", "r", base), store.IdempotencyStarted, "")
+	mustNil(t, "finish s5", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:5", Key: "k", Response: []byte("five"),
+		OrderIDs: []string{"order-1", "order-1"}}))
+	begin("s5 after its answer", claim("apikey:5", "r", base.Add(time.Minute)), store.IdempotencyReplay, "five")
+	_, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error { o.DropDocuments(base); return nil })
+	mustNil(t, "drop the documents", err)
+	begin("s5 after the documents were dropped", claim("apikey:5", "r", base.Add(time.Minute)), store.IdempotencyStarted, "")
+	begin("s1 holds nothing of order-1", claim("apikey:1", "r", base.Add(time.Minute)), store.IdempotencyReplay, "one")
+}
+
+// PurgeIdempotencyKeys deletes the keys whose ExpiresAt is at or before now, of every scope.
+func testPurgeIdempotencyKeysBoundary(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i, scope := range []string{"apikey:1", "apikey:2", "signatory:3"} {
+		c := idempotencyClaim("k", "r", base)
+		c.Scope, c.ExpiresAt = scope, base.Add(time.Duration(i/2+1)*time.Hour) // 1 h, 1 h, 2 h
+		st, _, err := s.BeginIdempotent(ctx, c)
+		mustNil(t, "begin "+scope, err)
+		mustEqual(t, "begin "+scope, st, store.IdempotencyStarted)
+	}
+	for _, tc := range []struct {
+		now  time.Time
+		want int
+	}{
+		{base.Add(time.Hour - time.Microsecond), 0},
+		{base.Add(time.Hour), 2},
+		{base.Add(time.Hour), 0},
+		{base.Add(2 * time.Hour), 1},
+	} {
+		n, err := s.PurgeIdempotencyKeys(ctx, tc.now)
+		mustNil(t, "purge", err)
+		mustEqual(t, fmt.Sprintf("purged at %v", tc.now), n, tc.want)
+	}
+}
+
+// After Close the store answers no more (and closing again is harmless: Run's cleanup does).
+func testClose(t *testing.T, s store.Store) {
+	mustNil(t, "ping", s.Ping(context.Background()))
+	mustNil(t, "close", s.Close())
+	if err := s.Ping(context.Background()); err == nil {
+		t.Error("ping after close: no error")
+	}
 }
 
 // BenchmarkCreateGet measures creating a full order and reading it back.
