@@ -13,7 +13,6 @@ import (
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
-	"esign/internal/store"
 )
 
 func (r *applicationResolver) APIKeys(ctx context.Context, obj *model.Application) ([]*model.ApplicationAPIKey, error) {
@@ -412,7 +411,7 @@ func (r *queryResolver) Document(ctx context.Context, id string) (model.Document
 	if err != nil {
 		return nil, err
 	}
-	o, err := r.Service.OrderOf(ctx, p, store.IndexDocument, id)
+	o, err := r.Service.OrderOfDocument(ctx, p, id)
 	if err != nil || o == nil {
 		return nil, err
 	}
@@ -428,7 +427,7 @@ func (r *queryResolver) Signatory(ctx context.Context, id string) (*model.Signat
 	if err != nil {
 		return nil, err
 	}
-	o, err := r.Service.OrderOf(ctx, p, store.IndexSignatory, id)
+	o, err := r.Service.OrderOfSignatory(ctx, p, id)
 	if err != nil || o == nil {
 		return nil, err
 	}

@@ -102,8 +102,18 @@ func (s *Service) Order(ctx context.Context, p Principal, id string) (*order.Sig
 	return o, nil
 }
 
-// OrderOf returns the caller's order that holds the indexed key (a signatory or document id), or nil.
-func (s *Service) OrderOf(ctx context.Context, p Principal, kind store.IndexKind, key string) (*order.SignatureOrder, error) {
+// OrderOfSignatory returns the caller's order that has the signatory, or nil.
+func (s *Service) OrderOfSignatory(ctx context.Context, p Principal, signatoryID string) (*order.SignatureOrder, error) {
+	return s.orderOf(ctx, p, store.IndexSignatory, signatoryID)
+}
+
+// OrderOfDocument returns the caller's order that has the document, or nil.
+func (s *Service) OrderOfDocument(ctx context.Context, p Principal, documentID string) (*order.SignatureOrder, error) {
+	return s.orderOf(ctx, p, store.IndexDocument, documentID)
+}
+
+// orderOf returns the caller's order that holds the indexed key, or nil.
+func (s *Service) orderOf(ctx context.Context, p Principal, kind store.IndexKind, key string) (*order.SignatureOrder, error) {
 	id, err := s.store.FindOrderID(ctx, kind, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil

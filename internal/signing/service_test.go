@@ -136,9 +136,19 @@ func TestIsolationBetweenApplications(t *testing.T) {
 	if got, err := e.svc.Order(ctx, bob, o.ID); err != nil || got != nil {
 		t.Errorf("bob sees alice's order: %v %v", got, err)
 	}
-	for kind, key := range map[store.IndexKind]string{store.IndexSignatory: o.Signatories[0].ID, store.IndexDocument: o.Documents[0].ID} {
-		if got, err := e.svc.OrderOf(ctx, bob, kind, key); err != nil || got != nil {
-			t.Errorf("bob finds alice's order by %s: %v %v", kind, got, err)
+	for kind, find := range map[string]func(p signing.Principal) (*order.SignatureOrder, error){
+		"signatory": func(p signing.Principal) (*order.SignatureOrder, error) {
+			return e.svc.OrderOfSignatory(ctx, p, o.Signatories[0].ID)
+		},
+		"document": func(p signing.Principal) (*order.SignatureOrder, error) {
+			return e.svc.OrderOfDocument(ctx, p, o.Documents[0].ID)
+		},
+	} {
+		if got, err := find(bob); err != nil || got != nil {
+			t.Errorf("bob finds alice's order by its %s: %v %v", kind, got, err)
+		}
+		if got, err := find(alice); err != nil || got == nil || got.ID != o.ID {
+			t.Errorf("alice does not find her own order by its %s: %v %v", kind, got, err)
 		}
 	}
 	if b, err := e.svc.DocumentBytes(ctx, bob, o.ID, o.Documents[0].ID); err != nil || b.Current != nil {

@@ -10,7 +10,6 @@ import (
 	"esign/internal/order"
 	"esign/internal/pdf"
 	"esign/internal/pdf/seal"
-	"esign/internal/store"
 )
 
 // DocumentSealer seals one document for one signature: it embeds the evidence, places the visible
@@ -305,7 +304,7 @@ func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID str
 	if err := requireWrite(p); err != nil {
 		return nil, nil, err
 	}
-	o, err := s.OrderOf(ctx, p, store.IndexSignatory, signatoryID)
+	o, err := s.OrderOfSignatory(ctx, p, signatoryID)
 	if err != nil {
 		return nil, nil, err
 	}

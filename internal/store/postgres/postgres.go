@@ -319,7 +319,7 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 	}
 	o := a.Order
 	_, err = tx.Exec(ctx,
-		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = coalesce(sweep_at, $5), retired_at = $6, data = $7
+		`UPDATE signature_orders SET status = $2, expires_at = $3, retain_documents_until = $4, sweep_at = $5, retired_at = $6, data = $7
 		 WHERE id = $1`,
 		o.ID, string(o.Status), o.ExpiresAt, o.RetainDocumentsUntil, o.SweepAt(), o.RetiredAt(), a.Data)
 	if err != nil {

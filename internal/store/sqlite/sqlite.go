@@ -538,7 +538,7 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvoc
 		   response_body, status_code, outcome, exception, timeout_ms, at, retrying_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		inv.ID, inv.DeliveryID, inv.ApplicationID, inv.OrderID, inv.Event, inv.URL, inv.RequestBody,
-		inv.Exception, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, micros(inv.At), nullMicros(inv.RetryingAt))
+		inv.ResponseBody, inv.StatusCode, string(inv.Outcome), inv.Exception, inv.TimeoutMillis, micros(inv.At), nullMicros(inv.RetryingAt))
 	if err != nil {
 		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, classify(err))
 	}
@@ -781,7 +781,7 @@ func (d *DB) AbandonIdempotent(ctx context.Context, scope, key string) error {
 
 // PurgeIdempotencyKeys implements store.Store.
 func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error) {
-	res, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at < ?`, micros(now))
+	res, err := d.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE expires_at <= ?`, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}

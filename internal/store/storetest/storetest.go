@@ -62,6 +62,7 @@ var Cases = map[string][]string{
 	"PurgeIdempotencyKeys": {"Idempotency", "PurgeIdempotencyKeysBoundary"},
 
 	"Ping":  {"Ping", "Close"},
+	"Close": {"Close"},
 }
 
 // Run runs the whole suite; open must return a new, empty store and close it when t ends.
