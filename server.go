@@ -42,6 +42,7 @@ import (
 	"esign/internal/store/sqlite"
 	"esign/internal/sweeper"
 	"esign/internal/telemetry"
+	"esign/internal/tenant"
 	"esign/internal/tsa"
 	"esign/internal/webhook"
 	"esign/schema"
@@ -222,7 +223,7 @@ func createAPIKey(ctx context.Context, cfg config.Config, log *slog.Logger, args
 	if *note != "" {
 		notePtr = note
 	}
-	creds, err := signing.New(st, nil, nil, nil, signing.Config{}, log).CreateAPIKey(ctx, *name, store.Environment(*env), store.KeyMode(*mode), notePtr)
+	creds, err := signing.New(st, nil, nil, nil, signing.Config{}, log).CreateAPIKey(ctx, *name, tenant.Environment(*env), tenant.KeyMode(*mode), notePtr)
 	if err != nil {
 		if de, ok := fault.As(err); ok {
 			return errors.New(de.Error())

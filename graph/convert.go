@@ -15,7 +15,6 @@ import (
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
-	"esign/internal/store"
 )
 
 // Domain → GraphQL.
@@ -698,7 +697,7 @@ func (r *Resolver) webhookLogs(ctx context.Context, orderID, from, to string, su
 
 // invocationModel picks the invocation type by outcome; retryPayload is the delivery id, which
 // retrySignatureOrderWebhook takes back.
-func invocationModel(inv store.WebhookInvocation) model.WebhookInvocation {
+func invocationModel(inv order.WebhookInvocation) model.WebhookInvocation {
 	event := model.WebhookInvocationEvent(inv.Event)
 	at := inv.At.Format(time.RFC3339Nano)
 	var retrying *string
@@ -708,14 +707,14 @@ func invocationModel(inv store.WebhookInvocation) model.WebhookInvocation {
 	}
 	orderID := &inv.OrderID
 	switch inv.Outcome {
-	case store.InvocationSuccess:
+	case order.InvocationSuccess:
 		return &model.WebhookSuccessfulInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
 			ResponseBody: inv.ResponseBody, ResponseStatusCode: deref(inv.StatusCode), SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
-	case store.InvocationHTTPError:
+	case order.InvocationHTTPError:
 		return &model.WebhookHTTPErrorInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
 			ResponseBody: inv.ResponseBody, ResponseStatusCode: deref(inv.StatusCode), RetryPayload: inv.DeliveryID, RetryingAt: retrying,
 			SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}
-	case store.InvocationTimeout:
+	case order.InvocationTimeout:
 		return &model.WebhookTimeoutInvocation{CorrelationID: inv.ID, Event: &event, RequestBody: inv.RequestBody,
 			ResponseBody: inv.ResponseBody, ResponseTimeout: deref(inv.TimeoutMillis), RetryPayload: inv.DeliveryID, RetryingAt: retrying,
 			SignatureOrderID: orderID, Timestamp: at, URL: inv.URL}

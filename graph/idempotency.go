@@ -12,7 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"esign/internal/fault"
-	"esign/internal/store"
+	"esign/internal/idempotency"
 )
 
 // HeaderIdempotencyKey makes a mutation safe to retry: the same request with the same key gets
@@ -68,17 +68,17 @@ func (h *Handler) idempotent(ctx context.Context, next graphql.ResponseHandler) 
 		return errorResponse(h.internal(ctx, "idempotency key", err))
 	}
 	switch state {
-	case store.IdempotencyReplay:
+	case idempotency.Replay:
 		var resp graphql.Response
 		if err := json.Unmarshal(stored, &resp); err != nil {
 			return errorResponse(h.internal(ctx, "replay idempotent answer", err))
 		}
 		st.replayed.Store(true)
 		return &resp
-	case store.IdempotencyMismatch:
+	case idempotency.Mismatch:
 		return errorResponse(&fault.Error{Code: fault.CodeInvalid,
 			Field: "Idempotency-Key", Message: "this key was already used for a different request; use a new key for a new request"})
-	case store.IdempotencyInFlight:
+	case idempotency.InFlight:
 		return errorResponse(&fault.Error{Code: fault.CodeConflict,
 			Field: "Idempotency-Key", Message: "a request with this key is still running; retry it later to get its answer"})
 	}

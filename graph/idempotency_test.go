@@ -8,7 +8,7 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/signing"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 func TestKeepable(t *testing.T) {
@@ -47,9 +47,9 @@ func TestKeepable(t *testing.T) {
 }
 
 func TestIdempotencyScope(t *testing.T) {
-	app := store.Application{ID: "app-1"}
-	readWrite := &signing.Principal{Application: app, Mode: store.KeyReadWrite, ClientID: "client-rw"}
-	readOnly := &signing.Principal{Application: app, Mode: store.KeyReadOnly, ClientID: "client-ro"}
+	app := tenant.Application{ID: "app-1"}
+	readWrite := &signing.Principal{Application: app, Mode: tenant.KeyReadWrite, ClientID: "client-rw"}
+	readOnly := &signing.Principal{Application: app, Mode: tenant.KeyReadOnly, ClientID: "client-ro"}
 	sig := &signing.SignatoryPrincipal{OrderID: "o", SignatoryID: "s-1"}
 	scopes := map[string]string{}
 	for name, c := range map[string]Caller{

@@ -10,7 +10,7 @@ import (
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // TestViewerUIIsTheSignatorysUI: what a signatory's token shows as viewer.ui is what the
@@ -20,7 +20,7 @@ func TestViewerUIIsTheSignatorysUI(t *testing.T) {
 	dir := t.TempDir()
 	st, blobs := signingtest.Embedded(t, dir)
 	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{})
-	creds, err := svc.CreateAPIKey(ctx, "app", store.EnvironmentTest, store.KeyReadWrite, nil)
+	creds, err := svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func NewJWTVerifierClient(client *http.Client, timeout time.Duration, allowHTTP 
 
 // NewJWTVerifier is the verifier tests use: allowHTTP (providers on loopback) also lets it reach
 // loopback and private addresses. The server builds its verifier with NewJWTVerifierClient and its
-// one netguard client instead, where OIDC_ALLOW_HTTP_ISSUERS alone opens no address.
+// one netguard client instead, where allowing http issuers alone opens no address.
 func NewJWTVerifier(timeout time.Duration, allowHTTP bool) *JWTVerifier {
 	client := netguard.New(netguard.Config{AllowPrivate: allowHTTP}).Client(netguard.Options{Timeout: timeout})
 	return NewJWTVerifierClient(client, timeout, allowHTTP)

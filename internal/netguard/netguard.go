@@ -28,7 +28,7 @@ const (
 
 // Config is the server-wide outbound policy.
 type Config struct {
-	// AllowPrivate lets every client reach every address (OUTBOUND_ALLOW_PRIVATE; tests).
+	// AllowPrivate lets every client reach every address (tests, private deployments).
 	AllowPrivate bool
 	// TrustedHosts are host:port pairs the operator configured (not a caller), dialled without the
 	// address check: a Criipto Verify domain on an internal network, for example.
@@ -62,7 +62,7 @@ type Options struct {
 	// MaxResponseBytes bounds how much of an answer can be read: reading further fails with
 	// ErrResponseTooLarge. DefaultMaxResponseBytes when zero.
 	MaxResponseBytes int64
-	// AllowPrivate lets this client alone reach every address (WEBHOOK_ALLOW_PRIVATE_TARGETS).
+	// AllowPrivate lets this client alone reach every address (webhooks to private receivers).
 	AllowPrivate bool
 }
 

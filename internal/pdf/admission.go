@@ -14,10 +14,10 @@ import (
 // AdmissionConfig sizes the process-wide budget for PDF work.
 type AdmissionConfig struct {
 	// Budget is how many bytes of memory the PDF operations running at one time may hold together
-	// (PDF_MEMORY_BUDGET). Zero means DefaultBudget.
+	// (configured by the operator). Zero means DefaultBudget.
 	Budget int64
 	// Wait is how long an operation waits for room before it is refused as busy
-	// (PDF_ADMISSION_WAIT). Zero means DefaultWait.
+	// (configured by the operator). Zero means DefaultWait.
 	Wait time.Duration
 }
 

@@ -12,19 +12,20 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // Principal is an authenticated API caller.
 type Principal struct {
-	Application store.Application
-	Mode        store.KeyMode
+	Application tenant.Application
+	Mode        tenant.KeyMode
 	// ClientID names the API key: Idempotency-Key answers are kept per key, so one key (a
 	// READ_ONLY one, say) cannot fetch what another key's request answered.
 	ClientID string
 }
 
 // CanWrite reports whether the caller may run mutations.
-func (p Principal) CanWrite() bool { return p.Mode == store.KeyReadWrite }
+func (p Principal) CanWrite() bool { return p.Mode == tenant.KeyReadWrite }
 
 // Credentials are a new API key as shown once to its owner; only a hash of the secret is kept.
 type Credentials struct {
@@ -35,20 +36,20 @@ type Credentials struct {
 
 // CreateAPIKey creates an API key for the application named name, creating the application (with the
 // given environment) if it does not exist yet.
-func (s *Service) CreateAPIKey(ctx context.Context, name string, env store.Environment, mode store.KeyMode, note *string) (Credentials, error) {
+func (s *Service) CreateAPIKey(ctx context.Context, name string, env tenant.Environment, mode tenant.KeyMode, note *string) (Credentials, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return Credentials{}, fault.Invalid("application", "must not be empty")
 	}
-	if env != store.EnvironmentTest && env != store.EnvironmentProduction {
+	if env != tenant.EnvironmentTest && env != tenant.EnvironmentProduction {
 		return Credentials{}, fault.Invalid("environment", "must be TEST or PRODUCTION")
 	}
-	if mode != store.KeyReadWrite && mode != store.KeyReadOnly {
+	if mode != tenant.KeyReadWrite && mode != tenant.KeyReadOnly {
 		return Credentials{}, fault.Invalid("mode", "must be READ_WRITE or READ_ONLY")
 	}
 	app, err := s.store.GetApplicationByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
-		app = store.Application{ID: s.NewID(), Name: name, Environment: env, CreatedAt: s.Now()}
+		app = tenant.Application{ID: s.NewID(), Name: name, Environment: env, CreatedAt: s.Now()}
 		err = s.store.CreateApplication(ctx, app)
 		if errors.Is(err, store.ErrConflict) { // created concurrently by someone else
 			app, err = s.store.GetApplicationByName(ctx, name)
@@ -63,7 +64,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, env store.Envir
 	}
 	creds := Credentials{ApplicationID: app.ID, ClientID: s.NewID(),
 		ClientSecret: base64.RawURLEncoding.EncodeToString(secret)}
-	key := store.APIKey{ID: s.NewID(), ApplicationID: app.ID, ClientID: creds.ClientID,
+	key := tenant.APIKey{ID: s.NewID(), ApplicationID: app.ID, ClientID: creds.ClientID,
 		SecretHash: hashSecret(creds.ClientSecret), Mode: mode, Note: note, CreatedAt: s.Now()}
 	if err := s.store.CreateAPIKey(ctx, key); err != nil {
 		return Credentials{}, fmt.Errorf("store api key: %w", err)
@@ -101,7 +102,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID, clientSecret strin
 }
 
 // APIKeys lists the application's keys (secrets are never shown again).
-func (s *Service) APIKeys(ctx context.Context, p Principal) ([]store.APIKey, error) {
+func (s *Service) APIKeys(ctx context.Context, p Principal) ([]tenant.APIKey, error) {
 	keys, err := s.store.ListAPIKeys(ctx, p.Application.ID)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)

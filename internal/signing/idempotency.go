@@ -8,15 +8,9 @@ import (
 	"time"
 
 	"esign/internal/envelope"
+	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/store"
-)
-
-// Idempotency-Key rules: an answer is kept a day; a run without an answer after the lease is
-// taken to have died with its process, and the same request may run again.
-const (
-	IdempotencyTTL   = 24 * time.Hour
-	idempotencyLease = 5 * time.Minute
 )
 
 // encryptedBytes is what the database holds of bytes the envelope encrypted, as JSON with their wrapped
@@ -51,12 +45,12 @@ func answerBinding(scope, key string) envelope.Binding {
 }
 
 // BeginIdempotent records a request under its key in scope (an API key or a signatory), or
-// says why it must not run; for IdempotencyReplay it returns the kept answer.
-func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, requestHash []byte) (store.IdempotencyState, []byte, error) {
+// says why it must not run; for idempotency.Replay it returns the kept answer.
+func (s *Service) BeginIdempotent(ctx context.Context, scope, key string, requestHash []byte) (idempotency.State, []byte, error) {
 	now := s.Now()
 	state, stored, err := s.store.BeginIdempotent(ctx, store.IdempotencyClaim{Scope: scope, Key: key, RequestHash: requestHash, Now: now,
-		ExpiresAt: now.Add(IdempotencyTTL), StaleBefore: now.Add(-idempotencyLease)})
-	if err != nil || state != store.IdempotencyReplay {
+		ExpiresAt: now.Add(idempotency.TTL), StaleBefore: now.Add(-idempotency.Lease)})
+	if err != nil || state != idempotency.Replay {
 		return state, nil, err
 	}
 	answer, err := s.decryptBytes(ctx, stored, answerBinding(scope, key))

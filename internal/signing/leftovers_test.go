@@ -18,14 +18,14 @@ import (
 	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // A stored version records a keyed fingerprint of its bytes, not their SHA-256: the database file
 // does not confirm a guessed document.
 func TestStoredDocumentHashIsKeyed(t *testing.T) {
 	e := newEnv(t)
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	data := pdftest.Make(t, 1, 0)
 	o := e.create(t, p, data)
 	plain := sha256.Sum256(data)

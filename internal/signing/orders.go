@@ -12,6 +12,7 @@ import (
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // Page sizes for viewer.signatureOrders.
@@ -31,7 +32,7 @@ func requireWrite(p Principal) error {
 
 func (s *Service) env(p Principal) order.Env {
 	env := order.Env{Now: s.Now(), NewID: s.NewID, MaxDocumentSize: s.cfg.MaxDocumentBytes,
-		TestApplication: p.Application.Environment == store.EnvironmentTest}
+		TestApplication: p.Application.Environment == tenant.EnvironmentTest}
 	if v := s.cfg.Verify; v != nil {
 		env.Verify = &order.VerifyClient{Domain: v.Domain, ClientID: v.ClientID}
 	}

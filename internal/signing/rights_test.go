@@ -5,15 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 func TestSignatoryLinkOnlyForReadWriteKeys(t *testing.T) {
 	e := newEnv(t)
-	rw := e.principal(t, "app", store.KeyReadWrite)
-	ro := e.principal(t, "app", store.KeyReadOnly)
+	rw := e.principal(t, "app", tenant.KeyReadWrite)
+	ro := e.principal(t, "app", tenant.KeyReadOnly)
 	o := e.create(t, rw, pdftest.Make(t, 1, 0))
 	id := o.Signatories[0].ID
 	if href, token, ok := e.svc.SignatoryLink(rw, id); !ok || token != e.svc.SignatoryToken(id) || href != e.svc.SignatoryHref(id) {
@@ -32,7 +33,7 @@ func TestSignatoryLinkOnlyForReadWriteKeys(t *testing.T) {
 func TestSweepDeletesKeptAnswersWithTheDocuments(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	expiring := e.create(t, p, pdftest.Make(t, 1, 0))
 	retained := e.create(t, p, pdftest.Make(t, 1, 0))
 	days := 1
@@ -42,7 +43,7 @@ func TestSweepDeletesKeptAnswersWithTheDocuments(t *testing.T) {
 	keep := func(key string, orders ...string) {
 		t.Helper()
 		st, _, err := e.svc.BeginIdempotent(ctx, "apikey:"+p.ClientID, key, []byte("request"))
-		if err != nil || st != store.IdempotencyStarted {
+		if err != nil || st != idempotency.Started {
 			t.Fatalf("begin %s: %v %v", key, st, err)
 		}
 		if err := e.svc.FinishIdempotent(ctx, "apikey:"+p.ClientID, key, []byte(`{"blob":"…"}`), orders, []byte(`{"gone":true}`)); err != nil {
@@ -55,7 +56,7 @@ func TestSweepDeletesKeptAnswersWithTheDocuments(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return st == store.IdempotencyReplay
+		return st == idempotency.Replay
 	}
 	keep("expiring", expiring.ID)
 	keep("retained", retained.ID)

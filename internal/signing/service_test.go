@@ -18,6 +18,7 @@ import (
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
 	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // env is a service on real parts: SQLite, a blob folder and file key wrappers in a temp dir.
@@ -54,10 +55,10 @@ func newEnvWith(t *testing.T, sealer signing.DocumentSealer, finalizer signing.D
 	return &env{svc: svc, store: st, blobs: blobs, deletes: counting, dbPath: filepath.Join(dir, "esign.db")}
 }
 
-func (e *env) principal(t *testing.T, app string, mode store.KeyMode) signing.Principal {
+func (e *env) principal(t *testing.T, app string, mode tenant.KeyMode) signing.Principal {
 	t.Helper()
 	ctx := context.Background()
-	creds, err := e.svc.CreateAPIKey(ctx, app, store.EnvironmentTest, mode, nil)
+	creds, err := e.svc.CreateAPIKey(ctx, app, tenant.EnvironmentTest, mode, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func wantCode(t *testing.T, err error, code fault.Code) {
 func TestCreateStoresEncryptedAndReadsBack(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	a, b := pdftest.Make(t, 1, 0), pdftest.Make(t, 3, 50_000)
 	o := e.create(t, p, a, b)
 	for i, want := range [][]byte{a, b} {
@@ -131,7 +132,7 @@ func TestCreateStoresEncryptedAndReadsBack(t *testing.T) {
 func TestIsolationBetweenApplications(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	alice, bob := e.principal(t, "alice", store.KeyReadWrite), e.principal(t, "bob", store.KeyReadWrite)
+	alice, bob := e.principal(t, "alice", tenant.KeyReadWrite), e.principal(t, "bob", tenant.KeyReadWrite)
 	o := e.create(t, alice, pdftest.Make(t, 1, 0))
 	if got, err := e.svc.Order(ctx, bob, o.ID); err != nil || got != nil {
 		t.Errorf("bob sees alice's order: %v %v", got, err)
@@ -164,8 +165,8 @@ func TestIsolationBetweenApplications(t *testing.T) {
 func TestReadOnlyKeyCannotChangeAnything(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	rw := e.principal(t, "app", store.KeyReadWrite)
-	ro := e.principal(t, "app", store.KeyReadOnly)
+	rw := e.principal(t, "app", tenant.KeyReadWrite)
+	ro := e.principal(t, "app", tenant.KeyReadOnly)
 	o := e.create(t, rw, pdftest.Make(t, 1, 0))
 	_, err := e.svc.CreateOrder(ctx, ro, order.Draft{})
 	wantCode(t, err, fault.CodeForbidden)
@@ -182,7 +183,7 @@ func TestReadOnlyKeyCannotChangeAnything(t *testing.T) {
 func TestBlobMovedToAnotherDocumentFailsToDecrypt(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0), pdftest.Make(t, 2, 0))
 	moved, err := e.blobs.Get(ctx, o.Documents[0].Versions[0].BlobKey)
 	if err != nil {
@@ -203,7 +204,7 @@ func TestBlobMovedToAnotherDocumentFailsToDecrypt(t *testing.T) {
 func TestCloseWithoutRetentionAnswersThenShreds(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	doc := pdftest.Make(t, 2, 0)
 	o := e.create(t, p, doc)
 	blobPath := o.Documents[0].Versions[0].BlobKey
@@ -253,7 +254,7 @@ func assertShredded(t *testing.T, e *env, p signing.Principal, orderID, blobKey 
 func TestCloseWithRetentionKeepsUntilCleanup(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	doc := pdftest.Make(t, 1, 0)
 	o := e.create(t, p, doc)
 	blobPath := o.Documents[0].Versions[0].BlobKey
@@ -300,7 +301,7 @@ func TestCloseWithRetentionKeepsUntilCleanup(t *testing.T) {
 func TestCancelDeletesDocumentsAtOnce(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
 	blobPath := o.Documents[0].Versions[0].BlobKey
 	got, err := e.svc.CancelOrder(ctx, p, o.ID)
@@ -320,7 +321,7 @@ func TestCancelDeletesDocumentsAtOnce(t *testing.T) {
 func TestSignatoryChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
 	ref := "new-ref"
 	o2, ids, err := e.svc.AddSignatories(ctx, p, o.ID, []order.SignatoryDraft{{Reference: &ref}})
@@ -355,7 +356,7 @@ func TestSignatoryChanges(t *testing.T) {
 func TestExtendAddsExactDays(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
 	for _, bad := range []int{0, 31, -2} {
 		_, err := e.svc.ExtendOrder(ctx, p, o.ID, bad)
@@ -373,8 +374,8 @@ func TestExtendAddsExactDays(t *testing.T) {
 func TestListOrdersPagination(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
-	other := e.principal(t, "other", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
+	other := e.principal(t, "other", tenant.KeyReadWrite)
 	e.create(t, other, pdftest.Make(t, 1, 0))
 	made := map[string]bool{}
 	for i := 0; i < 5; i++ {
@@ -416,7 +417,7 @@ func TestListOrdersPagination(t *testing.T) {
 func TestAuthenticate(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	creds, err := e.svc.CreateAPIKey(ctx, "app", store.EnvironmentProduction, store.KeyReadWrite, nil)
+	creds, err := e.svc.CreateAPIKey(ctx, "app", tenant.EnvironmentProduction, tenant.KeyReadWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +439,7 @@ func TestAuthenticate(t *testing.T) {
 		t.Error("the API secret is stored in clear text")
 	}
 	// A second key for the same name reuses the application.
-	again, err := e.svc.CreateAPIKey(ctx, "app", store.EnvironmentTest, store.KeyReadOnly, nil)
+	again, err := e.svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadOnly, nil)
 	if err != nil || again.ApplicationID != creds.ApplicationID {
 		t.Errorf("second key: app %q vs %q, %v", again.ApplicationID, creds.ApplicationID, err)
 	}
@@ -458,7 +459,7 @@ func TestAuthenticate(t *testing.T) {
 func TestShreddedKeysLeaveTheDatabaseFile(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	o := e.create(t, p, pdftest.Make(t, 1, 0))
 	keys := o.Documents[0].Versions[0].Keys
 	if _, err := e.svc.CancelOrder(ctx, p, o.ID); err != nil {

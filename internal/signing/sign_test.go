@@ -20,7 +20,7 @@ import (
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
 	"esign/internal/signing"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // markSealer stands in for the PAdES sealer in these service tests (the real one is tested in
@@ -60,7 +60,7 @@ func newSigningEnv(t *testing.T) (*env, *markSealer, signing.Principal, *order.S
 	t.Helper()
 	sealer := &markSealer{}
 	e := newEnvWith(t, sealer, nil)
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	d := order.Draft{
 		EvidenceProviders: []order.EvidenceProvider{
 			{EnabledByDefault: true, Drawable: &order.DrawableProvider{RequireName: true}},
@@ -223,7 +223,7 @@ func TestSignActingAs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := e.principal(t, "other", store.KeyReadWrite)
+	other := e.principal(t, "other", tenant.KeyReadWrite)
 	if _, _, err := e.svc.SignActingAs(ctx, other, ids[0], noop); err == nil {
 		t.Fatal("another application signed for our signatory")
 	}
@@ -252,7 +252,7 @@ func TestCloseFinalizesSignedDocuments(t *testing.T) {
 			finalizer := &markFinalizer{}
 			e := newEnvWith(t, &markSealer{}, finalizer)
 			ctx := context.Background()
-			p := e.principal(t, "app", store.KeyReadWrite)
+			p := e.principal(t, "app", tenant.KeyReadWrite)
 			o, err := e.svc.CreateOrder(ctx, p, order.Draft{
 				EvidenceProviders: []order.EvidenceProvider{{EnabledByDefault: true, Noop: &order.NoopProvider{Name: "n"}}},
 				Documents: []order.DocumentDraft{
@@ -314,7 +314,7 @@ func TestSignWithOIDCEvidence(t *testing.T) {
 	e := newEnvWith(t, sealer, nil)
 	e.svc.SetJWTChecker(evidence.NewJWTVerifier(5*time.Second, true))
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	sub := "sub"
 	yes := true
 	o, err := e.svc.CreateOrder(ctx, p, order.Draft{

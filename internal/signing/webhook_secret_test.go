@@ -21,6 +21,7 @@ import (
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
 	"esign/internal/store"
+	"esign/internal/tenant"
 	"esign/internal/webhook"
 )
 
@@ -88,7 +89,7 @@ func oneDocument(t *testing.T) []order.DocumentDraft {
 func TestWebhookSecretEncryptedAtRest(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	first, second := bytes.Repeat([]byte{0xA5, 'k'}, 16), bytes.Repeat([]byte("second-secret-"), 4)[:48]
 	receiver := &signedBy{secret: first}
 	srv := httptest.NewServer(receiver)
@@ -123,7 +124,7 @@ func TestWebhookSecretEncryptedAtRest(t *testing.T) {
 				t.Errorf("delivery %s holds the webhook secret in clear", del.ID)
 			}
 			inv := d.Attempt(ctx, del)
-			if inv.Outcome != store.InvocationSuccess {
+			if inv.Outcome != order.InvocationSuccess {
 				t.Errorf("attempt: %s %v", inv.Outcome, inv.Exception)
 			}
 			if err := e.store.RecordWebhookInvocation(ctx, inv); err != nil {
@@ -155,7 +156,7 @@ func TestWebhookSecretEncryptedAtRest(t *testing.T) {
 func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	secret := bytes.Repeat([]byte{1, 2, 3, 4}, 8)
 	hook := &order.Webhook{URL: "https://hooks.example/x", Secret: secret}
 	a, err := e.svc.CreateOrder(ctx, p, order.Draft{Signatories: []order.SignatoryDraft{{}}, Documents: oneDocument(t), Webhook: hook})
@@ -192,7 +193,7 @@ func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 	d := e.dispatcher(t)
 	moved.URL, moved.Attempt = srv.URL, 1
 	inv := d.Attempt(ctx, moved)
-	if good, bad := receiver.counts(); good+bad != 0 || inv.Outcome != store.InvocationException || inv.RetryingAt == nil ||
+	if good, bad := receiver.counts(); good+bad != 0 || inv.Outcome != order.InvocationException || inv.RetryingAt == nil ||
 		inv.Exception == nil || strings.Contains(*inv.Exception, "layer") {
 		t.Errorf("a secret that does not open: %d requests sent, outcome %s, exception %v, retry %v", good+bad, inv.Outcome, inv.Exception, inv.RetryingAt)
 	}
@@ -209,7 +210,7 @@ func TestWebhookSecretBoundToItsOrder(t *testing.T) {
 func TestEncryptStoredWebhookSecrets(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.principal(t, "app", store.KeyReadWrite)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
 	secret := bytes.Repeat([]byte("legacy-secret-32"), 2)
 	receiver := &signedBy{secret: secret}
 	srv := httptest.NewServer(receiver)

@@ -20,7 +20,7 @@ type WebhookSender interface {
 	// Validate sends WEBHOOK_VALIDATION and wants a 200 within 5 s.
 	Validate(ctx context.Context, url string, secret []byte) error
 	// Attempt sends one delivery once and describes the attempt.
-	Attempt(ctx context.Context, d store.WebhookDelivery) store.WebhookInvocation
+	Attempt(ctx context.Context, d store.WebhookDelivery) order.WebhookInvocation
 }
 
 // validateWebhook sends WEBHOOK_VALIDATION when the webhook asks for it; a receiver that does not
@@ -191,7 +191,7 @@ const maxWebhookLogs = 1000
 
 // WebhookLogs lists the caller's webhook invocations with a timestamp in [from, to), of one order
 // when orderID is set, oldest first (at most 1,000).
-func (s *Service) WebhookLogs(ctx context.Context, p Principal, orderID, from, to string, succeeded *bool) ([]store.WebhookInvocation, error) {
+func (s *Service) WebhookLogs(ctx context.Context, p Principal, orderID, from, to string, succeeded *bool) ([]order.WebhookInvocation, error) {
 	q := store.WebhookLogQuery{ApplicationID: p.Application.ID, OrderID: orderID, Succeeded: succeeded, Limit: maxWebhookLogs}
 	var err error
 	if q.From, err = time.Parse(time.RFC3339Nano, from); err != nil {
@@ -222,39 +222,39 @@ const retryLease = 5 * time.Minute
 // RetryWebhook sends the event of an earlier invocation again, now, to the order's current webhook
 // (the integrator may have fixed its URL or secret since), as a new delivery: if this attempt
 // fails too, the contract's retry schedule takes over.
-func (s *Service) RetryWebhook(ctx context.Context, p Principal, orderID, retryPayload string) (store.WebhookInvocation, error) {
+func (s *Service) RetryWebhook(ctx context.Context, p Principal, orderID, retryPayload string) (order.WebhookInvocation, error) {
 	if err := requireWrite(p); err != nil {
-		return store.WebhookInvocation{}, err
+		return order.WebhookInvocation{}, err
 	}
 	if s.cfg.Webhooks == nil {
-		return store.WebhookInvocation{}, fault.NotImplemented("retrySignatureOrderWebhook (no webhook sender is configured)")
+		return order.WebhookInvocation{}, fault.NotImplemented("retrySignatureOrderWebhook (no webhook sender is configured)")
 	}
 	o, err := s.Order(ctx, p, orderID)
 	if err != nil {
-		return store.WebhookInvocation{}, err
+		return order.WebhookInvocation{}, err
 	}
 	if o == nil {
-		return store.WebhookInvocation{}, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
+		return order.WebhookInvocation{}, fault.NotFoundf("signatureOrderId: no signature order with id %q", orderID)
 	}
 	if o.Webhook == nil {
-		return store.WebhookInvocation{}, fault.Conflictf("signature order %s has no webhook", orderID)
+		return order.WebhookInvocation{}, fault.Conflictf("signature order %s has no webhook", orderID)
 	}
 	earlier, err := s.store.GetWebhookDelivery(ctx, retryPayload)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (earlier.OrderID != o.ID || earlier.ApplicationID != p.Application.ID)) {
-		return store.WebhookInvocation{}, fault.Invalid("retryPayload", "is not the retryPayload of a webhook invocation of this signature order")
+		return order.WebhookInvocation{}, fault.Invalid("retryPayload", "is not the retryPayload of a webhook invocation of this signature order")
 	}
 	if err != nil {
-		return store.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
+		return order.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
 	}
 	now := s.Now()
 	d := store.WebhookDelivery{ID: uuid.Must(uuid.NewV7()).String(), ApplicationID: o.ApplicationID, OrderID: o.ID, Event: earlier.Event,
 		URL: o.Webhook.URL, Secret: o.Webhook.Secret, Body: earlier.Body, CreatedAt: now, Attempt: 1}
 	if err := s.store.EnqueueWebhook(ctx, d, now.Add(retryLease)); err != nil {
-		return store.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
+		return order.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
 	}
 	inv := s.cfg.Webhooks.Attempt(ctx, d)
 	if err := s.store.RecordWebhookInvocation(context.WithoutCancel(ctx), inv); err != nil {
-		return store.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
+		return order.WebhookInvocation{}, fmt.Errorf("retry webhook: %w", err)
 	}
 	return inv, nil
 }

@@ -15,7 +15,7 @@ import (
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
 	"esign/internal/signui"
-	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // TestPageUsesTheServiceClock: the page says an order has expired by the service's clock, also
@@ -25,7 +25,7 @@ func TestPageUsesTheServiceClock(t *testing.T) {
 	dir := t.TempDir()
 	st, blobs := signingtest.Embedded(t, dir)
 	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{})
-	creds, err := svc.CreateAPIKey(ctx, "app", store.EnvironmentTest, store.KeyReadWrite, nil)
+	creds, err := svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

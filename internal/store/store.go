@@ -4,13 +4,14 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
 
 	"esign/internal/fault"
+	"esign/internal/idempotency"
 	"esign/internal/order"
+	"esign/internal/tenant"
 )
 
 // Sentinel errors every backend maps its driver errors to.
@@ -26,41 +27,6 @@ var (
 	// whose documents are deleted (or an order that is gone); nothing was stored.
 	ErrDocumentsDeleted = errors.New("the documents of the order are deleted")
 )
-
-// Environment of an application: TEST applications may use the test-only evidence provider.
-type Environment string
-
-const (
-	EnvironmentTest       Environment = "TEST"
-	EnvironmentProduction Environment = "PRODUCTION"
-)
-
-// KeyMode says what an API key may do.
-type KeyMode string
-
-const (
-	KeyReadWrite KeyMode = "READ_WRITE"
-	KeyReadOnly  KeyMode = "READ_ONLY"
-)
-
-// Application is an integrator's account; orders belong to exactly one.
-type Application struct {
-	ID          string
-	Name        string
-	Environment Environment
-	CreatedAt   time.Time
-}
-
-// APIKey is one credential of an application. Only a hash of the secret is stored.
-type APIKey struct {
-	ID            string
-	ApplicationID string
-	ClientID      string
-	SecretHash    []byte
-	Mode          KeyMode
-	Note          *string
-	CreatedAt     time.Time
-}
 
 // IndexKind names a secondary key that leads to an order.
 type IndexKind string
@@ -117,34 +83,6 @@ type WebhookClaim struct {
 	SkipApplications []string
 }
 
-// InvocationOutcome is how one attempt ended.
-type InvocationOutcome string
-
-const (
-	InvocationSuccess   InvocationOutcome = "success"    // HTTP 200
-	InvocationHTTPError InvocationOutcome = "http_error" // any other status
-	InvocationTimeout   InvocationOutcome = "timeout"    // no answer in time
-	InvocationException InvocationOutcome = "exception"  // no HTTP answer at all (refused, DNS, TLS, blocked target)
-)
-
-// WebhookInvocation is one attempt to deliver, as the webhook logs answer it.
-type WebhookInvocation struct {
-	ID            string // the correlation id
-	DeliveryID    string
-	ApplicationID string
-	OrderID       string
-	Event         string
-	URL           string
-	RequestBody   string
-	ResponseBody  *string
-	StatusCode    *int
-	Outcome       InvocationOutcome
-	Exception     *string
-	TimeoutMillis *int
-	At            time.Time
-	RetryingAt    *time.Time // when the delivery is tried again; nil when it is not
-}
-
 // WebhookLogQuery selects invocations of an application, optionally of one order, with At in
 // [From, To), oldest first.
 type WebhookLogQuery struct {
@@ -175,28 +113,6 @@ type KeptAnswer struct {
 	OrderIDs []string
 }
 
-// IdempotencyState is what BeginIdempotent found.
-type IdempotencyState int
-
-const (
-	IdempotencyStarted  IdempotencyState = iota // the caller runs the request, then Finish or Abandon
-	IdempotencyReplay                           // the same request ran before: its answer is returned
-	IdempotencyMismatch                         // the key was used with another request
-	IdempotencyInFlight                         // the same request is running right now
-)
-
-// IdempotencyStateOf is what a key's row means for a request: another request, the same one still
-// running, or the same one answered (with its answer, which only the same request gets back).
-func IdempotencyStateOf(storedHash, response, requestHash []byte) (IdempotencyState, []byte) {
-	switch {
-	case !bytes.Equal(storedHash, requestHash):
-		return IdempotencyMismatch, nil
-	case response == nil:
-		return IdempotencyInFlight, nil
-	}
-	return IdempotencyReplay, response
-}
-
 // Updater changes an order in place. Returning an error aborts the update and changes nothing.
 type Updater func(o *order.SignatureOrder) error
 
@@ -207,17 +123,17 @@ type Updater func(o *order.SignatureOrder) error
 // FindOrderID answers for the order's current parts only.
 type Store interface {
 	// CreateApplication returns ErrConflict when the id or the name is taken.
-	CreateApplication(ctx context.Context, app Application) error
+	CreateApplication(ctx context.Context, app tenant.Application) error
 	// GetApplication and GetApplicationByName return ErrNotFound when there is none.
-	GetApplication(ctx context.Context, id string) (Application, error)
-	GetApplicationByName(ctx context.Context, name string) (Application, error)
+	GetApplication(ctx context.Context, id string) (tenant.Application, error)
+	GetApplicationByName(ctx context.Context, name string) (tenant.Application, error)
 
 	// CreateAPIKey returns ErrConflict when the id or client id is taken.
-	CreateAPIKey(ctx context.Context, key APIKey) error
+	CreateAPIKey(ctx context.Context, key tenant.APIKey) error
 	// GetAPIKeyByClientID returns ErrNotFound when there is none.
-	GetAPIKeyByClientID(ctx context.Context, clientID string) (APIKey, error)
+	GetAPIKeyByClientID(ctx context.Context, clientID string) (tenant.APIKey, error)
 	// ListAPIKeys returns an application's keys, oldest first.
-	ListAPIKeys(ctx context.Context, applicationID string) ([]APIKey, error)
+	ListAPIKeys(ctx context.Context, applicationID string) ([]tenant.APIKey, error)
 
 	// CreateOrder saves a new order and its index; ErrConflict when the order id or any indexed key is taken.
 	CreateOrder(ctx context.Context, o *order.SignatureOrder) error
@@ -252,13 +168,13 @@ type Store interface {
 	ClaimWebhookDeliveries(ctx context.Context, c WebhookClaim) ([]WebhookDelivery, error)
 	// RecordWebhookInvocation logs an attempt and sets when its delivery is due next (inv.RetryingAt;
 	// nil: never again), in one transaction.
-	RecordWebhookInvocation(ctx context.Context, inv WebhookInvocation) error
+	RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvocation) error
 	// EnqueueWebhook adds a delivery due at due (retrySignatureOrderWebhook).
 	EnqueueWebhook(ctx context.Context, d WebhookDelivery, due time.Time) error
 	// GetWebhookDelivery returns ErrNotFound when there is none.
 	GetWebhookDelivery(ctx context.Context, id string) (WebhookDelivery, error)
 	// ListWebhookInvocations answers the webhook logs.
-	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]WebhookInvocation, error)
+	ListWebhookInvocations(ctx context.Context, q WebhookLogQuery) ([]order.WebhookInvocation, error)
 
 	// For sealing webhook secrets stored before they were sealed (signing.EncryptStoredWebhookSecrets):
 	// ListWebhookSecrets returns up to limit deliveries that carry a secret, with an id after after,
@@ -271,8 +187,8 @@ type Store interface {
 	ListOrdersWithWebhookSecret(ctx context.Context, after string, limit int) ([]string, error)
 
 	// BeginIdempotent records a request under its key, or says why it must not run (with the stored
-	// answer for IdempotencyReplay).
-	BeginIdempotent(ctx context.Context, c IdempotencyClaim) (IdempotencyState, []byte, error)
+	// answer for idempotency.Replay).
+	BeginIdempotent(ctx context.Context, c IdempotencyClaim) (idempotency.State, []byte, error)
 	// FinishIdempotent stores the answer of a started request, in one transaction with a check
 	// that every order in a.OrderIDs still holds its documents (ErrDocumentsDeleted, storing
 	// nothing, when one does not). UpdateOrder and SweepDue delete the answers that name an order

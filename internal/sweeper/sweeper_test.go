@@ -24,6 +24,7 @@ import (
 	"esign/internal/store/postgres"
 	"esign/internal/store/sqlite"
 	"esign/internal/sweeper"
+	"esign/internal/tenant"
 	"esign/internal/testenv"
 )
 
@@ -161,7 +162,7 @@ func newRig(t testing.TB, open replica, keys string, log *deleteLog) *rig {
 func (r *rig) principal(t *testing.T) signing.Principal {
 	t.Helper()
 	ctx := context.Background()
-	creds, err := r.svc.CreateAPIKey(ctx, fmt.Sprintf("app-%d", time.Now().UnixNano()), store.EnvironmentTest, store.KeyReadWrite, nil)
+	creds, err := r.svc.CreateAPIKey(ctx, fmt.Sprintf("app-%d", time.Now().UnixNano()), tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // DefaultMetricsAddr keeps /metrics off the public port and off the network: `make run` still shows
-// them on this machine, and a scraper elsewhere needs METRICS_ADDR (a private interface) or
-// METRICS_TOKEN (the public port, with a bearer token).
+// them on this machine, and a scraper elsewhere needs another Addr (a private interface) or a Token
+// (the public port, with a bearer token).
 const DefaultMetricsAddr = "127.0.0.1:9464"
 
 // MetricsListener says where /metrics is served.

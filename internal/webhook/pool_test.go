@@ -188,7 +188,7 @@ func TestRefusedTargetNeverContacted(t *testing.T) {
 	}
 	for i := range urls {
 		inv := logs(t, st, fmt.Sprintf("loop-%d", i))
-		if len(inv) != 1 || inv[0].Outcome != store.InvocationException || !strings.Contains(*inv[0].Exception, "not a public address") {
+		if len(inv) != 1 || inv[0].Outcome != order.InvocationException || !strings.Contains(*inv[0].Exception, "not a public address") {
 			t.Errorf("%s: log %+v", urls[i], inv)
 		}
 	}

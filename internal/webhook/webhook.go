@@ -25,6 +25,7 @@ import (
 	"github.com/google/uuid"
 
 	"esign/internal/netguard"
+	"esign/internal/order"
 	"esign/internal/store"
 )
 
@@ -48,7 +49,7 @@ const ValidationBody = `{"event":"WEBHOOK_VALIDATION"}`
 // Store is the outbox (store.Store).
 type Store interface {
 	ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) ([]store.WebhookDelivery, error)
-	RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error
+	RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvocation) error
 }
 
 // Config is the delivery part of the server configuration.
@@ -311,9 +312,9 @@ func hostOf(rawURL string) string {
 
 // Attempt sends one delivery once and describes the attempt, with when to try again (nil after a
 // 200 or the last retry).
-func (d *Dispatcher) Attempt(ctx context.Context, del store.WebhookDelivery) store.WebhookInvocation {
+func (d *Dispatcher) Attempt(ctx context.Context, del store.WebhookDelivery) order.WebhookInvocation {
 	start := d.Now()
-	inv := store.WebhookInvocation{ID: uuid.Must(uuid.NewV7()).String(), DeliveryID: del.ID, ApplicationID: del.ApplicationID,
+	inv := order.WebhookInvocation{ID: uuid.Must(uuid.NewV7()).String(), DeliveryID: del.ID, ApplicationID: del.ApplicationID,
 		OrderID: del.OrderID, Event: del.Event, URL: del.URL, RequestBody: string(del.Body), At: start}
 	status, body, err := 0, "", error(nil)
 	if secret, serr := d.secret(ctx, del); serr != nil {
@@ -324,20 +325,20 @@ func (d *Dispatcher) Attempt(ctx context.Context, del store.WebhookDelivery) sto
 	var netErr net.Error
 	switch {
 	case err == nil && status == http.StatusOK:
-		inv.Outcome = store.InvocationSuccess
+		inv.Outcome = order.InvocationSuccess
 	case err == nil:
-		inv.Outcome = store.InvocationHTTPError
+		inv.Outcome = order.InvocationHTTPError
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		inv.Outcome = store.InvocationTimeout
+		inv.Outcome = order.InvocationTimeout
 		inv.TimeoutMillis = ptr(int(d.cfg.Timeout.Milliseconds()))
 	default:
-		inv.Outcome = store.InvocationException
+		inv.Outcome = order.InvocationException
 		inv.Exception = ptr(err.Error())
 	}
 	if err == nil {
 		inv.StatusCode, inv.ResponseBody = &status, &body
 	}
-	if inv.Outcome != store.InvocationSuccess && del.Attempt >= 1 && del.Attempt <= len(RetrySchedule) {
+	if inv.Outcome != order.InvocationSuccess && del.Attempt >= 1 && del.Attempt <= len(RetrySchedule) {
 		inv.RetryingAt = ptr(start.Add(RetrySchedule[del.Attempt-1]))
 	}
 	d.log.InfoContext(ctx, "webhook attempt", "delivery", del.ID, "order", del.OrderID, "event", del.Event,

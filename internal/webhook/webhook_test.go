@@ -127,7 +127,7 @@ func orderWithWebhook(t *testing.T, st store.Store, id, url string, secret []byt
 	return o
 }
 
-func logs(t *testing.T, st store.Store, orderID string) []store.WebhookInvocation {
+func logs(t *testing.T, st store.Store, orderID string) []order.WebhookInvocation {
 	t.Helper()
 	got, err := st.ListWebhookInvocations(context.Background(), store.WebhookLogQuery{ApplicationID: "app-1", OrderID: orderID,
 		From: t0.Add(-time.Hour), To: t0.Add(30 * 24 * time.Hour), Limit: 100})
@@ -163,7 +163,7 @@ func TestDeliversSignedEvent(t *testing.T) {
 			t.Errorf("delivery id %q, timestamp %q, signature %q", id, ts, req.Header.Get(webhook.HeaderSignature))
 		}
 		inv := logs(t, st, "signed")
-		if len(inv) != 1 || inv[0].Outcome != store.InvocationSuccess || *inv[0].StatusCode != 200 || *inv[0].ResponseBody != "answer 200" ||
+		if len(inv) != 1 || inv[0].Outcome != order.InvocationSuccess || *inv[0].StatusCode != 200 || *inv[0].ResponseBody != "answer 200" ||
 			inv[0].RequestBody != want || inv[0].RetryingAt != nil || inv[0].DeliveryID != id {
 			t.Errorf("log: %+v", inv)
 		}
@@ -202,10 +202,10 @@ func TestRetriesOnTheSchedule(t *testing.T) {
 			t.Fatalf("%d invocations, want 3", len(inv))
 		}
 		for i, want := range []struct {
-			outcome store.InvocationOutcome
+			outcome order.InvocationOutcome
 			status  int
 			retry   time.Duration
-		}{{store.InvocationHTTPError, 500, 5 * time.Second}, {store.InvocationHTTPError, 404, 35 * time.Second}, {store.InvocationSuccess, 200, -1}} {
+		}{{order.InvocationHTTPError, 500, 5 * time.Second}, {order.InvocationHTTPError, 404, 35 * time.Second}, {order.InvocationSuccess, 200, -1}} {
 			got := inv[i]
 			if got.Outcome != want.outcome || *got.StatusCode != want.status || (want.retry < 0) != (got.RetryingAt == nil) ||
 				(got.RetryingAt != nil && !got.RetryingAt.Equal(t0.Add(want.retry))) {
@@ -239,7 +239,7 @@ func TestReceiverDown(t *testing.T) {
 			elapsed += webhook.RetrySchedule[i]
 		}
 		for _, inv := range logs(t, st, "down") {
-			if inv.Outcome != store.InvocationException || inv.Exception == nil || !strings.Contains(*inv.Exception, "refused") {
+			if inv.Outcome != order.InvocationException || inv.Exception == nil || !strings.Contains(*inv.Exception, "refused") {
 				t.Errorf("while down: %s %v", inv.Outcome, inv.Exception)
 			}
 		}
@@ -306,7 +306,7 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("sent %d (%v)", n, err)
 	}
 	inv := logs(t, st, "slow")
-	if len(inv) != 1 || inv[0].Outcome != store.InvocationTimeout || inv[0].TimeoutMillis == nil || *inv[0].TimeoutMillis != 200 || inv[0].RetryingAt == nil {
+	if len(inv) != 1 || inv[0].Outcome != order.InvocationTimeout || inv[0].TimeoutMillis == nil || *inv[0].TimeoutMillis != 200 || inv[0].RetryingAt == nil {
 		t.Errorf("log: %+v", inv)
 	}
 }
@@ -322,7 +322,7 @@ func TestPrivateTargetsRefused(t *testing.T) {
 		t.Fatalf("sent %d (%v)", n, err)
 	}
 	inv := logs(t, st, "private")
-	if rcv.count() != 0 || len(inv) != 1 || inv[0].Outcome != store.InvocationException || !strings.Contains(*inv[0].Exception, "not a public address") {
+	if rcv.count() != 0 || len(inv) != 1 || inv[0].Outcome != order.InvocationException || !strings.Contains(*inv[0].Exception, "not a public address") {
 		t.Errorf("receiver got %d; log %+v", rcv.count(), inv)
 	}
 	for _, url := range []string{"http://169.254.169.254/latest/meta-data", "http://10.0.0.1/", "http://[::1]:9/", "http://100.64.0.1/"} {

@@ -24,6 +24,7 @@ import (
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
 	"esign/internal/store"
+	"esign/internal/tenant"
 	"esign/internal/testenv"
 )
 
@@ -46,7 +47,7 @@ func TestHSMGone(t *testing.T) {
 	api := httptest.NewServer(graph.NewHandler(&graph.Resolver{Service: svc, Log: log},
 		limits.GraphQL{MaxBodyBytes: 8 << 20, MaxComplexity: 2000, MaxDepth: 15, MaxParserTokens: 15000}, nil))
 	t.Cleanup(api.Close)
-	creds, err := svc.CreateAPIKey(ctx, "app", store.EnvironmentTest, store.KeyReadWrite, nil)
+	creds, err := svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

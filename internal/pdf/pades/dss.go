@@ -17,13 +17,9 @@ type ValidationData struct {
 // entries stay, each value is a stream object. No /VRI is written; baseline PAdES does not need it
 // and validators look the answers up by certificate.
 func AddDSS(ctx context.Context, data []byte, v ValidationData) ([]byte, error) {
-	doc, err := open(ctx, data)
+	doc, catalog, err := openCatalog(ctx, data)
 	if err != nil {
 		return nil, err
-	}
-	catalog, err := doc.xref.Catalog()
-	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	dss := types.Dict{}
 	if existing, err := doc.xref.DereferenceDict(catalog["DSS"]); err == nil && existing != nil {

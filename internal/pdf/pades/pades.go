@@ -226,6 +226,19 @@ func open(ctx context.Context, data []byte) (*document, error) {
 	return &document{data: data, xref: mctx.XRefTable, xrefType: mctx.Read.UsingXRefStreams, prev: prev}, nil
 }
 
+// openCatalog opens data for an increment that changes its catalog.
+func openCatalog(ctx context.Context, data []byte) (*document, types.Dict, error) {
+	doc, err := open(ctx, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	catalog, err := doc.xref.Catalog()
+	if err != nil {
+		return nil, nil, fmt.Errorf("catalog: %w", err)
+	}
+	return doc, catalog, nil
+}
+
 func lastStartXRef(data []byte) (int, error) {
 	tail := data[max(0, len(data)-2048):]
 	i := bytes.LastIndex(tail, []byte("startxref"))

@@ -40,13 +40,9 @@ type Widget struct {
 
 // AppendSealsPage adds the seals page (same size as the first page) with title at its top.
 func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, error) {
-	doc, err := open(ctx, data)
+	doc, catalog, err := openCatalog(ctx, data)
 	if err != nil {
 		return nil, err
-	}
-	catalog, err := doc.xref.Catalog()
-	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	rootRef, ok := catalog["Pages"].(types.IndirectRef)
 	if !ok {

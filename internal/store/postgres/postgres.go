@@ -21,8 +21,10 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/store"
+	"esign/internal/tenant"
 	"esign/migrations"
 )
 
@@ -131,7 +133,7 @@ func unavailable(err error) bool {
 }
 
 // CreateApplication implements store.Store.
-func (d *DB) CreateApplication(ctx context.Context, app store.Application) error {
+func (d *DB) CreateApplication(ctx context.Context, app tenant.Application) error {
 	_, err := d.pool.Exec(ctx,
 		`INSERT INTO applications (id, name, environment, created_at) VALUES ($1, $2, $3, $4)`,
 		app.ID, app.Name, string(app.Environment), app.CreatedAt)
@@ -142,40 +144,40 @@ func (d *DB) CreateApplication(ctx context.Context, app store.Application) error
 }
 
 // GetApplication implements store.Store.
-func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, error) {
+func (d *DB) GetApplication(ctx context.Context, id string) (tenant.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE id = $1`, id)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application %s: %w", id, classify(err))
+		return tenant.Application{}, fmt.Errorf("get application %s: %w", id, classify(err))
 	}
 	return app, nil
 }
 
 // GetApplicationByName implements store.Store.
-func (d *DB) GetApplicationByName(ctx context.Context, name string) (store.Application, error) {
+func (d *DB) GetApplicationByName(ctx context.Context, name string) (tenant.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE name = $1`, name)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application named %q: %w", name, classify(err))
+		return tenant.Application{}, fmt.Errorf("get application named %q: %w", name, classify(err))
 	}
 	return app, nil
 }
 
-func (d *DB) getApplication(ctx context.Context, where string, arg any) (store.Application, error) {
+func (d *DB) getApplication(ctx context.Context, where string, arg any) (tenant.Application, error) {
 	var (
-		app store.Application
+		app tenant.Application
 		env string
 	)
 	err := d.pool.QueryRow(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
 		Scan(&app.ID, &app.Name, &env, &app.CreatedAt)
 	if err != nil {
-		return store.Application{}, classify(err)
+		return tenant.Application{}, classify(err)
 	}
-	app.Environment = store.Environment(env)
+	app.Environment = tenant.Environment(env)
 	app.CreatedAt = app.CreatedAt.UTC()
 	return app, nil
 }
 
 // CreateAPIKey implements store.Store. A key of an unknown application gives ErrNotFound.
-func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
+func (d *DB) CreateAPIKey(ctx context.Context, key tenant.APIKey) error {
 	_, err := d.pool.Exec(ctx,
 		`INSERT INTO api_keys (id, application_id, client_id, secret_hash, mode, note, created_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -188,36 +190,36 @@ func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
 
 const apiKeyColumns = `id, application_id, client_id, secret_hash, mode, note, created_at`
 
-func scanAPIKey(row pgx.Row) (store.APIKey, error) {
+func scanAPIKey(row pgx.Row) (tenant.APIKey, error) {
 	var (
-		k    store.APIKey
+		k    tenant.APIKey
 		mode string
 	)
 	if err := row.Scan(&k.ID, &k.ApplicationID, &k.ClientID, &k.SecretHash, &mode, &k.Note, &k.CreatedAt); err != nil {
-		return store.APIKey{}, err
+		return tenant.APIKey{}, err
 	}
-	k.Mode = store.KeyMode(mode)
+	k.Mode = tenant.KeyMode(mode)
 	k.CreatedAt = k.CreatedAt.UTC()
 	return k, nil
 }
 
 // GetAPIKeyByClientID implements store.Store.
-func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (store.APIKey, error) {
+func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (tenant.APIKey, error) {
 	k, err := scanAPIKey(d.pool.QueryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE client_id = $1`, clientID))
 	if err != nil {
-		return store.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
+		return tenant.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
 	}
 	return k, nil
 }
 
 // ListAPIKeys implements store.Store.
-func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.APIKey, error) {
+func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]tenant.APIKey, error) {
 	rows, err := d.pool.Query(ctx,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE application_id = $1 ORDER BY created_at, id`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, classify(err))
 	}
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.APIKey, error) { return scanAPIKey(row) })
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tenant.APIKey, error) { return scanAPIKey(row) })
 	if err != nil {
 		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, classify(err))
 	}
@@ -449,7 +451,7 @@ func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) (
 }
 
 // RecordWebhookInvocation implements store.Store.
-func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error {
+func (d *DB) RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvocation) error {
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx,
 			`INSERT INTO webhook_invocations (id, delivery_id, application_id, order_id, event, url, request_body,
@@ -537,7 +539,7 @@ func (d *DB) ListOrdersWithWebhookSecret(ctx context.Context, after string, limi
 }
 
 // ListWebhookInvocations implements store.Store.
-func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
+func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]order.WebhookInvocation, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("list webhook invocations: limit %d is not positive", q.Limit)
 	}
@@ -552,12 +554,12 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 	if err != nil {
 		return nil, fmt.Errorf("list webhook invocations: %w", classify(err))
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.WebhookInvocation, error) {
-		var inv store.WebhookInvocation
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (order.WebhookInvocation, error) {
+		var inv order.WebhookInvocation
 		var outcome string
 		err := r.Scan(&inv.ID, &inv.DeliveryID, &inv.ApplicationID, &inv.OrderID, &inv.Event, &inv.URL, &inv.RequestBody,
 			&inv.ResponseBody, &inv.StatusCode, &outcome, &inv.Exception, &inv.TimeoutMillis, &inv.At, &inv.RetryingAt)
-		inv.Outcome, inv.At = store.InvocationOutcome(outcome), inv.At.UTC()
+		inv.Outcome, inv.At = order.InvocationOutcome(outcome), inv.At.UTC()
 		if inv.RetryingAt != nil {
 			*inv.RetryingAt = inv.RetryingAt.UTC()
 		}
@@ -571,7 +573,7 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 
 // BeginIdempotent implements store.Store: one upsert claims a new key, an expired one or a stale
 // run of the same request; otherwise the row says what happened.
-func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (store.IdempotencyState, []byte, error) {
+func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (idempotency.State, []byte, error) {
 	for range 3 {
 		var claimed bool
 		// A key taken over forgets the orders of its earlier answer in the same statement, not when
@@ -590,7 +592,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 			 SELECT true FROM claimed`,
 			c.Scope, c.Key, c.RequestHash, c.Now, c.ExpiresAt, c.StaleBefore).Scan(&claimed)
 		if err == nil {
-			return store.IdempotencyStarted, nil, nil
+			return idempotency.Started, nil, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
@@ -604,7 +606,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 		if err != nil {
 			return 0, nil, fmt.Errorf("idempotency key: %w", classify(err))
 		}
-		state, answer := store.IdempotencyStateOf(hash, response, c.RequestHash)
+		state, answer := idempotency.StateOf(hash, response, c.RequestHash)
 		return state, answer, nil
 	}
 	return 0, nil, errors.New("idempotency key: the key changed three times while claiming it")

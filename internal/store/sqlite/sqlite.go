@@ -21,8 +21,10 @@ import (
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/store"
+	"esign/internal/tenant"
 	"esign/migrations"
 )
 
@@ -157,7 +159,7 @@ func nullMicros(t *time.Time) any {
 }
 
 // CreateApplication implements store.Store.
-func (d *DB) CreateApplication(ctx context.Context, app store.Application) error {
+func (d *DB) CreateApplication(ctx context.Context, app tenant.Application) error {
 	_, err := d.w.ExecContext(ctx,
 		`INSERT INTO applications (id, name, environment, created_at) VALUES (?, ?, ?, ?)`,
 		app.ID, app.Name, string(app.Environment), micros(app.CreatedAt))
@@ -168,41 +170,41 @@ func (d *DB) CreateApplication(ctx context.Context, app store.Application) error
 }
 
 // GetApplication implements store.Store.
-func (d *DB) GetApplication(ctx context.Context, id string) (store.Application, error) {
+func (d *DB) GetApplication(ctx context.Context, id string) (tenant.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE id = ?`, id)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application %s: %w", id, err)
+		return tenant.Application{}, fmt.Errorf("get application %s: %w", id, err)
 	}
 	return app, nil
 }
 
 // GetApplicationByName implements store.Store.
-func (d *DB) GetApplicationByName(ctx context.Context, name string) (store.Application, error) {
+func (d *DB) GetApplicationByName(ctx context.Context, name string) (tenant.Application, error) {
 	app, err := d.getApplication(ctx, `WHERE name = ?`, name)
 	if err != nil {
-		return store.Application{}, fmt.Errorf("get application named %q: %w", name, err)
+		return tenant.Application{}, fmt.Errorf("get application named %q: %w", name, err)
 	}
 	return app, nil
 }
 
-func (d *DB) getApplication(ctx context.Context, where string, arg any) (store.Application, error) {
+func (d *DB) getApplication(ctx context.Context, where string, arg any) (tenant.Application, error) {
 	var (
-		app     store.Application
+		app     tenant.Application
 		env     string
 		created int64
 	)
 	err := d.r.QueryRowContext(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
 		Scan(&app.ID, &app.Name, &env, &created)
 	if err != nil {
-		return store.Application{}, classify(err)
+		return tenant.Application{}, classify(err)
 	}
-	app.Environment = store.Environment(env)
+	app.Environment = tenant.Environment(env)
 	app.CreatedAt = fromMicros(created)
 	return app, nil
 }
 
 // CreateAPIKey implements store.Store. A key of an unknown application gives ErrNotFound.
-func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
+func (d *DB) CreateAPIKey(ctx context.Context, key tenant.APIKey) error {
 	_, err := d.w.ExecContext(ctx,
 		`INSERT INTO api_keys (id, application_id, client_id, secret_hash, mode, note, created_at)
 		 VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -215,38 +217,38 @@ func (d *DB) CreateAPIKey(ctx context.Context, key store.APIKey) error {
 
 const apiKeyColumns = `id, application_id, client_id, secret_hash, mode, note, created_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (store.APIKey, error) {
+func scanAPIKey(row interface{ Scan(...any) error }) (tenant.APIKey, error) {
 	var (
-		k       store.APIKey
+		k       tenant.APIKey
 		mode    string
 		created int64
 	)
 	if err := row.Scan(&k.ID, &k.ApplicationID, &k.ClientID, &k.SecretHash, &mode, &k.Note, &created); err != nil {
-		return store.APIKey{}, err
+		return tenant.APIKey{}, err
 	}
-	k.Mode = store.KeyMode(mode)
+	k.Mode = tenant.KeyMode(mode)
 	k.CreatedAt = fromMicros(created)
 	return k, nil
 }
 
 // GetAPIKeyByClientID implements store.Store.
-func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (store.APIKey, error) {
+func (d *DB) GetAPIKeyByClientID(ctx context.Context, clientID string) (tenant.APIKey, error) {
 	k, err := scanAPIKey(d.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE client_id = ?`, clientID))
 	if err != nil {
-		return store.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
+		return tenant.APIKey{}, fmt.Errorf("get api key of client %s: %w", clientID, classify(err))
 	}
 	return k, nil
 }
 
 // ListAPIKeys implements store.Store.
-func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]store.APIKey, error) {
+func (d *DB) ListAPIKeys(ctx context.Context, applicationID string) ([]tenant.APIKey, error) {
 	rows, err := d.r.QueryContext(ctx,
 		`SELECT `+apiKeyColumns+` FROM api_keys WHERE application_id = ? ORDER BY created_at, id`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys of application %s: %w", applicationID, err)
 	}
 	defer rows.Close()
-	var keys []store.APIKey
+	var keys []tenant.APIKey
 	for rows.Next() {
 		k, err := scanAPIKey(rows)
 		if err != nil {
@@ -527,7 +529,7 @@ func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) (
 }
 
 // RecordWebhookInvocation implements store.Store.
-func (d *DB) RecordWebhookInvocation(ctx context.Context, inv store.WebhookInvocation) error {
+func (d *DB) RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvocation) error {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
@@ -635,7 +637,7 @@ func (d *DB) ListOrdersWithWebhookSecret(ctx context.Context, after string, limi
 }
 
 // ListWebhookInvocations implements store.Store.
-func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]store.WebhookInvocation, error) {
+func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery) ([]order.WebhookInvocation, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("list webhook invocations: limit %d is not positive", q.Limit)
 	}
@@ -655,9 +657,9 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 		return nil, fmt.Errorf("list webhook invocations: %w", classify(err))
 	}
 	defer rows.Close()
-	var out []store.WebhookInvocation
+	var out []order.WebhookInvocation
 	for rows.Next() {
-		var inv store.WebhookInvocation
+		var inv order.WebhookInvocation
 		var outcome string
 		var at int64
 		var retrying sql.NullInt64
@@ -665,7 +667,7 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 			&inv.ResponseBody, &inv.StatusCode, &outcome, &inv.Exception, &inv.TimeoutMillis, &at, &retrying); err != nil {
 			return nil, fmt.Errorf("list webhook invocations: %w", err)
 		}
-		inv.Outcome, inv.At = store.InvocationOutcome(outcome), fromMicros(at)
+		inv.Outcome, inv.At = order.InvocationOutcome(outcome), fromMicros(at)
 		if retrying.Valid {
 			t := fromMicros(retrying.Int64)
 			inv.RetryingAt = &t
@@ -679,7 +681,7 @@ func (d *DB) ListWebhookInvocations(ctx context.Context, q store.WebhookLogQuery
 }
 
 // BeginIdempotent implements store.Store, under the write lock.
-func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (store.IdempotencyState, []byte, error) {
+func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (idempotency.State, []byte, error) {
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, nil, fmt.Errorf("idempotency key: %w", err)
@@ -701,7 +703,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	case expires <= micros(c.Now):
 	case response == nil && started < micros(c.StaleBefore) && bytes.Equal(hash, c.RequestHash):
 	default:
-		state, answer := store.IdempotencyStateOf(hash, response, c.RequestHash)
+		state, answer := idempotency.StateOf(hash, response, c.RequestHash)
 		return state, answer, nil
 	}
 	_, err = tx.ExecContext(ctx,
@@ -720,7 +722,7 @@ func (d *DB) BeginIdempotent(ctx context.Context, c store.IdempotencyClaim) (sto
 	if err := tx.Commit(); err != nil {
 		return 0, nil, fmt.Errorf("idempotency key: commit: %w", err)
 	}
-	return store.IdempotencyStarted, nil, nil
+	return idempotency.Started, nil, nil
 }
 
 // FinishIdempotent implements store.Store, under the write lock: no update can drop the orders'

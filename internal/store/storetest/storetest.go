@@ -18,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/store"
+	"esign/internal/tenant"
 )
 
 // Cases is the checklist of the suite: every method of store.Store, and the cases (names in Run)
@@ -256,9 +258,9 @@ func getOrder(t *testing.T, s store.Store, id string) *order.SignatureOrder {
 
 func testApplications(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	app := store.Application{ID: "app-1", Name: "Acme", Environment: store.EnvironmentTest, CreatedAt: base}
+	app := tenant.Application{ID: "app-1", Name: "Acme", Environment: tenant.EnvironmentTest, CreatedAt: base}
 	mustNil(t, "create", s.CreateApplication(ctx, app))
-	other := store.Application{ID: "app-2", Name: "Other", Environment: store.EnvironmentProduction, CreatedAt: base.Add(time.Second)}
+	other := tenant.Application{ID: "app-2", Name: "Other", Environment: tenant.EnvironmentProduction, CreatedAt: base.Add(time.Second)}
 	mustNil(t, "create other", s.CreateApplication(ctx, other))
 
 	got, err := s.GetApplication(ctx, app.ID)
@@ -275,10 +277,10 @@ func testApplications(t *testing.T, s store.Store) {
 
 	for _, tc := range []struct {
 		name string
-		app  store.Application
+		app  tenant.Application
 	}{
-		{"same id", store.Application{ID: app.ID, Name: "New name", Environment: store.EnvironmentTest, CreatedAt: base}},
-		{"same name", store.Application{ID: "app-3", Name: app.Name, Environment: store.EnvironmentTest, CreatedAt: base}},
+		{"same id", tenant.Application{ID: app.ID, Name: "New name", Environment: tenant.EnvironmentTest, CreatedAt: base}},
+		{"same name", tenant.Application{ID: "app-3", Name: app.Name, Environment: tenant.EnvironmentTest, CreatedAt: base}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mustIs(t, "create", s.CreateApplication(ctx, tc.app), store.ErrConflict)
@@ -293,25 +295,25 @@ func testApplications(t *testing.T, s store.Store) {
 
 func testAPIKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	a := store.Application{ID: "app-a", Name: "A", Environment: store.EnvironmentTest, CreatedAt: base}
-	b := store.Application{ID: "app-b", Name: "B", Environment: store.EnvironmentProduction, CreatedAt: base}
+	a := tenant.Application{ID: "app-a", Name: "A", Environment: tenant.EnvironmentTest, CreatedAt: base}
+	b := tenant.Application{ID: "app-b", Name: "B", Environment: tenant.EnvironmentProduction, CreatedAt: base}
 	mustNil(t, "create app a", s.CreateApplication(ctx, a))
 	mustNil(t, "create app b", s.CreateApplication(ctx, b))
 
 	// Created out of order, and two in the same microsecond: listing is by time, then id.
-	k1 := store.APIKey{ID: "key-1", ApplicationID: a.ID, ClientID: "client-1", SecretHash: []byte{1, 2, 3},
-		Mode: store.KeyReadWrite, Note: ptr("ci"), CreatedAt: base.Add(2 * time.Second)}
-	k2 := store.APIKey{ID: "key-2", ApplicationID: a.ID, ClientID: "client-2", SecretHash: []byte{0, 255},
-		Mode: store.KeyReadOnly, CreatedAt: base.Add(time.Second)}
-	k0 := store.APIKey{ID: "key-0", ApplicationID: a.ID, ClientID: "client-0", SecretHash: []byte{9},
-		Mode: store.KeyReadOnly, CreatedAt: base.Add(time.Second)}
-	kb := store.APIKey{ID: "key-b", ApplicationID: b.ID, ClientID: "client-b", SecretHash: []byte{7},
-		Mode: store.KeyReadWrite, Note: ptr(""), CreatedAt: base}
-	for _, k := range []store.APIKey{k1, k2, k0, kb} {
+	k1 := tenant.APIKey{ID: "key-1", ApplicationID: a.ID, ClientID: "client-1", SecretHash: []byte{1, 2, 3},
+		Mode: tenant.KeyReadWrite, Note: ptr("ci"), CreatedAt: base.Add(2 * time.Second)}
+	k2 := tenant.APIKey{ID: "key-2", ApplicationID: a.ID, ClientID: "client-2", SecretHash: []byte{0, 255},
+		Mode: tenant.KeyReadOnly, CreatedAt: base.Add(time.Second)}
+	k0 := tenant.APIKey{ID: "key-0", ApplicationID: a.ID, ClientID: "client-0", SecretHash: []byte{9},
+		Mode: tenant.KeyReadOnly, CreatedAt: base.Add(time.Second)}
+	kb := tenant.APIKey{ID: "key-b", ApplicationID: b.ID, ClientID: "client-b", SecretHash: []byte{7},
+		Mode: tenant.KeyReadWrite, Note: ptr(""), CreatedAt: base}
+	for _, k := range []tenant.APIKey{k1, k2, k0, kb} {
 		mustNil(t, "create "+k.ID, s.CreateAPIKey(ctx, k))
 	}
 
-	for _, k := range []store.APIKey{k1, k2, k0, kb} {
+	for _, k := range []tenant.APIKey{k1, k2, k0, kb} {
 		got, err := s.GetAPIKeyByClientID(ctx, k.ClientID)
 		mustNil(t, "get "+k.ClientID, err)
 		mustEqual(t, "get "+k.ClientID, got, k)
@@ -322,10 +324,10 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	for _, tc := range []struct {
 		name string
 		app  string
-		want []store.APIKey
+		want []tenant.APIKey
 	}{
-		{"several", a.ID, []store.APIKey{k0, k2, k1}},
-		{"one", b.ID, []store.APIKey{kb}},
+		{"several", a.ID, []tenant.APIKey{k0, k2, k1}},
+		{"one", b.ID, []tenant.APIKey{kb}},
 		{"none", "app-x", nil},
 	} {
 		t.Run("list "+tc.name, func(t *testing.T) {
@@ -340,15 +342,15 @@ func testAPIKeys(t *testing.T, s store.Store) {
 
 	for _, tc := range []struct {
 		name string
-		key  store.APIKey
+		key  tenant.APIKey
 		want error
 	}{
-		{"same id", store.APIKey{ID: k1.ID, ApplicationID: a.ID, ClientID: "client-new", SecretHash: []byte{1},
-			Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
-		{"same client id", store.APIKey{ID: "key-new", ApplicationID: b.ID, ClientID: k1.ClientID, SecretHash: []byte{1},
-			Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
-		{"unknown application", store.APIKey{ID: "key-new", ApplicationID: "app-x", ClientID: "client-new",
-			SecretHash: []byte{1}, Mode: store.KeyReadWrite, CreatedAt: base}, store.ErrNotFound},
+		{"same id", tenant.APIKey{ID: k1.ID, ApplicationID: a.ID, ClientID: "client-new", SecretHash: []byte{1},
+			Mode: tenant.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
+		{"same client id", tenant.APIKey{ID: "key-new", ApplicationID: b.ID, ClientID: k1.ClientID, SecretHash: []byte{1},
+			Mode: tenant.KeyReadWrite, CreatedAt: base}, store.ErrConflict},
+		{"unknown application", tenant.APIKey{ID: "key-new", ApplicationID: "app-x", ClientID: "client-new",
+			SecretHash: []byte{1}, Mode: tenant.KeyReadWrite, CreatedAt: base}, store.ErrNotFound},
 	} {
 		t.Run("create "+tc.name, func(t *testing.T) {
 			mustIs(t, "create", s.CreateAPIKey(ctx, tc.key), tc.want)
@@ -1028,17 +1030,17 @@ func testWebhookOutbox(t *testing.T, s store.Store) {
 		t.Fatalf("after the lease: %+v, want the same delivery as attempt 2", again)
 	}
 	retry := base.Add(10 * time.Minute)
-	mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-1", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
+	mustNil(t, "record", s.RecordWebhookInvocation(ctx, order.WebhookInvocation{ID: "inv-1", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
 		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(500), ResponseBody: ptr("down"),
-		Outcome: store.InvocationHTTPError, At: base.Add(3 * time.Minute), RetryingAt: &retry}))
+		Outcome: order.InvocationHTTPError, At: base.Add(3 * time.Minute), RetryingAt: &retry}))
 	early, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry.Add(-time.Second), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim before the retry", err)
 	mustEqual(t, "due before the retry", len(early), 0)
 	due, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry, Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim at the retry", err)
 	mustEqual(t, "due at the retry", len(due), 1)
-	mustNil(t, "record success", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "inv-2", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
-		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(200), Outcome: store.InvocationSuccess, At: retry}))
+	mustNil(t, "record success", s.RecordWebhookInvocation(ctx, order.WebhookInvocation{ID: "inv-2", DeliveryID: d.ID, ApplicationID: d.ApplicationID,
+		OrderID: d.OrderID, Event: d.Event, URL: d.URL, RequestBody: string(d.Body), StatusCode: ptr(200), Outcome: order.InvocationSuccess, At: retry}))
 	done, err := s.ClaimWebhookDeliveries(ctx, store.WebhookClaim{Now: retry.Add(time.Hour), Lease: time.Minute, Limit: 10})
 	mustNil(t, "claim after success", err)
 	mustEqual(t, "due after success", len(done), 0)
@@ -1185,11 +1187,11 @@ func testWebhookSecretsPaging(t *testing.T, s store.Store) {
 func testWebhookLogs(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	at := func(m int) time.Time { return base.Add(time.Duration(m) * time.Minute) }
-	for i, inv := range []store.WebhookInvocation{
-		{ApplicationID: "app-1", OrderID: "o1", Outcome: store.InvocationSuccess, StatusCode: ptr(200), At: at(1)},
-		{ApplicationID: "app-1", OrderID: "o1", Outcome: store.InvocationTimeout, TimeoutMillis: ptr(10000), At: at(2), RetryingAt: ptr(at(3))},
-		{ApplicationID: "app-1", OrderID: "o2", Outcome: store.InvocationException, Exception: ptr("connection refused"), At: at(3)},
-		{ApplicationID: "app-2", OrderID: "o3", Outcome: store.InvocationSuccess, StatusCode: ptr(200), At: at(2)},
+	for i, inv := range []order.WebhookInvocation{
+		{ApplicationID: "app-1", OrderID: "o1", Outcome: order.InvocationSuccess, StatusCode: ptr(200), At: at(1)},
+		{ApplicationID: "app-1", OrderID: "o1", Outcome: order.InvocationTimeout, TimeoutMillis: ptr(10000), At: at(2), RetryingAt: ptr(at(3))},
+		{ApplicationID: "app-1", OrderID: "o2", Outcome: order.InvocationException, Exception: ptr("connection refused"), At: at(3)},
+		{ApplicationID: "app-2", OrderID: "o3", Outcome: order.InvocationSuccess, StatusCode: ptr(200), At: at(2)},
 	} {
 		inv.ID, inv.DeliveryID, inv.Event, inv.URL, inv.RequestBody = fmt.Sprintf("inv-%d", i), fmt.Sprintf("del-%d", i), "SIGNATORY_SIGNED", "https://example.com/h", "{}"
 		mustNil(t, "record", s.RecordWebhookInvocation(ctx, inv))
@@ -1218,7 +1220,7 @@ func testWebhookLogs(t *testing.T, s store.Store) {
 	}
 	got, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", OrderID: "o1", From: at(2), To: at(3), Limit: 1})
 	mustNil(t, "one", err)
-	if len(got) != 1 || got[0].Outcome != store.InvocationTimeout || *got[0].TimeoutMillis != 10000 || !got[0].RetryingAt.Equal(at(3)) ||
+	if len(got) != 1 || got[0].Outcome != order.InvocationTimeout || *got[0].TimeoutMillis != 10000 || !got[0].RetryingAt.Equal(at(3)) ||
 		got[0].StatusCode != nil || got[0].ResponseBody != nil || !got[0].At.Equal(at(2)) {
 		t.Errorf("round trip of an invocation: %+v", got)
 	}
@@ -1308,39 +1310,39 @@ func idempotencyClaim(key, request string, now time.Time) store.IdempotencyClaim
 
 func testIdempotency(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	begin := func(what string, c store.IdempotencyClaim, want store.IdempotencyState, wantResponse string) {
+	begin := func(what string, c store.IdempotencyClaim, want idempotency.State, wantResponse string) {
 		t.Helper()
 		state, resp, err := s.BeginIdempotent(ctx, c)
 		mustNil(t, what, err)
 		mustEqual(t, what, state, want)
 		mustEqual(t, what+": response", string(resp), wantResponse)
 	}
-	begin("new key", idempotencyClaim("k1", "close A", base), store.IdempotencyStarted, "")
-	begin("same request while running", idempotencyClaim("k1", "close A", base.Add(time.Second)), store.IdempotencyInFlight, "")
-	begin("other request while running", idempotencyClaim("k1", "close B", base.Add(time.Second)), store.IdempotencyMismatch, "")
+	begin("new key", idempotencyClaim("k1", "close A", base), idempotency.Started, "")
+	begin("same request while running", idempotencyClaim("k1", "close A", base.Add(time.Second)), idempotency.InFlight, "")
+	begin("other request while running", idempotencyClaim("k1", "close B", base.Add(time.Second)), idempotency.Mismatch, "")
 	other := idempotencyClaim("k1", "close A", base)
 	other.Scope = "app-2"
-	begin("same key in another scope", other, store.IdempotencyStarted, "")
+	begin("same key in another scope", other, idempotency.Started, "")
 	mustNil(t, "finish", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k1", Response: []byte(`{"data":1}`)}))
 	mustNil(t, "abandon after finishing changes nothing", s.AbandonIdempotent(ctx, "app-1", "k1"))
-	begin("same request again", idempotencyClaim("k1", "close A", base.Add(time.Hour)), store.IdempotencyReplay, `{"data":1}`)
-	begin("other request after the answer", idempotencyClaim("k1", "close B", base.Add(time.Hour)), store.IdempotencyMismatch, "")
-	begin("after expiry the key is fresh", idempotencyClaim("k1", "close B", base.Add(25*time.Hour)), store.IdempotencyStarted, "")
+	begin("same request again", idempotencyClaim("k1", "close A", base.Add(time.Hour)), idempotency.Replay, `{"data":1}`)
+	begin("other request after the answer", idempotencyClaim("k1", "close B", base.Add(time.Hour)), idempotency.Mismatch, "")
+	begin("after expiry the key is fresh", idempotencyClaim("k1", "close B", base.Add(25*time.Hour)), idempotency.Started, "")
 
 	// A run whose process died: after the lease the same request takes over, another does not.
-	begin("run that dies", idempotencyClaim("k2", "cancel", base), store.IdempotencyStarted, "")
-	begin("other request on a stale run", idempotencyClaim("k2", "sign", base.Add(10*time.Minute)), store.IdempotencyMismatch, "")
-	begin("same request on a stale run", idempotencyClaim("k2", "cancel", base.Add(10*time.Minute)), store.IdempotencyStarted, "")
+	begin("run that dies", idempotencyClaim("k2", "cancel", base), idempotency.Started, "")
+	begin("other request on a stale run", idempotencyClaim("k2", "sign", base.Add(10*time.Minute)), idempotency.Mismatch, "")
+	begin("same request on a stale run", idempotencyClaim("k2", "cancel", base.Add(10*time.Minute)), idempotency.Started, "")
 
 	// A failure worth retrying forgets the key.
-	begin("run that fails", idempotencyClaim("k3", "create", base), store.IdempotencyStarted, "")
+	begin("run that fails", idempotencyClaim("k3", "create", base), idempotency.Started, "")
 	mustNil(t, "abandon", s.AbandonIdempotent(ctx, "app-1", "k3"))
-	begin("retry after abandon", idempotencyClaim("k3", "create", base.Add(time.Second)), store.IdempotencyStarted, "")
+	begin("retry after abandon", idempotencyClaim("k3", "create", base.Add(time.Second)), idempotency.Started, "")
 
 	n, err := s.PurgeIdempotencyKeys(ctx, base.Add(24*time.Hour+time.Second))
 	mustNil(t, "purge", err)
 	mustEqual(t, "keys expired by then", n, 2) // app-2/k1 and k3; k1 was renewed at +25 h, k2 taken over at +10 min
-	begin("after the purge", idempotencyClaim("k3", "other", base.Add(25*time.Hour)), store.IdempotencyStarted, "")
+	begin("after the purge", idempotencyClaim("k3", "other", base.Add(25*time.Hour)), idempotency.Started, "")
 }
 
 // A kept answer that holds an order's documents is deleted in the transaction that deletes them
@@ -1351,7 +1353,7 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	for _, id := range []string{"order-1", "order-2", "order-3"} {
 		createOrder(t, s, NewOrder("app-1", id, base))
 	}
-	state := func(key string) store.IdempotencyState {
+	state := func(key string) idempotency.State {
 		t.Helper()
 		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base.Add(time.Hour)))
 		mustNil(t, "begin "+key, err)
@@ -1361,7 +1363,7 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 		t.Helper()
 		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base))
 		mustNil(t, "begin "+key, err)
-		mustEqual(t, "begin "+key, st, store.IdempotencyStarted)
+		mustEqual(t, "begin "+key, st, idempotency.Started)
 		return s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: key, Response: []byte(`{"blob":"…"}`), OrderIDs: orders})
 	}
 	mustNil(t, "keep k1", keep("k1", "order-1"))
@@ -1372,13 +1374,13 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	dropDocuments := func(o *order.SignatureOrder) error { o.DropDocuments(base.Add(2 * time.Hour)); return nil }
 	_, err := s.UpdateOrder(ctx, "order-2", func(o *order.SignatureOrder) error { o.Title = ptr("renamed"); return nil })
 	mustNil(t, "update keeping the documents", err)
-	mustEqual(t, "k2 after an update keeping the documents", state("k2"), store.IdempotencyReplay)
+	mustEqual(t, "k2 after an update keeping the documents", state("k2"), idempotency.Replay)
 
 	_, err = s.UpdateOrder(ctx, "order-1", dropDocuments)
 	mustNil(t, "drop the documents of order-1", err)
-	mustEqual(t, "k1 after its documents were dropped: a fresh key", state("k1"), store.IdempotencyStarted)
-	mustEqual(t, "k2 holds nothing of order-1", state("k2"), store.IdempotencyReplay)
-	mustEqual(t, "k3 holds no documents", state("k3"), store.IdempotencyReplay)
+	mustEqual(t, "k1 after its documents were dropped: a fresh key", state("k1"), idempotency.Started)
+	mustEqual(t, "k2 holds nothing of order-1", state("k2"), idempotency.Replay)
+	mustEqual(t, "k3 holds no documents", state("k3"), idempotency.Replay)
 
 	// The sweep (expiry, end of retention) drops order-3's documents: k2 and k4 go, in its transaction.
 	_, err = s.SweepDue(ctx, base.Add(365*24*time.Hour), 10, func(o *order.SignatureOrder) error {
@@ -1388,9 +1390,9 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 		return nil
 	})
 	mustNil(t, "sweep", err)
-	mustEqual(t, "k2 after the sweep dropped order-3's documents", state("k2"), store.IdempotencyStarted)
-	mustEqual(t, "k4 after the sweep dropped order-3's documents", state("k4"), store.IdempotencyStarted)
-	mustEqual(t, "k3 after the sweep", state("k3"), store.IdempotencyReplay)
+	mustEqual(t, "k2 after the sweep dropped order-3's documents", state("k2"), idempotency.Started)
+	mustEqual(t, "k4 after the sweep dropped order-3's documents", state("k4"), idempotency.Started)
+	mustEqual(t, "k3 after the sweep", state("k3"), idempotency.Replay)
 
 	// An answer holding documents that are gone already is not kept; the key stays claimed, so
 	// the caller can keep another answer instead.
@@ -1398,7 +1400,7 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	mustIs(t, "keep an answer holding an order that is not there", keep("k6", "no-such-order"), store.ErrDocumentsDeleted)
 	st, _, err := s.BeginIdempotent(ctx, idempotencyClaim("k5", "close", base.Add(time.Second)))
 	mustNil(t, "begin k5", err)
-	mustEqual(t, "k5 after the refused answer", st, store.IdempotencyInFlight)
+	mustEqual(t, "k5 after the refused answer", st, idempotency.InFlight)
 	mustNil(t, "keep another answer for k5", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k5", Response: []byte(`{"gone":true}`)}))
 	_, resp, err := s.BeginIdempotent(ctx, idempotencyClaim("k5", "close", base.Add(time.Hour)))
 	mustNil(t, "replay k5", err)
@@ -1410,14 +1412,14 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	later := idempotencyClaim("k7", "other", base.Add(25*time.Hour))
 	st, _, err = s.BeginIdempotent(ctx, later)
 	mustNil(t, "take over k7", err)
-	mustEqual(t, "take over k7", st, store.IdempotencyStarted)
+	mustEqual(t, "take over k7", st, idempotency.Started)
 	mustNil(t, "keep k7 again", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "app-1", Key: "k7", Response: []byte(`{}`)}))
 	_, err = s.UpdateOrder(ctx, "order-4", dropDocuments)
 	mustNil(t, "drop the documents of order-4", err)
 	later.Now = later.Now.Add(time.Minute)
 	st, _, err = s.BeginIdempotent(ctx, later)
 	mustNil(t, "replay k7", err)
-	mustEqual(t, "k7's new answer held nothing of order-4", st, store.IdempotencyReplay)
+	mustEqual(t, "k7's new answer held nothing of order-4", st, idempotency.Replay)
 
 	// ... and forgets them at the takeover already: dropping the earlier answer's documents while the
 	// new request still runs must not delete the running claim (a retry would run it twice).
@@ -1426,13 +1428,13 @@ func testKeptAnswersGoWithDocuments(t *testing.T, s store.Store) {
 	rerun := idempotencyClaim("k8", "other", base.Add(25*time.Hour))
 	st, _, err = s.BeginIdempotent(ctx, rerun)
 	mustNil(t, "take over k8", err)
-	mustEqual(t, "take over k8", st, store.IdempotencyStarted)
+	mustEqual(t, "take over k8", st, idempotency.Started)
 	_, err = s.UpdateOrder(ctx, "order-5", dropDocuments)
 	mustNil(t, "drop the documents of order-5", err)
 	rerun.Now = rerun.Now.Add(time.Second)
 	st, _, err = s.BeginIdempotent(ctx, rerun)
 	mustNil(t, "begin k8 again", err)
-	mustEqual(t, "k8 while its new request runs", st, store.IdempotencyInFlight)
+	mustEqual(t, "k8 while its new request runs", st, idempotency.InFlight)
 }
 
 // Keeping an answer and dropping the documents it holds at the same time never leaves the answer
@@ -1444,7 +1446,7 @@ func testConcurrentKeptAnswerAndDocumentDeletion(t *testing.T, s store.Store) {
 		createOrder(t, s, NewOrder("app-1", id, base))
 		st, _, err := s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base))
 		mustNil(t, "begin", err)
-		mustEqual(t, "begin", st, store.IdempotencyStarted)
+		mustEqual(t, "begin", st, idempotency.Started)
 		var wg sync.WaitGroup
 		var finishErr error
 		wg.Go(func() {
@@ -1462,7 +1464,7 @@ func testConcurrentKeptAnswerAndDocumentDeletion(t *testing.T, s store.Store) {
 		}
 		st, _, err = s.BeginIdempotent(ctx, idempotencyClaim(key, "close", base.Add(time.Hour)))
 		mustNil(t, "begin again", err)
-		if st == store.IdempotencyReplay {
+		if st == idempotency.Replay {
 			t.Fatalf("%s: the answer is kept although the documents it holds are deleted", key)
 		}
 	}
@@ -1472,7 +1474,7 @@ func testConcurrentKeptAnswerAndDocumentDeletion(t *testing.T, s store.Store) {
 func testConcurrentIdempotency(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	var mu sync.Mutex
-	states := map[store.IdempotencyState]int{}
+	states := map[idempotency.State]int{}
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
@@ -1487,8 +1489,8 @@ func testConcurrentIdempotency(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	mustEqual(t, "started", states[store.IdempotencyStarted], 1)
-	mustEqual(t, "in flight", states[store.IdempotencyInFlight], 9)
+	mustEqual(t, "started", states[idempotency.Started], 1)
+	mustEqual(t, "in flight", states[idempotency.InFlight], 9)
 }
 
 func testPing(t *testing.T, s store.Store) {
@@ -1524,14 +1526,14 @@ func testTimesComeBackUTC(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	zone := time.FixedZone("UTC+05:30", 5*3600+30*60)
 	at := base.In(zone)
-	mustNil(t, "create application", s.CreateApplication(ctx, store.Application{ID: "app-1", Name: "A",
-		Environment: store.EnvironmentTest, CreatedAt: at}))
-	mustNil(t, "create api key", s.CreateAPIKey(ctx, store.APIKey{ID: "key-1", ApplicationID: "app-1", ClientID: "client-1",
-		SecretHash: []byte{1}, Mode: store.KeyReadOnly, CreatedAt: at}))
+	mustNil(t, "create application", s.CreateApplication(ctx, tenant.Application{ID: "app-1", Name: "A",
+		Environment: tenant.EnvironmentTest, CreatedAt: at}))
+	mustNil(t, "create api key", s.CreateAPIKey(ctx, tenant.APIKey{ID: "key-1", ApplicationID: "app-1", ClientID: "client-1",
+		SecretHash: []byte{1}, Mode: tenant.KeyReadOnly, CreatedAt: at}))
 	mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: "d", ApplicationID: "app-1", OrderID: "o",
 		Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: at}, at))
-	mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "i", DeliveryID: "d", ApplicationID: "app-1",
-		OrderID: "o", Event: "E", URL: "https://example.com/h", RequestBody: "{}", Outcome: store.InvocationSuccess,
+	mustNil(t, "record", s.RecordWebhookInvocation(ctx, order.WebhookInvocation{ID: "i", DeliveryID: "d", ApplicationID: "app-1",
+		OrderID: "o", Event: "E", URL: "https://example.com/h", RequestBody: "{}", Outcome: order.InvocationSuccess,
 		At: at, RetryingAt: ptr(at.Add(time.Minute))}))
 
 	app, err := s.GetApplication(ctx, "app-1")
@@ -1680,9 +1682,9 @@ func testPurgeOrdersBoundaryAndOrphans(t *testing.T, s store.Store) {
 		createOrder(t, s, o)
 		mustNil(t, "enqueue", s.EnqueueWebhook(ctx, store.WebhookDelivery{ID: "d-" + id, ApplicationID: "app-1", OrderID: id,
 			Event: "E", URL: "https://example.com/h", Body: []byte("{}"), CreatedAt: base}, base))
-		mustNil(t, "record", s.RecordWebhookInvocation(ctx, store.WebhookInvocation{ID: "i-" + id, DeliveryID: "d-" + id,
+		mustNil(t, "record", s.RecordWebhookInvocation(ctx, order.WebhookInvocation{ID: "i-" + id, DeliveryID: "d-" + id,
 			ApplicationID: "app-1", OrderID: id, Event: "E", URL: "https://example.com/h", RequestBody: "{}",
-			Outcome: store.InvocationSuccess, At: base}))
+			Outcome: order.InvocationSuccess, At: base}))
 	}
 	exists := func(id string) bool {
 		t.Helper()
@@ -1785,27 +1787,27 @@ func testWebhookClaimOrderAndLease(t *testing.T, s store.Store) {
 // Limit cuts the newest.
 func testWebhookLogsRoundTrip(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	invs := []store.WebhookInvocation{
+	invs := []order.WebhookInvocation{
 		{ID: "inv-b", DeliveryID: "del-1", ApplicationID: "app-1", OrderID: "o1", Event: "E1", URL: "https://example.com/1",
-			RequestBody: `{"x":"\u0000"}`, ResponseBody: ptr(""), StatusCode: ptr(0), Outcome: store.InvocationHTTPError,
+			RequestBody: `{"x":"\u0000"}`, ResponseBody: ptr(""), StatusCode: ptr(0), Outcome: order.InvocationHTTPError,
 			Exception: ptr(""), TimeoutMillis: ptr(0), At: base.Add(2 * time.Second), RetryingAt: ptr(base.Add(time.Hour))},
 		{ID: "inv-a", DeliveryID: "del-2", ApplicationID: "app-1", OrderID: "o2", Event: "E2", URL: "https://example.com/2",
-			RequestBody: "{}", ResponseBody: ptr("ok ✓"), StatusCode: ptr(200), Outcome: store.InvocationSuccess, At: base.Add(time.Second)},
+			RequestBody: "{}", ResponseBody: ptr("ok ✓"), StatusCode: ptr(200), Outcome: order.InvocationSuccess, At: base.Add(time.Second)},
 		{ID: "inv-c", DeliveryID: "del-3", ApplicationID: "app-1", OrderID: "o1", Event: "E3", URL: "https://example.com/3",
-			RequestBody: "{}", Outcome: store.InvocationException, Exception: ptr("refused"), At: base.Add(3 * time.Second)},
+			RequestBody: "{}", Outcome: order.InvocationException, Exception: ptr("refused"), At: base.Add(3 * time.Second)},
 		{ID: "inv-0", DeliveryID: "del-4", ApplicationID: "app-1", OrderID: "o3", Event: "E4", URL: "https://example.com/4",
-			RequestBody: "{}", Outcome: store.InvocationTimeout, TimeoutMillis: ptr(5000), At: base.Add(time.Second)},
+			RequestBody: "{}", Outcome: order.InvocationTimeout, TimeoutMillis: ptr(5000), At: base.Add(time.Second)},
 	}
 	for _, inv := range invs {
 		mustNil(t, "record "+inv.ID, s.RecordWebhookInvocation(ctx, inv))
 	}
 	for _, tc := range []struct {
 		limit int
-		want  []store.WebhookInvocation
+		want  []order.WebhookInvocation
 	}{
-		{10, []store.WebhookInvocation{invs[3], invs[1], invs[0], invs[2]}}, // by At, then id
-		{3, []store.WebhookInvocation{invs[3], invs[1], invs[0]}},
-		{1, []store.WebhookInvocation{invs[3]}},
+		{10, []order.WebhookInvocation{invs[3], invs[1], invs[0], invs[2]}}, // by At, then id
+		{3, []order.WebhookInvocation{invs[3], invs[1], invs[0]}},
+		{1, []order.WebhookInvocation{invs[3]}},
 	} {
 		t.Run(fmt.Sprintf("limit %d", tc.limit), func(t *testing.T) {
 			got, err := s.ListWebhookInvocations(ctx, store.WebhookLogQuery{ApplicationID: "app-1", From: base, To: base.Add(time.Hour),
@@ -1841,34 +1843,34 @@ func testIdempotencyBoundaries(t *testing.T, s store.Store) {
 		name     string
 		finished bool
 		then     func(c store.IdempotencyClaim) store.IdempotencyClaim
-		want     store.IdempotencyState
+		want     idempotency.State
 	}{
 		{"answered, just before expiry", true, func(c store.IdempotencyClaim) store.IdempotencyClaim {
 			c.Now = c.ExpiresAt.Add(-time.Microsecond)
 			return c
-		}, store.IdempotencyReplay},
+		}, idempotency.Replay},
 		{"answered, at expiry", true, func(c store.IdempotencyClaim) store.IdempotencyClaim {
 			c.Now = c.ExpiresAt
 			return c
-		}, store.IdempotencyStarted},
+		}, idempotency.Started},
 		{"running, at expiry", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
 			c.Now, c.StaleBefore = c.ExpiresAt, c.Now
 			return c
-		}, store.IdempotencyStarted},
+		}, idempotency.Started},
 		{"running, started at StaleBefore", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
 			c.StaleBefore, c.Now = c.Now, c.Now.Add(time.Minute)
 			return c
-		}, store.IdempotencyInFlight},
+		}, idempotency.InFlight},
 		{"running, started just before StaleBefore", false, func(c store.IdempotencyClaim) store.IdempotencyClaim {
 			c.StaleBefore, c.Now = c.Now.Add(time.Microsecond), c.Now.Add(time.Minute)
 			return c
-		}, store.IdempotencyStarted},
+		}, idempotency.Started},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := idempotencyClaim(tc.name, "request", base)
 			st, _, err := s.BeginIdempotent(ctx, c)
 			mustNil(t, "begin", err)
-			mustEqual(t, "begin", st, store.IdempotencyStarted)
+			mustEqual(t, "begin", st, idempotency.Started)
 			if tc.finished {
 				mustNil(t, "finish", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: c.Scope, Key: c.Key, Response: []byte("answer")}))
 			}
@@ -1888,41 +1890,41 @@ func testIdempotencyScopes(t *testing.T, s store.Store) {
 		c.Scope = scope
 		return c
 	}
-	begin := func(what string, c store.IdempotencyClaim, want store.IdempotencyState, wantAnswer string) {
+	begin := func(what string, c store.IdempotencyClaim, want idempotency.State, wantAnswer string) {
 		t.Helper()
 		st, answer, err := s.BeginIdempotent(ctx, c)
 		mustNil(t, what, err)
 		mustEqual(t, what, st, want)
 		mustEqual(t, what+": answer", string(answer), wantAnswer)
 	}
-	begin("s1", claim("apikey:1", "r", base), store.IdempotencyStarted, "")
-	begin("s2", claim("apikey:2", "r", base), store.IdempotencyStarted, "")
+	begin("s1", claim("apikey:1", "r", base), idempotency.Started, "")
+	begin("s2", claim("apikey:2", "r", base), idempotency.Started, "")
 	mustNil(t, "abandon s2", s.AbandonIdempotent(ctx, "apikey:2", "k"))
-	begin("s1 after s2 was abandoned", claim("apikey:1", "r", base.Add(time.Second)), store.IdempotencyInFlight, "")
-	begin("s2 after it was abandoned", claim("apikey:2", "r", base.Add(time.Second)), store.IdempotencyStarted, "")
+	begin("s1 after s2 was abandoned", claim("apikey:1", "r", base.Add(time.Second)), idempotency.InFlight, "")
+	begin("s2 after it was abandoned", claim("apikey:2", "r", base.Add(time.Second)), idempotency.Started, "")
 	mustNil(t, "finish s1", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:1", Key: "k", Response: []byte("one")}))
-	begin("s1 after its answer", claim("apikey:1", "r", base.Add(time.Minute)), store.IdempotencyReplay, "one")
-	begin("s2 after s1's answer", claim("apikey:2", "r", base.Add(time.Minute)), store.IdempotencyInFlight, "")
+	begin("s1 after its answer", claim("apikey:1", "r", base.Add(time.Minute)), idempotency.Replay, "one")
+	begin("s2 after s1's answer", claim("apikey:2", "r", base.Add(time.Minute)), idempotency.InFlight, "")
 
-	begin("s3", claim("apikey:3", "r", base), store.IdempotencyStarted, "")
+	begin("s3", claim("apikey:3", "r", base), idempotency.Started, "")
 	mustNil(t, "abandon s3", s.AbandonIdempotent(ctx, "apikey:3", "k"))
 	mustNil(t, "finish s3 after abandoning it", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:3", Key: "k", Response: []byte("late")}))
-	begin("s3 after a late answer", claim("apikey:3", "r", base.Add(time.Minute)), store.IdempotencyStarted, "")
+	begin("s3 after a late answer", claim("apikey:3", "r", base.Add(time.Minute)), idempotency.Started, "")
 
-	begin("s4", claim("apikey:4", "r", base), store.IdempotencyStarted, "")
+	begin("s4", claim("apikey:4", "r", base), idempotency.Started, "")
 	mustNil(t, "finish s4 with an empty answer", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:4", Key: "k", Response: []byte{}}))
-	begin("s4 after its empty answer", claim("apikey:4", "r", base.Add(time.Minute)), store.IdempotencyReplay, "")
+	begin("s4 after its empty answer", claim("apikey:4", "r", base.Add(time.Minute)), idempotency.Replay, "")
 
 	// The same order named twice is kept once, and the answer goes with its documents.
 	createOrder(t, s, NewOrder("app-1", "order-1", base))
-	begin("s5", claim("apikey:5", "r", base), store.IdempotencyStarted, "")
+	begin("s5", claim("apikey:5", "r", base), idempotency.Started, "")
 	mustNil(t, "finish s5", s.FinishIdempotent(ctx, store.KeptAnswer{Scope: "apikey:5", Key: "k", Response: []byte("five"),
 		OrderIDs: []string{"order-1", "order-1"}}))
-	begin("s5 after its answer", claim("apikey:5", "r", base.Add(time.Minute)), store.IdempotencyReplay, "five")
+	begin("s5 after its answer", claim("apikey:5", "r", base.Add(time.Minute)), idempotency.Replay, "five")
 	_, err := s.UpdateOrder(ctx, "order-1", func(o *order.SignatureOrder) error { o.DropDocuments(base); return nil })
 	mustNil(t, "drop the documents", err)
-	begin("s5 after the documents were dropped", claim("apikey:5", "r", base.Add(time.Minute)), store.IdempotencyStarted, "")
-	begin("s1 holds nothing of order-1", claim("apikey:1", "r", base.Add(time.Minute)), store.IdempotencyReplay, "one")
+	begin("s5 after the documents were dropped", claim("apikey:5", "r", base.Add(time.Minute)), idempotency.Started, "")
+	begin("s1 holds nothing of order-1", claim("apikey:1", "r", base.Add(time.Minute)), idempotency.Replay, "one")
 }
 
 // PurgeIdempotencyKeys deletes the keys whose ExpiresAt is at or before now, of every scope.
@@ -1933,7 +1935,7 @@ func testPurgeIdempotencyKeysBoundary(t *testing.T, s store.Store) {
 		c.Scope, c.ExpiresAt = scope, base.Add(time.Duration(i/2+1)*time.Hour) // 1 h, 1 h, 2 h
 		st, _, err := s.BeginIdempotent(ctx, c)
 		mustNil(t, "begin "+scope, err)
-		mustEqual(t, "begin "+scope, st, store.IdempotencyStarted)
+		mustEqual(t, "begin "+scope, st, idempotency.Started)
 	}
 	for _, tc := range []struct {
 		now  time.Time
