@@ -30,7 +30,7 @@ func TestDependenciesPointDown(t *testing.T) {
 			for pkg, imports := range importsUnder(t, dir) {
 				for _, imp := range imports {
 					for _, bad := range rule.forbid {
-						if (imp == bad || strings.HasPrefix(imp, bad+"/")) {
+						if imp == bad || strings.HasPrefix(imp, bad+"/") {
 							t.Errorf("%s imports %s: %s", pkg, imp, rule.why)
 						}
 					}
