@@ -209,15 +209,14 @@ func createDraft(in model.CreateSignatureOrderInput) (order.Draft, error) {
 		}
 	}
 	if in.UI != nil {
-		d.UI = uiDraft(in.UI.SignatoryRedirectURI, in.UI.Language, in.UI.Logo, in.UI.Stylesheet,
-			in.UI.DisableRejection, in.UI.EnableCancel, in.UI.RenderPDFAnnotationLayer)
+		d.UI = uiDraft(*in.UI)
 	}
 	d.Webhook = webhook(in.Webhook)
 	for i, p := range in.EvidenceProviders {
 		if p == nil {
 			continue
 		}
-		ep, err := providerDraft(fmt.Sprintf("evidenceProviders[%d]", i), p.Oidc, p.CriiptoVerify, p.Noop, p.Drawable, p.AllOf)
+		ep, err := providerDraft(fmt.Sprintf("evidenceProviders[%d]", i), *p)
 		if err != nil {
 			return order.Draft{}, err
 		}
@@ -271,15 +270,14 @@ func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, 
 	return d, nil
 }
 
-func uiDraft(redirect *string, lang *model.Language, logo *model.SignatureOrderUILogoInput, stylesheet *string,
-	disableRejection, enableCancel, annotations *bool) *order.UI {
-	ui := &order.UI{SignatoryRedirectURI: redirect, Stylesheet: stylesheet, DisableRejection: deref(disableRejection),
-		EnableCancel: deref(enableCancel), RenderPdfAnnotationLayer: deref(annotations)}
-	if lang != nil {
-		ui.Language = string(*lang)
+func uiDraft(in model.CreateSignatureOrderUIInput) *order.UI {
+	ui := &order.UI{SignatoryRedirectURI: in.SignatoryRedirectURI, Stylesheet: in.Stylesheet, DisableRejection: deref(in.DisableRejection),
+		EnableCancel: deref(in.EnableCancel), RenderPdfAnnotationLayer: deref(in.RenderPDFAnnotationLayer)}
+	if in.Language != nil {
+		ui.Language = string(*in.Language)
 	}
-	if logo != nil {
-		ui.Logo = &order.Logo{Src: logo.Src, Href: logo.Href}
+	if in.Logo != nil {
+		ui.Logo = &order.Logo{Src: in.Logo.Src, Href: in.Logo.Href}
 	}
 	return ui
 }
@@ -303,8 +301,8 @@ func appearance(in *model.SignatureAppearanceInput) *order.SignatureAppearance {
 		HeaderLeft: templates(in.HeaderLeft), DisplayName: templates(in.DisplayName), Footer: templates(in.Footer)}
 }
 
-func providerDraft(field string, oidc *model.OidcEvidenceProviderInput, verify *model.CriiptoVerifyProviderInput,
-	noop *model.NoopEvidenceProviderInput, drawable *model.DrawableEvidenceProviderInput, allOf *model.AllOfEvidenceProviderInput) (order.EvidenceProvider, error) {
+func providerDraft(field string, in model.EvidenceProviderInput) (order.EvidenceProvider, error) {
+	oidc, verify, noop, drawable, allOf := in.Oidc, in.CriiptoVerify, in.Noop, in.Drawable, in.AllOf
 	var p order.EvidenceProvider
 	if oidc != nil {
 		p.OIDC = &order.OIDCProvider{Name: oidc.Name, Domain: oidc.Domain, ClientID: oidc.ClientID, Audience: oidc.Audience,
@@ -329,7 +327,8 @@ func providerDraft(field string, oidc *model.OidcEvidenceProviderInput, verify *
 	if allOf != nil {
 		p.AllOf = []order.EvidenceProvider{}
 		for j, sub := range allOf.Providers {
-			sp, err := providerDraft(fmt.Sprintf("%s.allOf.providers[%d]", field, j), sub.Oidc, sub.CriiptoVerify, sub.Noop, sub.Drawable, nil)
+			sp, err := providerDraft(fmt.Sprintf("%s.allOf.providers[%d]", field, j),
+				model.EvidenceProviderInput{Oidc: sub.Oidc, CriiptoVerify: sub.CriiptoVerify, Noop: sub.Noop, Drawable: sub.Drawable})
 			if err != nil {
 				return p, err
 			}
@@ -412,8 +411,7 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 		}
 	}
 	if in.UI != nil {
-		d.UI = uiDraft(in.UI.SignatoryRedirectURI, in.UI.Language, in.UI.Logo, in.UI.Stylesheet,
-			in.UI.DisableRejection, in.UI.EnableCancel, in.UI.RenderPDFAnnotationLayer)
+		d.UI = uiDraft(model.CreateSignatureOrderUIInput(*in.UI)) // the signatory's UI input has the same fields
 	}
 	return d, nil
 }
@@ -526,12 +524,13 @@ func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, erro
 	if input.Documents != nil {
 		return signing.SignInput{}, fault.NotImplemented("sign documents (form filling)")
 	}
-	in, err := signInput(input.ID, input.Noop, input.Drawable, input.Oidc, input.CriiptoVerify, input.CriiptoVerifyV2)
+	in, err := signInput(input.ID, model.SignAllOfInput{Noop: input.Noop, Drawable: input.Drawable, Oidc: input.Oidc,
+		CriiptoVerify: input.CriiptoVerify, CriiptoVerifyV2: input.CriiptoVerifyV2})
 	if err != nil {
 		return signing.SignInput{}, err
 	}
 	if a := input.AllOf; a != nil {
-		all, err := signInput("", a.Noop, a.Drawable, a.Oidc, a.CriiptoVerify, a.CriiptoVerifyV2)
+		all, err := signInput("", *a)
 		if err != nil {
 			return signing.SignInput{}, err
 		}
@@ -541,8 +540,8 @@ func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, erro
 }
 
 // signInput is the evidence of sign (or of its allOf member).
-func signInput(providerID string, noop *bool, drawable *model.SignDrawableInput, oidc *model.SignOidcInput,
-	verify *model.SignCriiptoVerifyInput, verifyV2 *model.SignCriiptoVerifyV2Input) (signing.SignInput, error) {
+func signInput(providerID string, ev model.SignAllOfInput) (signing.SignInput, error) {
+	noop, drawable, oidc, verify, verifyV2 := ev.Noop, ev.Drawable, ev.Oidc, ev.CriiptoVerify, ev.CriiptoVerifyV2
 	in := signing.SignInput{ProviderID: providerID, Noop: deref(noop)}
 	if verify != nil {
 		in.VerifyJWT = &verify.Jwt
@@ -684,7 +683,7 @@ func (r *Resolver) webhookLogs(ctx context.Context, orderID, from, to string, su
 	if err != nil {
 		return nil, err
 	}
-	invs, err := r.Service.WebhookLogs(ctx, p, orderID, from, to, succeeded)
+	invs, err := r.Service.WebhookLogs(ctx, p, signing.WebhookLogQuery{OrderID: orderID, From: from, To: to, Succeeded: succeeded})
 	if err != nil {
 		return nil, err
 	}

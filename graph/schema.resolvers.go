@@ -7,12 +7,11 @@ package graph
 
 import (
 	"context"
-	"fmt"
-
 	"esign/graph/model"
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/signing"
+	"fmt"
 )
 
 func (r *applicationResolver) APIKeys(ctx context.Context, obj *model.Application) ([]*model.ApplicationAPIKey, error) {

@@ -189,10 +189,18 @@ func (s *Service) encryptOrderSecret(ctx context.Context, id string) (bool, erro
 // maxWebhookLogs bounds one answer of the webhook logs.
 const maxWebhookLogs = 1000
 
-// WebhookLogs lists the caller's webhook invocations with a timestamp in [from, to), of one order
-// when orderID is set, oldest first (at most 1,000).
-func (s *Service) WebhookLogs(ctx context.Context, p Principal, orderID, from, to string, succeeded *bool) ([]order.WebhookInvocation, error) {
-	q := store.WebhookLogQuery{ApplicationID: p.Application.ID, OrderID: orderID, Succeeded: succeeded, Limit: maxWebhookLogs}
+// WebhookLogQuery selects webhook invocations as the caller gives the bounds (ISO 8601 text).
+type WebhookLogQuery struct {
+	OrderID   string // "" for every order of the caller's
+	From, To  string // invocations at or after From, before To
+	Succeeded *bool  // nil: any outcome
+}
+
+// WebhookLogs lists the caller's webhook invocations with a timestamp in [From, To), of one order
+// when OrderID is set, oldest first (at most 1,000).
+func (s *Service) WebhookLogs(ctx context.Context, p Principal, in WebhookLogQuery) ([]order.WebhookInvocation, error) {
+	orderID, from, to := in.OrderID, in.From, in.To
+	q := store.WebhookLogQuery{ApplicationID: p.Application.ID, OrderID: orderID, Succeeded: in.Succeeded, Limit: maxWebhookLogs}
 	var err error
 	if q.From, err = time.Parse(time.RFC3339Nano, from); err != nil {
 		return nil, fault.Invalid("from", "must be an ISO 8601 date and time such as 2026-01-31T12:00:00Z")
