@@ -20,14 +20,7 @@ func TestViewerUIIsTheSignatorysUI(t *testing.T) {
 	dir := t.TempDir()
 	st, blobs := signingtest.Embedded(t, dir)
 	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{})
-	creds, err := svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.Authenticate(ctx, creds.ClientID, creds.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
 	orderLogo := &order.Logo{Src: "https://cdn.example.com/order.png"}
 	ownLogo := &order.Logo{Src: "https://cdn.example.com/mine.png"}
 	o, err := svc.CreateOrder(ctx, p, order.Draft{

@@ -56,17 +56,7 @@ func newEnvWith(t *testing.T, sealer signing.DocumentSealer, finalizer signing.D
 }
 
 func (e *env) principal(t *testing.T, app string, mode tenant.KeyMode) signing.Principal {
-	t.Helper()
-	ctx := context.Background()
-	creds, err := e.svc.CreateAPIKey(ctx, app, tenant.EnvironmentTest, mode, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := e.svc.Authenticate(ctx, creds.ClientID, creds.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return signingtest.Principal(t, e.svc, app, mode)
 }
 
 func (e *env) create(t *testing.T, p signing.Principal, docs ...[]byte) *order.SignatureOrder {

@@ -25,14 +25,7 @@ func TestPageUsesTheServiceClock(t *testing.T) {
 	dir := t.TempDir()
 	st, blobs := signingtest.Embedded(t, dir)
 	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{})
-	creds, err := svc.CreateAPIKey(ctx, "app", tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := svc.Authenticate(ctx, creds.ClientID, creds.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
 	o, err := svc.CreateOrder(ctx, p, order.Draft{
 		Documents: []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "Contract", StorageMode: order.StorageModeTemporary,
 			Data: pdftest.Make(t, 1, 0)}},

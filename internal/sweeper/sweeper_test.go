@@ -160,17 +160,7 @@ func newRig(t testing.TB, open replica, keys string, log *deleteLog) *rig {
 }
 
 func (r *rig) principal(t *testing.T) signing.Principal {
-	t.Helper()
-	ctx := context.Background()
-	creds, err := r.svc.CreateAPIKey(ctx, fmt.Sprintf("app-%d", time.Now().UnixNano()), tenant.EnvironmentTest, tenant.KeyReadWrite, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.svc.Authenticate(ctx, creds.ClientID, creds.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return signingtest.Principal(t, r.svc, fmt.Sprintf("app-%d", time.Now().UnixNano()), tenant.KeyReadWrite)
 }
 
 // create makes an order with one document that expires after days.

@@ -18,6 +18,7 @@ import (
 	"esign/internal/signing"
 	"esign/internal/store"
 	"esign/internal/store/sqlite"
+	"esign/internal/tenant"
 )
 
 // Embedded opens SQLite and a blob folder in dir, closed when the test ends.
@@ -66,4 +67,20 @@ func Discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // New is the service on st and blobs with crypt, PDF intake and Config(cfg).
 func New(st store.Store, blobs blob.Store, crypt signing.Encrypter, cfg signing.Config) *signing.Service {
 	return signing.New(st, blobs, crypt, pdf.Inspect, Config(cfg), Discard())
+}
+
+// Principal creates an API key of mode for the TEST application app (creating it when new) and
+// returns the key's principal, as Authenticate gives it.
+func Principal(t testing.TB, svc *signing.Service, app string, mode tenant.KeyMode) signing.Principal {
+	t.Helper()
+	ctx := context.Background()
+	creds, err := svc.CreateAPIKey(ctx, app, tenant.EnvironmentTest, mode, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.Authenticate(ctx, creds.ClientID, creds.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
