@@ -63,7 +63,7 @@ func documentModel(o *order.SignatureOrder, d *order.Document) model.Document {
 		Ref:        model.DocumentRef{OrderID: o.ID, DocumentID: d.ID},
 	}
 	if d.FormEnabled != nil {
-		doc.Form = &model.PDFDocumentForm{Enabled: *d.FormEnabled, Fields: []*model.PDFDocumentFormField{}}
+		doc.Form = &model.PDFDocumentForm{Enabled: *d.FormEnabled, Ref: doc.Ref}
 	}
 	return doc
 }
@@ -556,6 +556,24 @@ func signInput(providerID string, ev model.SignAllOfInput) (signing.SignInput, e
 		in.Drawable = &signing.DrawableInput{Image: drawable.Image, Name: drawable.Name}
 	}
 	return in, nil
+}
+
+// formFields answers PdfDocumentForm.fields: the fields of the document's own form with their
+// values in its current bytes; empty once the document is deleted.
+func (r *Resolver) formFields(ctx context.Context, ref model.DocumentRef) ([]*model.PDFDocumentFormField, error) {
+	b, err := r.documentBytes(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := r.Service.FormFields(ctx, b)
+	if err != nil {
+		return nil, fmt.Errorf("document %s: %w", ref.DocumentID, err)
+	}
+	out := make([]*model.PDFDocumentFormField, len(fields))
+	for i, f := range fields {
+		out[i] = &model.PDFDocumentFormField{Field: f.Name, Value: f.Value}
+	}
+	return out, nil
 }
 
 // documentSignatures answers PdfDocument.signatures: the signatures read back from the document's

@@ -26,7 +26,7 @@ const (
 	allOfProviders      = order.MaxAllOfProviders
 	listItems           = order.MaxListItems // acrValues, audiences
 	webhookLogsPerPage  = 1000               // signing.WebhookLogs answers at most 1,000
-	smallList           = 10                 // claims, form fields, validation errors: assumption
+	smallList           = 10                 // claims, validation errors: assumption
 )
 
 // costModel prices an operation before it runs. Every selected field costs 1, and a list field's
@@ -71,7 +71,7 @@ func newCostModel(schema *ast.Schema, timezones int) *costModel {
 		"OidcJWTSignatureEvidenceProvider.acrValues":       listItems,
 		"JWTSignature.claims":                              smallList,
 		"NorwegianBankIdSignature.claims":                  smallList,
-		"PdfDocumentForm.fields":                           smallList,
+		"PdfDocumentForm.fields":                           order.MaxFormFields, // signing.FormFields lists no more
 		"ValidateDocumentOutput.errors":                    smallList,
 		"Tenant.applications":                              1, // not implemented: always an error
 		"UserViewer.tenants":                               1, // never returned

@@ -32,6 +32,7 @@ type ResolverRoot interface {
 	Application() ApplicationResolver
 	Mutation() MutationResolver
 	PdfDocument() PdfDocumentResolver
+	PdfDocumentForm() PdfDocumentFormResolver
 	Query() QueryResolver
 	Signatory() SignatoryResolver
 	SignatoryViewer() SignatoryViewerResolver
@@ -613,6 +614,9 @@ type PdfDocumentResolver interface {
 	OriginalBlob(ctx context.Context, obj *model.PDFDocument) (model.Blob, error)
 
 	Signatures(ctx context.Context, obj *model.PDFDocument) ([]model.Signature, error)
+}
+type PdfDocumentFormResolver interface {
+	Fields(ctx context.Context, obj *model.PDFDocumentForm) ([]*model.PDFDocumentFormField, error)
 }
 type QueryResolver interface {
 	Application(ctx context.Context, id *string, verifyApplication *model.VerifyApplicationQueryInput) (*model.Application, error)
@@ -9958,7 +9962,7 @@ func (ec *executionContext) _PdfDocumentForm_fields(ctx context.Context, field g
 			return ec.fieldContext_PdfDocumentForm_fields(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Fields, nil
+			return ec.Resolvers.PdfDocumentForm().Fields(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.PDFDocumentFormField) graphql.Marshaler {
@@ -9972,8 +9976,8 @@ func (ec *executionContext) fieldContext_PdfDocumentForm_fields(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "PdfDocumentForm",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PdfDocumentFormField(ctx, field)
 		},
@@ -21455,14 +21459,15 @@ func (ec *executionContext) _PdfDocumentForm(ctx context.Context, sel ast.Select
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PdfDocumentForm")
 		case "fields":
-			out.Values[i] = ec._PdfDocumentForm_fields(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PdfDocumentForm_fields(ctx, field, obj)
+				})
 		case "enabled":
 			out.Values[i] = ec._PdfDocumentForm_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

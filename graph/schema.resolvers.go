@@ -387,6 +387,10 @@ func (r *pdfDocumentResolver) Signatures(ctx context.Context, obj *model.PDFDocu
 	return r.documentSignatures(ctx, obj.Ref)
 }
 
+func (r *pdfDocumentFormResolver) Fields(ctx context.Context, obj *model.PDFDocumentForm) ([]*model.PDFDocumentFormField, error) {
+	return r.formFields(ctx, obj.Ref)
+}
+
 func (r *queryResolver) Application(ctx context.Context, id *string, verifyApplication *model.VerifyApplicationQueryInput) (*model.Application, error) {
 	p, err := caller(ctx)
 	if err != nil {
@@ -550,6 +554,8 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 func (r *Resolver) PdfDocument() PdfDocumentResolver { return &pdfDocumentResolver{r} }
 
+func (r *Resolver) PdfDocumentForm() PdfDocumentFormResolver { return &pdfDocumentFormResolver{r} }
+
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 func (r *Resolver) Signatory() SignatoryResolver { return &signatoryResolver{r} }
@@ -574,6 +580,7 @@ type (
 	applicationResolver                struct{ *Resolver }
 	mutationResolver                   struct{ *Resolver }
 	pdfDocumentResolver                struct{ *Resolver }
+	pdfDocumentFormResolver            struct{ *Resolver }
 	queryResolver                      struct{ *Resolver }
 	signatoryResolver                  struct{ *Resolver }
 	signatoryViewerResolver            struct{ *Resolver }

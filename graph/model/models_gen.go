@@ -612,6 +612,8 @@ func (PDFDocument) IsDocument() {}
 type PDFDocumentForm struct {
 	Fields  []*PDFDocumentFormField `json:"fields,omitempty"`
 	Enabled bool                    `json:"enabled"`
+	// the document whose current bytes the fields are read from
+	Ref DocumentRef `json:"-"`
 }
 
 type PDFDocumentFormField struct {
