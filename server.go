@@ -156,18 +156,25 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, observer sig
 	}
 	a.closers = append(a.closers, keys.Close)
 	sealer, tokenKey, local := keys.Envelope, keys.TokenKey, keys.PKI
-	if local.Created {
+	if keys.Operator {
+		log.Info("sealing with the operator's certificate", "subject", keys.Seal.Cert.Subject.String(),
+			"issuer", keys.Seal.Cert.Issuer.String(), "not_after", keys.Seal.Cert.NotAfter)
+	} else if local.Created {
 		log.Warn("created a local PKI: documents are sealed with a certificate that is NOT publicly trusted",
 			"pki_dir", cfg.PKIDir, "ca", local.CA.Cert.Subject.String())
 	}
 	a.responder = local.Responder()
-	var stamper pades.Timestamper = &tsa.Server{Signer: local.TSA.Signer, Cert: local.TSA.Cert, Chain: local.TSA.Chain[1:]}
-	if cfg.TSAURL != "" {
-		stamper = &tsa.Client{URL: cfg.TSAURL}
-	}
 	// Every request made on a caller's behalf (identity providers, webhooks, certificate revocation
-	// URLs) goes through this one policy.
+	// URLs) goes through this one policy, and so do the TSA's.
 	outbound := netguard.New(cfg.Outbound)
+	var stamper pades.Timestamper = &tsa.Server{Signer: local.TSA.Signer, Cert: local.TSA.Cert, Chain: local.TSA.Chain[1:], Policy: cfg.TSAPolicy}
+	if cfg.TSAURL != "" {
+		stamper = &tsa.Client{URL: cfg.TSAURL, Username: cfg.TSAUsername, Password: cfg.TSAPassword, BearerToken: cfg.TSABearerToken,
+			HTTP: outbound.Client(netguard.Options{Timeout: cfg.TSATimeout})}
+	}
+	// The local CA answers in process; other CAs' answers are fetched, cached, best effort (pki.Revocation).
+	revocationHTTP := outbound.Client(netguard.Options{Timeout: 10 * time.Second, MaxResponseBytes: 10 << 20})
+	revocation := &pki.Revocation{Local: a.responder, HTTP: revocationHTTP, Fetcher: pki.NewFetcher(revocationHTTP, 0, 0), Log: log}
 	jwts := evidence.NewJWTVerifierClient(outbound.Client(netguard.Options{Timeout: 5 * time.Second}), 10*time.Second, cfg.OIDCAllowHTTP)
 	cfg.Webhooks.Net = outbound
 	login, err := evidence.NewLogin(jwts, tokenKey)
@@ -182,8 +189,8 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, observer sig
 	a.service = signing.New(st, blobs, sealer, pdf.Inspector{Admission: pdfAdmission}.Inspect, signing.Config{
 		PublicURL: cfg.PublicURL, MaxDocumentBytes: cfg.MaxDocumentBytes, TokenKey: tokenKey, Observer: observer,
 		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks, PDFAdmission: pdfAdmission,
-		Sealer:    &seal.Sealer{Key: pades.Key{Signer: local.Seal.Signer, Chain: local.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
-		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: &pki.Revocation{Local: a.responder, HTTP: outbound.Client(netguard.Options{Timeout: 10 * time.Second, MaxResponseBytes: 10 << 20})}, Admission: pdfAdmission},
+		Sealer:    &seal.Sealer{Key: pades.Key{Signer: keys.Seal.Signer, Chain: keys.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
+		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: revocation, Admission: pdfAdmission},
 	}, log)
 	// Secrets are sealed at rest; the dispatcher opens each one only to sign a request.
 	a.webhooks.DecryptSecret = a.service.DecryptWebhookSecret

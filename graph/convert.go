@@ -259,7 +259,10 @@ func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, 
 		return order.DocumentDraft{}, fault.NotImplemented(field + ".pdf.sealsPageTemplate")
 	}
 	d := order.DocumentDraft{Kind: order.DocumentPDF, Title: p.Title, Reference: p.Reference,
-		StorageMode: string(p.StorageMode), RemoveBookmarks: deref(p.RemoveBookmarks), Data: p.Blob}
+		StorageMode: string(p.StorageMode), RemoveBookmarks: deref(p.RemoveBookmarks), Data: p.Blob,
+		// Passed on as given (nil when absent): the domain tells absent from false.
+		KeepPreviousSignatures: in.KeepPreviousSignatures, RemovePreviousSignatures: in.RemovePreviousSignatures,
+		PreserveOriginalStructure: in.PreserveOriginalStructure, FixDocumentFormattingErrors: in.FixDocumentFormattingErrors}
 	if p.DisplayDocumentID != nil {
 		s := string(*p.DisplayDocumentID)
 		d.DisplayDocumentID = &s
@@ -521,13 +524,19 @@ func (r *Resolver) signEvidence(input *model.SignInput) (signing.SignInput, erro
 	if input == nil {
 		return signing.SignInput{}, fault.Invalid("evidence", "is required")
 	}
-	if input.Documents != nil {
-		return signing.SignInput{}, fault.NotImplemented("sign documents (form filling)")
-	}
 	in, err := signInput(input.ID, model.SignAllOfInput{Noop: input.Noop, Drawable: input.Drawable, Oidc: input.Oidc,
 		CriiptoVerify: input.CriiptoVerify, CriiptoVerifyV2: input.CriiptoVerifyV2})
 	if err != nil {
 		return signing.SignInput{}, err
+	}
+	for _, d := range input.Documents {
+		form := signing.DocumentForm{DocumentID: d.ID}
+		if d.Form != nil {
+			for _, f := range d.Form.Fields {
+				form.Fields = append(form.Fields, signing.FormValue{Field: f.Field, Value: f.Value})
+			}
+		}
+		in.Documents = append(in.Documents, form)
 	}
 	if a := input.AllOf; a != nil {
 		all, err := signInput("", *a)

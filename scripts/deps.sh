@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure every real dependency the tests run against is installed: Debian packages (PostgreSQL,
-# SoftHSM2, Chromium, poppler's pdfsig, qpdf, NSS tools, OpenSSL, gcc for -race) and the npm packages in tools/ (the official
+# SoftHSM2, Chromium, poppler's pdfsig, qpdf, NSS tools, OpenSSL, gcc for -race, LibreOffice Writer and
+# Ghostscript as real PDF producers) and the npm packages in tools/ (the official
 # SDK, Azurite, GraphiQL). As root with apt-get it installs what is missing; otherwise it says exactly
 # what to install and fails. Safe to run again: it only acts on what is missing.
 set -euo pipefail
@@ -20,6 +21,13 @@ have openssl || need_pkgs+=(openssl)
 have node || need_pkgs+=(nodejs)
 have npm || need_pkgs+=(npm)
 have gcc || need_pkgs+=(gcc)
+# PDF producers of the anchor text search tests (internal/pdf/text_test.go); pdftotext is in poppler-utils.
+have soffice || need_pkgs+=(libreoffice-writer-nogui)
+have gs || need_pkgs+=(ghostscript)
+have pdftotext || need_pkgs+=(poppler-utils)
+# Real PDF producers for the intake tests (internal/pdf): LibreOffice Writer and Ghostscript.
+have libreoffice || need_pkgs+=(libreoffice-writer-nogui)
+have gs || need_pkgs+=(ghostscript)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && have apt-get; then

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"esign/internal/netguard"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/sweeper"
 	"esign/internal/telemetry"
@@ -49,7 +51,13 @@ type Config struct {
 	TokenKeyFile     string
 	PKIDir           string
 	SealKeyLabel     string
+	Seal             pki.SealSource // SEAL_*: the operator's own seal certificate; unset, the local PKI seals
 	TSAURL           string
+	TSAUsername      string // TSA_USERNAME, TSA_PASSWORD: HTTP basic auth at TSA_URL
+	TSAPassword      string
+	TSABearerToken   string
+	TSATimeout       time.Duration
+	TSAPolicy        asn1.ObjectIdentifier // TSA_POLICY_OID: the built-in TSA's policy
 	LogLevel         slog.Level
 	ShutdownTimeout  time.Duration
 	MaxComplexity    int
@@ -72,7 +80,7 @@ func (c Config) Embedded() bool { return c.DatabaseURL == "" }
 // Keys is where the keys and the local PKI are.
 func (c Config) Keys() keyring.Config {
 	return keyring.Config{PKCS11: c.PKCS11, SealKeyLabel: c.SealKeyLabel, InnerKeyFile: c.InnerKeyFile,
-		OuterKeyFile: c.OuterKeyFile, TokenKeyFile: c.TokenKeyFile, PKIDir: c.PKIDir, PublicURL: c.PublicURL}
+		OuterKeyFile: c.OuterKeyFile, TokenKeyFile: c.TokenKeyFile, PKIDir: c.PKIDir, PublicURL: c.PublicURL, Seal: c.Seal}
 }
 
 // Parse reads every setting through getenv (os.Getenv in production) and validates it. The error
@@ -123,6 +131,8 @@ func Parse(getenv func(string) string) (Config, error) {
 	c.PKIDir = str("PKI_DIR", filepath.Join(c.DataDir, "pki"))
 	c.SealKeyLabel = str("PKCS11_SEAL_KEY_LABEL", "esign-seal")
 	c.TSAURL = getenv("TSA_URL")
+	errs = append(errs, c.parseSeal(getenv)...)
+	errs = append(errs, c.parseTSA(getenv)...)
 	if err := c.LogLevel.UnmarshalText([]byte(str("LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
 	}
@@ -221,6 +231,10 @@ func Parse(getenv func(string) string) (Config, error) {
 	}
 	if c.Webhooks.Timeout <= 0 || c.Webhooks.PollInterval <= 0 {
 		errs = append(errs, errors.New("WEBHOOK_TIMEOUT and WEBHOOK_POLL_INTERVAL must be positive"))
+	}
+	if hp, err := netguard.HostPort(c.TSAURL); c.TSAURL != "" && err == nil {
+		// The operator's TSA, like its identity provider, may live on an internal network.
+		c.Outbound.TrustedHosts = append(c.Outbound.TrustedHosts, hp)
 	}
 	if c.AzureConnection == "" && getenv("AZURE_STORAGE_CONTAINER") != "" {
 		errs = append(errs, errors.New("AZURE_STORAGE_CONTAINER is set without AZURE_STORAGE_CONNECTION_STRING"))

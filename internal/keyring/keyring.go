@@ -50,6 +50,10 @@ type Config struct {
 	TokenKeyFile string // at least 32 bytes
 	PKIDir       string
 	PublicURL    string // where the local PKI answers OCSP and serves its CRL: its certificates name it
+	// Seal is the operator's own seal certificate when configured: then the local PKI issues only
+	// the built-in TSA's certificate, and with an HSM (Seal.UsesHSM) the key SealKeyLabel is the
+	// bought certificate's, so it is opened, never generated.
+	Seal pki.SealSource
 }
 
 // Keys is everything Open opened, and what Close releases (the HSM sessions).
@@ -57,6 +61,10 @@ type Keys struct {
 	Envelope *envelope.Envelope
 	TokenKey []byte
 	PKI      *pki.Local // the root CA, the seal and TSA identities; PKI.Created when Open made it
+	// Seal is the identity documents are sealed with: the operator's (checked, Operator true) or
+	// the local PKI's.
+	Seal     *pki.Identity
+	Operator bool
 
 	closers []func()
 }
@@ -82,6 +90,16 @@ func Open(cfg Config, create Create, now time.Time) (*Keys, error) {
 	if k.TokenKey, err = OpenTokenKey(cfg.TokenKeyFile, create); err != nil {
 		return fail(err)
 	}
+	if cfg.Seal.Configured() {
+		if k.Seal, err = k.openOperatorSeal(cfg, now); err != nil {
+			return fail(err)
+		}
+		if k.PKI, err = pki.LoadOrCreateLocalTSA(cfg.PKIDir, create.files(), now, cfg.PublicURL); err != nil {
+			return fail(err)
+		}
+		k.Operator = true
+		return k, nil
+	}
 	sealKey, closeSealKey, err := OpenSealKey(cfg, create)
 	if err != nil {
 		return fail(err)
@@ -90,7 +108,28 @@ func Open(cfg Config, create Create, now time.Time) (*Keys, error) {
 	if k.PKI, err = OpenPKI(cfg, create, now, sealKey); err != nil {
 		return fail(err)
 	}
+	k.Seal = k.PKI.Seal
 	return k, nil
+}
+
+// openOperatorSeal opens and checks the operator's seal (pki.LoadOperatorSeal): its HSM key, when
+// it is one, is opened only (OpenOnly): a key made now could not match a certificate bought for
+// another.
+func (k *Keys) openOperatorSeal(cfg Config, now time.Time) (*pki.Identity, error) {
+	src := cfg.Seal
+	if src.UsesHSM() {
+		key, closeKey, err := OpenSealKey(cfg, OpenOnly)
+		if err != nil {
+			return nil, err
+		}
+		k.closers = append(k.closers, closeKey)
+		src.Signer = key
+	}
+	id, err := pki.LoadOperatorSeal(src, now)
+	if err != nil {
+		return nil, fmt.Errorf("operator seal certificate: %w", err)
+	}
+	return id, nil
 }
 
 // OpenEnvelope builds the two envelope layers: the inner key in the HSM (PKCS#11) when configured,

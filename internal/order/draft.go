@@ -39,6 +39,13 @@ type DocumentDraft struct {
 	FormEnabled       *bool
 	RemoveBookmarks   bool
 	Data              []byte
+	// What the uploader asked about the document's structure (DocumentInput); nil is not given.
+	// Their rules are in intake.go: static conflicts are refused by Build, the rest by PlanIntake
+	// once the PDF intake has said what the document holds.
+	KeepPreviousSignatures      *bool
+	RemovePreviousSignatures    *bool
+	PreserveOriginalStructure   *bool
+	FixDocumentFormattingErrors *bool // overrides the order's fixDocumentFormattingErrors
 }
 
 // SignatoryDraft is a signatory as the caller asked for it.
@@ -484,6 +491,9 @@ func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 		}
 		if strings.TrimSpace(d.Title) == "" {
 			return nil, fault.Invalid(field+".pdf.title", "must not be empty")
+		}
+		if err := checkDocumentOptions(field, d); err != nil {
+			return nil, err
 		}
 		if d.StorageMode != StorageModeTemporary {
 			return nil, fault.Invalid(field+".pdf.storageMode", "must be Temporary")

@@ -50,6 +50,16 @@ const (
 	MaxBatchItems          = MaxSignatoriesHardLimit
 )
 
+// Bounds of placements (placement.go), from the REST contracts where they set them. They bound
+// input the GraphQL schema does not have yet, so they have no row in Limits.
+const (
+	MaxAnchorTextLen   = 200   // anchorTags[].anchorString: 1–200 characters
+	MaxAnchorSize      = 1000  // anchorTags[].width, .height: points, > 0 and at most this
+	MaxPagePoints      = 14400 // the largest page ISO 32000 allows (200 inches): bounds coordinates in points
+	MaxPlacedRects     = 500   // rectangles one signatory's placements resolve to on one document (anchors repeat)
+	MaxPlacementsInput = 200   // fields, or anchorTags, of one request
+)
+
 // Kind is what a limited field may hold.
 type Kind string
 

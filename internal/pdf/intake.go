@@ -26,6 +26,12 @@ type Info struct {
 	// Signing such a document must be incremental or it breaks the earlier signatures.
 	PreviouslySigned bool
 	Size             int // bytes
+	// Defect is the first structural defect found in a readable document (one of the Defect
+	// constants: bytes before the header, a cross-reference table that misses its objects, stream
+	// lengths that miss their data), "" when there is none. Such a document is accepted: pdfcpu and
+	// viewers read it by guessing, and an unsigned one is repaired at intake (Rewrite) so that the
+	// signatures appended to it later append to a sound file.
+	Defect string
 }
 
 // The reasons Inspect gives. Each reads as the end of "Document <title> …".
@@ -129,7 +135,8 @@ func (i Inspector) Inspect(ctx context.Context, data []byte) (Info, error) {
 	if info, err = describe(pc, info); err != nil {
 		return info, damaged(err)
 	}
-	return info, nil
+	info.Defect = structuralDefect(ctx, data)
+	return info, ctx.Err()
 }
 
 // complete checks that data ends like a whole PDF: a %%EOF in the last headerWindow bytes, and

@@ -57,13 +57,13 @@ func cases(t testing.TB, large bool) []inspectCase {
 		{name: "signed, rewritten with object streams", data: rewrite(t, signed), info: pdf.Info{Pages: 2, Version: "1.7", HasForm: true, PreviouslySigned: true}},
 		{name: "signature without a field", data: orphanSignature(t), info: pdf.Info{Pages: 1, Version: "1.7", PreviouslySigned: true}},
 		{name: "signature without a field, in an object stream", data: orphanSignatureInObjStm(t), info: pdf.Info{Pages: 1, Version: "1.7", PreviouslySigned: true}},
-		{name: "BOM and blank lines before the header", data: concat("\xef\xbb\xbf\r\n\n  ", three), info: pdf.Info{Pages: 3, Version: "1.7"}},
-		{name: "1000 bytes of junk before the header", data: concat(string(bytes.Repeat([]byte("x"), 1000)), three), info: pdf.Info{Pages: 3, Version: "1.7"}},
+		{name: "BOM and blank lines before the header", data: concat("\xef\xbb\xbf\r\n\n  ", three), info: pdf.Info{Pages: 3, Version: "1.7", Defect: pdf.DefectHeader}},
+		{name: "1000 bytes of junk before the header", data: concat(string(bytes.Repeat([]byte("x"), 1000)), three), info: pdf.Info{Pages: 3, Version: "1.7", Defect: pdf.DefectHeader}},
 		{name: "blank lines after EOF", data: concat(string(three), "\r\n\n\x00\x00"), info: pdf.Info{Pages: 3, Version: "1.7"}},
 		{name: "incremental update", data: updated, info: pdf.Info{Pages: 3, Version: "1.7"}},
 		// The xref table points 5 bytes past every object: pdfcpu rebuilds it by scanning, as
-		// poppler and qpdf do. Accepted; the signer's increment will carry the bad table along.
-		{name: "broken xref", data: pdftest.BrokenXRef(t), info: pdf.Info{Pages: 3, Version: "1.7"}},
+		// poppler and qpdf do. Accepted, and reported as a defect, which intake repairs (Rewrite).
+		{name: "broken xref", data: pdftest.BrokenXRef(t), info: pdf.Info{Pages: 3, Version: "1.7", Defect: pdf.DefectXRef}},
 
 		{name: "nil", data: nil, reason: notPDF},
 		{name: "zero bytes", data: []byte{}, reason: notPDF},

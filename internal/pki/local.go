@@ -35,7 +35,11 @@ type Local struct {
 
 // Responder answers for the local CA's certificates.
 func (l *Local) Responder() *Responder {
-	return &Responder{CA: l.CA, Known: []*x509.Certificate{l.Seal.Cert, l.TSA.Cert}, Now: time.Now}
+	known := []*x509.Certificate{l.TSA.Cert}
+	if l.Seal != nil {
+		known = append(known, l.Seal.Cert)
+	}
+	return &Responder{CA: l.CA, Known: known, Now: time.Now}
 }
 
 // namesResponders reports whether cert names exactly the local responders.
@@ -54,6 +58,17 @@ func (l *Local) namesResponders(cert *x509.Certificate) bool {
 // publicURL, when given, is where the service answers OCSP and serves its CRL (Responder): the
 // certificates name those URLs, and are re-issued (same keys) when they name others.
 func LoadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Signer, publicURL string) (*Local, error) {
+	return loadOrCreateLocal(dir, create, now, sealKey, publicURL, true)
+}
+
+// LoadOrCreateLocalTSA is LoadOrCreateLocal without the sealing identity (Seal is nil): for an
+// operator who seals with a certificate of its own, the local PKI only issues the built-in TSA's
+// certificate, and no unused seal key is made or needed.
+func LoadOrCreateLocalTSA(dir string, create bool, now time.Time, publicURL string) (*Local, error) {
+	return loadOrCreateLocal(dir, create, now, nil, publicURL, false)
+}
+
+func loadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Signer, publicURL string, withSeal bool) (*Local, error) {
 	l := &Local{}
 	if publicURL != "" {
 		l.ocspURL, l.crlURL = publicURL+OCSPPath, publicURL+CRLPath
@@ -79,8 +94,10 @@ func LoadOrCreateLocal(dir string, create bool, now time.Time, sealKey crypto.Si
 		return nil, fmt.Errorf("local PKI in %s (create it with `esign keys init`): %w", dir, err)
 	}
 	l.CA = &Authority{Cert: caCert, Signer: caKey}
-	if l.Seal, err = l.identity(dir, "seal", "esign document seal", UsageSeal, create, now, sealKey); err != nil {
-		return nil, err
+	if withSeal {
+		if l.Seal, err = l.identity(dir, "seal", "esign document seal", UsageSeal, create, now, sealKey); err != nil {
+			return nil, err
+		}
 	}
 	if l.TSA, err = l.identity(dir, "tsa", "esign timestamping authority", UsageTSA, create, now, nil); err != nil {
 		return nil, err

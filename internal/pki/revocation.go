@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -172,6 +173,28 @@ type ValidationData struct {
 type Revocation struct {
 	Local *Responder // may be nil
 	HTTP  *http.Client
+	// Fetcher, when set, answers for every certificate the local CA did not issue (an operator's
+	// seal chain, an external TSA's): cached until nextUpdate, OCSP first and the CRL when no
+	// responder answers, and best effort. Data that cannot be fetched (a CA's responder down, an
+	// issuer the token does not carry) is left out of the DSS with a warning in Log, and the close
+	// goes on: the signatures and the document timestamp are valid without it, a validator can
+	// still ask the CA itself, and an order's close must not wait on a third party's uptime. Only a
+	// revoked certificate fails the close: sealing with it would hand out a document that
+	// validators reject. Without a Fetcher, any failure fails the close (the local PKI's rule).
+	Fetcher *Fetcher
+	Log     *slog.Logger
+}
+
+// skip logs validation data left out of a DSS, when the Fetcher's best-effort rule allows it.
+func (v *Revocation) skip(c *x509.Certificate, err error) bool {
+	if v.Fetcher == nil || errors.Is(err, ErrRevoked) {
+		return false
+	}
+	if v.Log != nil {
+		v.Log.Warn("close: revocation data for a certificate could not be fetched; the DSS goes without it",
+			"subject", c.Subject.String(), "issuer", c.Issuer.String(), "ocsp", c.OCSPServer, "crl", c.CRLDistributionPoints, "error", err)
+	}
+	return true
 }
 
 // ErrNoRevocationSource is returned for a certificate that names no OCSP responder and no CRL.
@@ -198,10 +221,17 @@ func (v *Revocation) Collect(ctx context.Context, certs []*x509.Certificate) (Va
 		}
 		issuer := issuerOf(c, unique)
 		if issuer == nil {
-			return out, fmt.Errorf("validation data for %q: its issuer is not in the chain", c.Subject.CommonName)
+			err := errors.New("its issuer is not in the chain")
+			if v.skip(c, err) {
+				continue
+			}
+			return out, fmt.Errorf("validation data for %q: %w", c.Subject.CommonName, err)
 		}
 		answer, crl, err := v.status(ctx, c, issuer)
 		if err != nil {
+			if v.skip(c, err) {
+				continue
+			}
 			return out, fmt.Errorf("validation data for %q: %w", c.Subject.CommonName, err)
 		}
 		if answer != nil {
@@ -233,6 +263,9 @@ func (v *Revocation) status(ctx context.Context, c, issuer *x509.Certificate) (a
 			return nil, nil, err
 		}
 		return answer, crl, nil
+	}
+	if v.Fetcher != nil {
+		return v.Fetcher.Status(ctx, c, issuer)
 	}
 	if len(c.OCSPServer) == 0 && len(c.CRLDistributionPoints) == 0 {
 		return nil, nil, ErrNoRevocationSource

@@ -20,17 +20,47 @@ import (
 	"esign/internal/store"
 )
 
-// checkDocument runs the PDF intake and turns its problems into the contract's messages.
-func (s *Service) checkDocument(ctx context.Context, title string, data []byte) error {
-	_, err := s.inspect(ctx, data)
-	if err == nil {
-		return nil
+// intakeDocument runs the PDF intake on document i of the draft, applies the uploader's document
+// options as the domain decides (order.Draft.PlanIntake) and returns the bytes to store: the upload
+// as given, or its rewrite (repaired, without earlier signatures or bookmarks when asked), so that
+// every later seal appends to a sound file, with its page count. Problems with the document are the
+// contract's messages.
+func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]byte, int, error) {
+	doc := d.Documents[i]
+	info, err := s.inspect(ctx, doc.Data)
+	if err != nil {
+		return nil, 0, documentProblem(doc.Title, err)
 	}
+	plan, err := d.PlanIntake(i, order.DocumentFacts{PreviouslySigned: info.PreviouslySigned,
+		HasBookmarks: info.HasBookmarks, Defect: info.Defect})
+	if err != nil {
+		return nil, 0, err
+	}
+	if !plan.Rewrite {
+		if info.Defect != "" {
+			s.log.InfoContext(ctx, "document with a structural defect stored as given", "document", i, "defect", info.Defect,
+				"previously_signed", info.PreviouslySigned)
+		}
+		return doc.Data, info.Pages, nil
+	}
+	out, after, err := pdf.Inspector{Admission: s.cfg.PDFAdmission}.Rewrite(ctx, doc.Data,
+		pdf.RewriteOptions{RemoveSignatures: plan.RemoveSignatures, RemoveBookmarks: plan.RemoveBookmarks})
+	if err != nil {
+		return nil, 0, documentProblem(doc.Title, err)
+	}
+	s.log.InfoContext(ctx, "document rewritten at intake", "document", i, "defect", info.Defect,
+		"removed_signatures", plan.RemoveSignatures, "removed_bookmarks", plan.RemoveBookmarks,
+		"bytes_before", len(doc.Data), "bytes_after", len(out), "pages", after.Pages)
+	return out, after.Pages, nil
+}
+
+// documentProblem turns an intake refusal into the contract's message; other errors are wrapped.
+func documentProblem(title string, err error) error {
 	var problem *pdf.Problem
 	if errors.As(err, &problem) {
 		return fault.Invalid("", "Document %s %s", title, problem.Reason)
 	}
-	return fmt.Errorf("inspect document %q: %w", title, err)
+	return fmt.Errorf("intake of document %q: %w", title, err)
 }
 
 func binding(o *order.SignatureOrder, d *order.Document, version int) envelope.Binding {
@@ -232,6 +262,8 @@ func (s *Service) ValidateDocument(ctx context.Context, data []byte) (Validation
 		fixable := problem.Fixable
 		return Validation{Valid: false, Errors: []string{"Document " + problem.Reason}, Fixable: &fixable}, nil
 	}
-	fixable := false
+	// Accepted; fixable says whether it has formatting errors that fixDocumentFormattingErrors (on by
+	// default) repairs at creation.
+	fixable := info.Defect != ""
 	return Validation{Valid: true, Fixable: &fixable, HasBookmarks: &info.HasBookmarks, PreviouslySigned: &info.PreviouslySigned}, nil
 }

@@ -65,15 +65,22 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 	if o.Webhook, err = s.encryptWebhook(ctx, o.ApplicationID, o.ID, o.Webhook); err != nil {
 		return nil, err
 	}
+	// What is stored: the uploads, or their rewrites when the intake repairs them or an option asks.
+	stored := make([][]byte, len(d.Documents))
 	for i := range d.Documents {
-		if err := s.checkDocument(ctx, d.Documents[i].Title, d.Documents[i].Data); err != nil {
+		var pages int
+		if stored[i], pages, err = s.intakeDocument(ctx, d, i); err != nil {
+			return nil, err
+		}
+		// Placements on a page the document lacks are refused now, not when someone signs.
+		if err := CheckPlacementPages(o, o.Documents[i].ID, pages); err != nil {
 			return nil, err
 		}
 	}
 	written := make([]order.DocumentVersion, 0, len(o.Documents))
 	cleanup := func() { s.deleteBlobs(context.WithoutCancel(ctx), o.ID, written) }
 	for i := range o.Documents {
-		v, err := s.putVersion(ctx, o, &o.Documents[i], 0, d.Documents[i].Data)
+		v, err := s.putVersion(ctx, o, &o.Documents[i], 0, stored[i])
 		if err != nil {
 			cleanup()
 			return nil, err

@@ -39,6 +39,9 @@ type SignInput struct {
 	Browser string
 	// AllOf gives the evidence for an allOf provider's parts, one member per kind.
 	AllOf *SignInput
+	// Documents are the values the signatory fills in documents' own forms, written into each
+	// document in the signatory's revision, before the seal.
+	Documents []DocumentForm
 }
 
 // DrawableInput is a drawn signature.
@@ -65,6 +68,10 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
 		return nil, nil, err
 	}
+	forms, err := checkForms(o, sig, in.Documents)
+	if err != nil {
+		return nil, nil, err
+	}
 	// The evidence is checked once: an authorization code can be exchanged only once.
 	ev, err := s.evidenceFor(ctx, o, sig, in)
 	if err != nil {
@@ -87,7 +94,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 		if err := o.ClaimEvidenceKey(sig.ID, ev.UniqueKey); err != nil {
 			return nil, err
 		}
-		sealed, err := s.sealDocuments(ctx, o, sig, ev)
+		sealed, err := s.sealDocuments(ctx, o, sig, ev, forms)
 		if err != nil {
 			return nil, s.signError(ctx, o, sig.ID, err)
 		}
@@ -155,7 +162,8 @@ func versionsOf(sealed []sealedVersion) []order.DocumentVersion {
 
 // sealDocuments seals and stores a new version of each of the signatory's documents; on failure it
 // removes what it stored.
-func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, ev evidence.Evidence) ([]sealedVersion, error) {
+func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, ev evidence.Evidence,
+	forms map[string]formInput) ([]sealedVersion, error) {
 	var sealed []sealedVersion
 	fail := func(err error) ([]sealedVersion, error) {
 		s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(sealed))
@@ -177,10 +185,19 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			name = *sig.SigningAs
 		}
 		ui := o.UIFor(sig)
+		placements, err := s.resolvePlacements(ctx, o, sig, d)
+		if err != nil {
+			return fail(err)
+		}
 		out, err := s.cfg.Sealer.Seal(ctx, current, seal.Request{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
-			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID})
+			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID,
+			Placements: placements, Form: forms[d.ID].fields})
 		if err != nil {
+			// A form value the document cannot take is the signatory's to correct.
+			if ferr := formFieldError(forms[d.ID], err); ferr != nil {
+				return fail(ferr)
+			}
 			// Sealing failures (TSA down, HSM error) are the service's, not the signatory's: logged with
 			// the cause, answered as retryable.
 			s.log.ErrorContext(ctx, "seal failed", "order", o.ID, "document", d.ID, "signatory", sig.ID, "err", err)

@@ -15,14 +15,46 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/digitorus/timestamp"
 )
 
-// DefaultPolicy is the TSA policy OID of the built-in TSA (an arbitrary private-arc OID: the tokens
-// are for this service's own documents).
-var DefaultPolicy = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 65535, 1, 1}
+// DefaultPolicy is the TSA policy OID of the built-in TSA when the operator names none. It lies
+// under 1.3.6.1.4.1.32473, the enterprise number RFC 5612 reserves for documentation: a valid OID
+// that is nobody's policy, to be replaced with one under the operator's own arc (its IANA private
+// enterprise number) that names its timestamping policy.
+var DefaultPolicy = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 32473, 1, 1}
+
+// ParsePolicy reads a policy OID in dotted form ("1.3.6.1.4.1.32473.1.1"): at least two arcs of
+// decimal digits without leading zeros, the first 0, 1 or 2, the second below 40 under 0 and 1
+// (X.660), each arc small enough for encoding/asn1.
+func ParsePolicy(s string) (asn1.ObjectIdentifier, error) {
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("%q is not a dotted OID of at least two arcs", s)
+	}
+	oid := make(asn1.ObjectIdentifier, len(parts))
+	for i, p := range parts {
+		if p == "" || strings.Trim(p, "0123456789") != "" || (len(p) > 1 && p[0] == '0') {
+			return nil, fmt.Errorf("%q: arc %d (%q) must be decimal digits without a leading zero", s, i+1, p)
+		}
+		n, err := strconv.ParseInt(p, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q: arc %d is too large", s, i+1)
+		}
+		oid[i] = int(n)
+	}
+	if oid[0] > 2 {
+		return nil, fmt.Errorf("%q: the first arc must be 0, 1 or 2", s)
+	}
+	if oid[0] < 2 && oid[1] >= 40 {
+		return nil, fmt.Errorf("%q: under %d the second arc must be below 40", s, oid[0])
+	}
+	return oid, nil
+}
 
 const maxRequestBytes = 16 << 10
 
@@ -113,6 +145,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 type Client struct {
 	URL  string
 	HTTP *http.Client // nil: a client with a 5 s timeout
+	// Username and Password, when Username is set, authenticate with HTTP basic auth; BearerToken,
+	// when set, as "Authorization: Bearer" (commercial TSAs use either). Not both.
+	Username, Password string
+	BearerToken        string
 }
 
 // Timestamp requests a token over digest and checks the answer matches the request.
@@ -130,6 +166,12 @@ func (c *Client) Timestamp(ctx context.Context, digest []byte, h crypto.Hash) ([
 		return nil, err
 	}
 	httpReq.Header.Set("Content-Type", "application/timestamp-query")
+	switch {
+	case c.BearerToken != "":
+		httpReq.Header.Set("Authorization", "Bearer "+c.BearerToken)
+	case c.Username != "":
+		httpReq.SetBasicAuth(c.Username, c.Password)
+	}
 	client := c.HTTP
 	if client == nil {
 		client = &http.Client{Timeout: 5 * time.Second}
@@ -142,6 +184,9 @@ func (c *Client) Timestamp(ctx context.Context, digest []byte, h crypto.Hash) ([
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("timestamp authority %s: %w", c.URL, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return nil, fmt.Errorf("timestamp authority %s: HTTP %d: the TSA refused the credentials (or their absence)", c.URL, resp.StatusCode)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("timestamp authority %s: HTTP %d", c.URL, resp.StatusCode)
@@ -156,5 +201,27 @@ func (c *Client) Timestamp(ctx context.Context, digest []byte, h crypto.Hash) ([
 	if ts.Nonce == nil || ts.Nonce.Cmp(nonce) != 0 {
 		return nil, errors.New("timestamp authority answered with another nonce")
 	}
+	if err := checkTokenCertificates(ts.Certificates); err != nil {
+		return nil, fmt.Errorf("timestamp authority %s: %w", c.URL, err)
+	}
 	return ts.RawToken, nil
+}
+
+// checkTokenCertificates holds a TSA to certReq (RFC 3161 §2.4.1): the token must carry the TSA's
+// certificate, which the token's signature was verified with (digitorus/timestamp verifies only
+// a token that carries certificates), and which the close's DSS must get revocation data for. An
+// issuer the token leaves out is only logged at close (pki.Revocation): many TSAs send the
+// signing certificate alone, and validators find its issuers by its AIA.
+func checkTokenCertificates(certs []*x509.Certificate) error {
+	if len(certs) == 0 {
+		return errors.New("the token carries no certificate although the request asked for it (certReq): its signature cannot be checked and the DSS could not hold the TSA's certificate")
+	}
+	for _, c := range certs {
+		for _, eku := range c.ExtKeyUsage {
+			if eku == x509.ExtKeyUsageTimeStamping {
+				return nil
+			}
+		}
+	}
+	return errors.New("no certificate in the token is a timestamping certificate (extended key usage timeStamping)")
 }

@@ -15,7 +15,8 @@ type ValidationData struct {
 
 // AddDSS appends an incremental update that adds v to the catalog's /DSS (PAdES B-LT): earlier
 // entries stay, each value is a stream object. No /VRI is written; baseline PAdES does not need it
-// and validators look the answers up by certificate.
+// and validators look the answers up by certificate. The catalog declares the ETSI extension for
+// long-term validation data (declareExtensions).
 func AddDSS(ctx context.Context, data []byte, v ValidationData) ([]byte, error) {
 	doc, catalog, err := openCatalog(ctx, data)
 	if err != nil {
@@ -49,6 +50,7 @@ func AddDSS(ctx context.Context, data []byte, v ValidationData) ([]byte, error) 
 	inc.set(dssNr, dss.PDFString())
 	catalog = catalog.Clone().(types.Dict)
 	catalog["DSS"] = *types.NewIndirectRef(dssNr, 0)
+	declareExtensions(doc, catalog, esicLTVLevel)
 	inc.set(doc.xref.Root.ObjectNumber.Value(), catalog.PDFString())
 	return inc.write()
 }

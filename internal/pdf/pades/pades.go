@@ -41,7 +41,7 @@ type Signature struct {
 	// ContactInfo carries the evidence JSON, as the contract places it.
 	ContactInfo string
 	Time        time.Time
-	// Widget makes the signature visible on the seals page (nil: invisible).
+	// Widget makes the signature visible, on the seals page or at its placements (nil: invisible).
 	Widget *Widget
 }
 
@@ -49,7 +49,7 @@ type Signature struct {
 // of two RSA-2048 certificates and a timestamp token with its own chain take about 7 KB.
 const contentsSize = 24 << 10
 
-// Sign appends an invisible PAdES B-T approval signature to pdf.
+// Sign appends a PAdES B-T approval signature to pdf, visible when sig.Widget is given.
 func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature) ([]byte, error) {
 	var v strings.Builder
 	v.WriteString("<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached")
@@ -62,7 +62,7 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 		}
 	}
 	v.WriteString(" >>")
-	return addSignatureField(ctx, data, v.String(), sig.Widget, func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, v.String(), sig.Widget, esicSignatureLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return buildCMS(ctx, digest, k, ts)
 	})
 }
@@ -73,102 +73,9 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 func DocumentTimestamp(ctx context.Context, data []byte, ts Timestamper) ([]byte, error) {
 	dict := "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange " + byteRangePlaceholder +
 		" /Contents <" + strings.Repeat("0", 2*contentsSize) + "> >>"
-	return addSignatureField(ctx, data, dict, nil, func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, dict, nil, esicLTVLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return ts.Timestamp(ctx, digest, crypto.SHA256)
 	})
-}
-
-// addSignatureField appends a signature field whose value is sigDict (visible on the seals page when
-// widget is given, else invisible on the first page), then fills its /ByteRange and /Contents with
-// sign's answer over the covered bytes.
-func addSignatureField(ctx context.Context, data []byte, sigDict string, widget *Widget, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
-	doc, err := open(ctx, data)
-	if err != nil {
-		return nil, err
-	}
-	inc := doc.increment()
-	sigNr := inc.newObject()
-	fieldNr := inc.newObject()
-	apNr := inc.newObject()
-
-	pageDict, pageRef, err := doc.page(widget == nil)
-	if err != nil {
-		return nil, err
-	}
-	rect := [4]float64{}
-	appearance := ""
-	resources := ""
-	if widget != nil {
-		if v, ok := pageDict[sealsMarker].(types.Boolean); !ok || !v.Value() {
-			return nil, errors.New("visible seal: the last page is not the seals page")
-		}
-		rect = slotRect(mediaBox(pageDict, nil), widget.Slot, widget.Slots)
-		fontNr := inc.newObject()
-		inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
-		imgW, imgH, xobjects := 0, 0, ""
-		if len(widget.Image) > 0 {
-			imgNr, maskNr := inc.newObject(), inc.newObject()
-			rgb, alpha, w, h, err := imageXObjects(widget.Image, maskNr)
-			if err != nil {
-				return nil, err
-			}
-			inc.set(maskNr, alpha)
-			inc.set(imgNr, rgb)
-			imgW, imgH, xobjects = w, h, fmt.Sprintf(" /XObject << /Im1 %d 0 R >>", imgNr)
-		}
-		appearance = sealAppearance(rect[2]-rect[0], rect[3]-rect[1], widget.Lines, imgW, imgH)
-		resources = fmt.Sprintf(" /Resources << /Font << /F1 %d 0 R >>%s >>", fontNr, xobjects)
-	}
-	fieldName := fmt.Sprintf("Signature%d", fieldNr)
-	inc.set(apNr, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %g %g]%s /Length %d >>\nstream\n%s\nendstream",
-		rect[2]-rect[0], rect[3]-rect[1], resources, len(appearance), appearance))
-	inc.set(fieldNr, fmt.Sprintf("<< /Type /Annot /Subtype /Widget /FT /Sig /T %s /V %d 0 R /P %d %d R /Rect [%g %g %g %g] /F 132 /AP << /N %d 0 R >> >>",
-		textString(fieldName), sigNr, pageRef.ObjectNumber.Value(), pageRef.GenerationNumber.Value(), rect[0], rect[1], rect[2], rect[3], apNr))
-	if err := doc.addAnnot(inc, pageDict, pageRef, fieldNr); err != nil {
-		return nil, err
-	}
-	if err := doc.addField(inc, fieldNr); err != nil {
-		return nil, err
-	}
-	inc.set(sigNr, sigDict)
-	out, err := inc.write()
-	if err != nil {
-		return nil, err
-	}
-	return fillSignature(ctx, out, inc.offsets[sigNr], sign)
-}
-
-// page walks the page tree to its first (or last) leaf; reading only those objects is much cheaper
-// than pdfcpu's full validation, which a 20 MB file would otherwise pay on every signature.
-func (d *document) page(first bool) (types.Dict, *types.IndirectRef, error) {
-	catalog, err := d.xref.Catalog()
-	if err != nil {
-		return nil, nil, fmt.Errorf("catalog: %w", err)
-	}
-	node := catalog["Pages"]
-	for depth := 0; depth < 64; depth++ {
-		ref, ok := node.(types.IndirectRef)
-		if !ok {
-			return nil, nil, errors.New("page tree: node is not an indirect object")
-		}
-		dict, err := d.xref.DereferenceDict(ref)
-		if err != nil || dict == nil {
-			return nil, nil, fmt.Errorf("page tree: %w", errors.Join(err, errors.New("missing node")))
-		}
-		if t := dict.NameEntry("Type"); t != nil && *t == "Page" {
-			return dict.Clone().(types.Dict), &ref, nil
-		}
-		kids, err := d.xref.DereferenceArray(dict["Kids"])
-		if err != nil || len(kids) == 0 {
-			return nil, nil, errors.New("page tree: a node without kids")
-		}
-		if first {
-			node = kids[0]
-		} else {
-			node = kids[len(kids)-1]
-		}
-	}
-	return nil, nil, errors.New("page tree: too deep")
 }
 
 // byteRangePlaceholder has room for four 10-digit numbers; fillSignature writes the real ones.
@@ -256,33 +163,10 @@ func lastStartXRef(data []byte) (int, error) {
 	return n, nil
 }
 
-// addAnnot puts the widget into the page's /Annots, rewriting the page (or its indirect array).
-func (d *document) addAnnot(inc *increment, page types.Dict, pageRef *types.IndirectRef, widgetNr int) error {
-	ref := *types.NewIndirectRef(widgetNr, 0)
-	switch annots := page["Annots"].(type) {
-	case types.IndirectRef:
-		arr, err := d.xref.DereferenceArray(annots)
-		if err != nil {
-			return fmt.Errorf("page annotations: %w", err)
-		}
-		inc.set(annots.ObjectNumber.Value(), append(arr, ref).PDFString())
-		return nil
-	case types.Array:
-		page["Annots"] = append(annots, ref)
-	default:
-		page["Annots"] = types.Array{ref}
-	}
-	inc.set(pageRef.ObjectNumber.Value(), page.PDFString())
-	return nil
-}
-
-// addField registers the signature field in the AcroForm (SigFlags 3), rewriting the AcroForm object,
-// or the catalog when the form is inline or missing.
-func (d *document) addField(inc *increment, fieldNr int) error {
-	catalog, err := d.xref.Catalog()
-	if err != nil {
-		return fmt.Errorf("catalog: %w", err)
-	}
+// addField registers the signature field in the AcroForm (SigFlags 3), rewriting the AcroForm
+// object, or changing catalog (the caller's copy; changed answers true) when the form is inline or
+// missing.
+func (d *document) addField(inc *increment, catalog types.Dict, fieldNr int) (changed bool, err error) {
 	ref := *types.NewIndirectRef(fieldNr, 0)
 	form := types.Dict{}
 	formRef, indirect := catalog["AcroForm"].(types.IndirectRef)
@@ -293,7 +177,7 @@ func (d *document) addField(inc *increment, fieldNr int) error {
 	case types.IndirectRef:
 		arr, err := d.xref.DereferenceArray(fields)
 		if err != nil {
-			return fmt.Errorf("form fields: %w", err)
+			return false, fmt.Errorf("form fields: %w", err)
 		}
 		inc.set(fields.ObjectNumber.Value(), append(arr, ref).PDFString())
 	case types.Array:
@@ -304,12 +188,10 @@ func (d *document) addField(inc *increment, fieldNr int) error {
 	form["SigFlags"] = types.Integer(3)
 	if indirect {
 		inc.set(formRef.ObjectNumber.Value(), form.PDFString())
-		return nil
+		return false, nil
 	}
-	catalog = catalog.Clone().(types.Dict)
 	catalog["AcroForm"] = form
-	inc.set(d.xref.Root.ObjectNumber.Value(), catalog.PDFString())
-	return nil
+	return true, nil
 }
 
 // textString writes s as a PDF text string: a literal for printable ASCII, else UTF-16BE hex with BOM.

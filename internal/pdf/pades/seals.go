@@ -7,10 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/png"
 	"math"
-	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 	"golang.org/x/image/draw"
@@ -30,12 +28,14 @@ const (
 	sealsGap    = 12.0
 )
 
-// Widget is a visible seal: slot (from 0) of slots on the seals page, showing lines of text and,
-// when given, a drawn signature (PNG) on its right.
+// Widget is a visible seal showing lines of text and, when given, a drawn signature (PNG) in an
+// area of its own: at Placements on the document's pages when there are any, else in slot Slot
+// (from 0) of Slots on the seals page.
 type Widget struct {
 	Slot, Slots int
 	Lines       []string
 	Image       []byte
+	Placements  []Placement
 }
 
 // AppendSealsPage adds the seals page (same size as the first page) with title at its top.
@@ -52,17 +52,28 @@ func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, er
 	if err != nil || root == nil {
 		return nil, errors.New("page tree root unreadable")
 	}
-	first, _, err := doc.page(true)
+	first, err := doc.pageAt(0)
 	if err != nil {
 		return nil, err
 	}
-	box := mediaBox(first, root)
+	box := first.box
 	inc := doc.increment()
 	fontNr, contentNr, pageNr := inc.newObject(), inc.newObject(), inc.newObject()
-	content := fmt.Sprintf("BT /F1 16 Tf %.2f %.2f Td %s Tj ET\n0.6 G 0.5 w %.2f %.2f m %.2f %.2f l S\n",
-		box[0]+sealsMargin, box[3]-sealsMargin-16, contentString(title),
+	u, err := newFontUse()
+	if err != nil {
+		return nil, err
+	}
+	// 16 pt, smaller when a translation would not fit the page's width.
+	size := 16.0
+	if w := u.width(title, size); w > box[2]-box[0]-2*sealsMargin {
+		size *= (box[2] - box[0] - 2*sealsMargin) / w
+	}
+	content := fmt.Sprintf("BT /F1 %.2f Tf %.2f %.2f Td %s Tj ET\n0.6 G 0.5 w %.2f %.2f m %.2f %.2f l S\n",
+		size, box[0]+sealsMargin, box[3]-sealsMargin-16, u.encode(title),
 		box[0]+sealsMargin, box[3]-sealsHeader+10, box[2]-sealsMargin, box[3]-sealsHeader+10)
-	inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+	if err := u.objects(inc, fontNr); err != nil {
+		return nil, err
+	}
 	inc.set(contentNr, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 	inc.set(pageNr, fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [%g %g %g %g] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /%s true >>",
 		rootRef.PDFString(), box[0], box[1], box[2], box[3], fontNr, contentNr, sealsMarker))
@@ -78,24 +89,6 @@ func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, er
 	return inc.write()
 }
 
-func mediaBox(page, root types.Dict) [4]float64 {
-	for _, d := range []types.Dict{page, root} {
-		if arr, ok := d["MediaBox"].(types.Array); ok && len(arr) == 4 {
-			var box [4]float64
-			for i, v := range arr {
-				switch n := v.(type) {
-				case types.Integer:
-					box[i] = float64(n.Value())
-				case types.Float:
-					box[i] = n.Value()
-				}
-			}
-			return box
-		}
-	}
-	return [4]float64{0, 0, 595, 842} // A4
-}
-
 // slotRect is where seal slot of slots goes on a page with box.
 func slotRect(box [4]float64, slot, slots int) [4]float64 {
 	rows := int(math.Ceil(float64(max(slots, 1)) / 2))
@@ -105,46 +98,6 @@ func slotRect(box [4]float64, slot, slots int) [4]float64 {
 	x := box[0] + sealsMargin + float64(col)*(width+sealsGap)
 	top := box[3] - sealsHeader - float64(row)*(height+sealsGap)
 	return [4]float64{x, top - height, x + width, top}
-}
-
-// sealAppearance is the content of a seal's appearance: a frame, the drawn image (as /Im1, fitted
-// into the right part keeping its aspect ratio, when imgW > 0) and the lines of text.
-func sealAppearance(w, h float64, lines []string, imgW, imgH int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "q 0.2 0.35 0.6 RG 1 w 0.5 0.5 %.2f %.2f re S Q\n", w-1, h-1)
-	if imgW > 0 && imgH > 0 {
-		boxW, boxH := w*0.4, h-12
-		scale := math.Min(boxW/float64(imgW), boxH/float64(imgH))
-		dw, dh := float64(imgW)*scale, float64(imgH)*scale
-		fmt.Fprintf(&b, "q %.2f 0 0 %.2f %.2f %.2f cm /Im1 Do Q\n", dw, dh, w-6-boxW+(boxW-dw)/2, 6+(boxH-dh)/2)
-	}
-	size := math.Min(10, (h-8)/float64(max(len(lines), 1))/1.3)
-	for i, line := range lines {
-		fmt.Fprintf(&b, "BT /F1 %.1f Tf 8 %.2f Td %s Tj ET\n", size, h-6-size*1.3*float64(i+1)+size*0.3, contentString(line))
-	}
-	return b.String()
-}
-
-// contentString writes s as a string in a content stream shown with a WinAnsi font: Latin-1
-// characters as octal escapes, others as '?'.
-func contentString(s string) string {
-	var b strings.Builder
-	b.WriteByte('(')
-	for _, r := range s {
-		switch {
-		case r == '(' || r == ')' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r >= 0xa0 && r <= 0xff:
-			fmt.Fprintf(&b, "\\%03o", r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	b.WriteByte(')')
-	return b.String()
 }
 
 // imageXObjects turns a PNG into an RGB image XObject whose soft mask (object maskNr) is its alpha,
@@ -159,11 +112,16 @@ func imageXObjects(png []byte, maskNr int) (rgbBody, alphaBody string, w, h int,
 	w, h = bounds.Dx(), bounds.Dy()
 	rgb := make([]byte, 0, w*h*3)
 	alpha := make([]byte, 0, w*h)
+	nrgba, ok := img.(*image.NRGBA) // what the signing page's PNGs decode to: read the pixels directly
+	if !ok {
+		nrgba = image.NewNRGBA(bounds)
+		draw.Draw(nrgba, bounds, img, bounds.Min, draw.Src)
+	}
 	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
-		for x := bounds.Min.X; x < bounds.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			rgb = append(rgb, c.R, c.G, c.B)
-			alpha = append(alpha, c.A)
+		row := nrgba.Pix[nrgba.PixOffset(bounds.Min.X, y):nrgba.PixOffset(bounds.Max.X, y)]
+		for i := 0; i+3 < len(row); i += 4 {
+			rgb = append(rgb, row[i], row[i+1], row[i+2])
+			alpha = append(alpha, row[i+3])
 		}
 	}
 	zr, err := deflate(rgb)

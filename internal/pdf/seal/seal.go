@@ -25,6 +25,20 @@ type Request struct {
 	DocumentID     string
 	Language       string // the signing page's language (i18n), for the seal's text
 	Timezone       string // the order's IANA timezone, for the seal's time
+	// Placements are where the signatory's visible seal goes on the document's own pages, resolved
+	// by the domain (points, percent or anchor text) to rectangles; none: the seals page.
+	Placements []Placement
+	// Form are the values the signatory fills in the document's own form: written in an update
+	// before the seal, so the signature covers them (a value the form cannot take is a
+	// *pades.FormError).
+	Form []pades.FormValue
+}
+
+// Placement is one rectangle on one page of the document, in PDF points in the page's default user
+// space (origin at the lower left of its media box, before /Rotate), where a visible seal goes.
+type Placement struct {
+	Page                int // 1-based
+	X, Y, Width, Height float64
 }
 
 // Sealer is the service's document sealer (signing.DocumentSealer).
@@ -36,8 +50,11 @@ type Sealer struct {
 }
 
 // Seal signs pdf for one signatory. The evidence goes into /ContactInfo as the contract's JSON, and
-// a visible seal goes on the seals page, which the first seal appends. A document that came signed
-// already gets invisible seals: adding a page would change what earlier signers signed.
+// the visible seal goes at req.Placements on the document's own pages when there are any (widgets
+// of the signature, added in its increment, so earlier signatures stay valid), else on the seals
+// page, which the first unplaced seal of an unsigned document appends. A document that came signed
+// already, or whose first seal was placed, gets invisible seals where there are no placements:
+// adding a page would change what earlier signers signed.
 func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, error) {
 	// Measured once here: reading the signatures and appending the seals page read the same bytes.
 	ctx, release, err := s.Admission.Admit(ctx, pdf)
@@ -45,12 +62,25 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, err
 		return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 	}
 	defer release()
+	if len(req.Form) > 0 {
+		if pdf, err = pades.FillForm(ctx, pdf, req.Form); err != nil {
+			return nil, fmt.Errorf("seal document %s: fill form: %w", req.DocumentID, err)
+		}
+	}
 	contact, err := req.Evidence.ContactInfo()
 	if err != nil {
 		return nil, err
 	}
 	sig := pades.Signature{Name: req.SignatoryName, Reason: "Signed", ContactInfo: contact, Time: req.Time}
 	visible := req.SealIndex > 0 // later seals go where the first one put the seals page
+	if len(req.Placements) > 0 {
+		sig.Widget = &pades.Widget{Lines: sealLines(req), Image: req.Evidence.Image, Placements: placements(req.Placements)}
+		out, err := pades.Sign(ctx, pdf, s.Key, s.TSA, sig)
+		if err != nil {
+			return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
+		}
+		return out, nil
+	}
 	if req.SealIndex == 0 {
 		earlier, err := pades.ReadSignatures(ctx, pdf)
 		if err != nil {
@@ -77,6 +107,14 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, err
 		return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 	}
 	return out, nil
+}
+
+func placements(in []Placement) []pades.Placement {
+	out := make([]pades.Placement, len(in))
+	for i, p := range in {
+		out[i] = pades.Placement(p)
+	}
+	return out
 }
 
 // sealLines is the text of a visible seal, in the signing page's language and the order's timezone.

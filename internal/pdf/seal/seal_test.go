@@ -1,9 +1,13 @@
 package seal_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"strings"
 	"testing"
 	"time"
@@ -75,10 +79,26 @@ func TestSealTextFollowsLanguageAndTimezone(t *testing.T) {
 	}
 }
 
+// benchScribble is a drawn signature of the size the signing page sends (600×200).
+var benchScribble = func() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 600, 200))
+	for x := 20; x < 580; x++ {
+		for dy := 0; dy < 5; dy++ {
+			img.Set(x, 150-x/5+dy, color.NRGBA{10, 20, 90, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}()
+
 // BenchmarkSealAndClose is what a signature and a close cost on a 1 MB/10-page and a 20 MB document:
 // the first seal (seals page, visible seal with the evidence, CMS, signature timestamp from the
 // in-process TSA, incremental update), a later seal (no new page), and the close (read the
-// signatures, OCSP and CRL from the loopback responders, DSS, document timestamp) after two seals.
+// signatures, OCSP and CRL from the loopback responders, DSS, document timestamp) after two seals;
+// and a seal placed on page 1 with a drawn signature, first and second.
 func BenchmarkSealAndClose(b *testing.B) {
 	p := pkitest.New(b)
 	s := &seal.Sealer{Key: pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}, TSA: p.TSA}
@@ -98,6 +118,16 @@ func BenchmarkSealAndClose(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// A placed seal on page 1 (no seals page), first and after a seal.
+		placed := req
+		placed.Evidence.Image = benchScribble
+		placed.Placements = []seal.Placement{{Page: 1, X: 300, Y: 60, Width: 240, Height: 90}}
+		placedOne, err := s.Seal(ctx, doc, placed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		placedSecond := placed
+		placedSecond.SealIndex = 1
 		for _, bm := range []struct {
 			name string
 			in   []byte
@@ -105,6 +135,8 @@ func BenchmarkSealAndClose(b *testing.B) {
 		}{
 			{"FirstSeal", doc, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, req) }},
 			{"SecondSeal", one, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, second) }},
+			{"FirstSealPlaced", doc, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, placed) }},
+			{"SecondSealPlaced", placedOne, func(in []byte) ([]byte, error) { return s.Seal(ctx, in, placedSecond) }},
 			{"Close", two, func(in []byte) ([]byte, error) { return f.Finalize(ctx, in) }},
 		} {
 			b.Run(fmt.Sprintf("%s/%dMB", bm.name, size/1_000_000), func(b *testing.B) {

@@ -1,0 +1,116 @@
+package pades_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"esign/internal/pdf"
+	"esign/internal/pdf/pades"
+	"esign/internal/pdf/pdftest"
+)
+
+// TestFillFormKeepsEarlierSignaturesValid: a signatory fills the form after another signed, then
+// signs; both signatures verify, the values read back, and the filled page renders them.
+func TestFillFormKeepsEarlierSignaturesValid(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	first, err := pades.Sign(ctx, pdftest.Form(t), f.key, f.tsa, pades.Signature{Name: "First", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := []pades.FormValue{
+		{Field: "name", Value: "Åse Ødegård (née Lund)"},
+		{Field: "note", Value: "A note long enough to wrap over more than one line of the text area, with Danish æøå."},
+		{Field: "agree", Value: "false"},
+		{Field: "plan", Value: "premium"},
+		{Field: "country", Value: "Sweden"},
+	}
+	filled, err := pades.FillForm(ctx, first, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(filled, first) {
+		t.Fatal("filling rewrote the signed bytes instead of appending an update")
+	}
+	second, err := pades.Sign(ctx, filled, f.key, f.tsa, pades.Signature{Name: "Second", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdftest.QPDFCheck(t, second)
+	if report := pdfsig(t, f, second); strings.Count(report, "Signature is Valid.") != 2 {
+		t.Fatalf("pdfsig after fill and second signature:\n%s", report)
+	}
+	got, err := pdf.FormFields(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"name": "Åse Ødegård (née Lund)", "note": values[1].Value, "agree": "false", "plan": "premium",
+		"country": "Sweden", "address.city": "Aarhus"}
+	for _, g := range got {
+		if w, ok := want[g.Name]; !ok || g.Value != w {
+			t.Errorf("field %s reads back %q, want %q", g.Name, g.Value, w)
+		}
+		delete(want, g.Name)
+	}
+	if len(want) > 0 {
+		t.Errorf("fields missing after the fill: %v", want)
+	}
+	if text := renderedText(t, second); !strings.Contains(text, "Åse Ødegård (née Lund)") || !strings.Contains(text, "Sweden") {
+		t.Errorf("the page does not show the filled values; pdftotext:\n%s", text)
+	}
+}
+
+// renderedText is what poppler prints of page 1 once the form's appearances are part of it (qpdf
+// flattens annotations into the page, as a viewer draws them).
+func renderedText(t *testing.T, data []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	in, flat := filepath.Join(dir, "in.pdf"), filepath.Join(dir, "flat.pdf")
+	if err := os.WriteFile(in, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("qpdf", "--flatten-annotations=all", in, flat).CombinedOutput(); err != nil && !strings.Contains(string(out), "warning") {
+		t.Fatalf("qpdf --flatten-annotations: %v\n%s", err, out)
+	}
+	out, err := exec.Command("pdftotext", "-f", "1", "-l", "1", flat, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+func TestFillFormRefusesWhatTheFormCannotTake(t *testing.T) {
+	ctx := context.Background()
+	doc := pdftest.Form(t)
+	cases := []struct {
+		name   string
+		values []pades.FormValue
+		index  int
+		reason string
+	}{
+		{"unknown field", []pades.FormValue{{Field: "name", Value: "x"}, {Field: "nickname", Value: "x"}}, 1, "is not a field"},
+		{"read-only field", []pades.FormValue{{Field: "address.city", Value: "Oslo"}}, 0, "read-only"},
+		{"signature field", []pades.FormValue{{Field: "Signature1", Value: "x"}}, 0, "signature field"},
+		{"radio option", []pades.FormValue{{Field: "plan", Value: "gold"}}, 0, `must be one of "basic", "premium"`},
+		{"dropdown option", []pades.FormValue{{Field: "country", Value: "Finland"}}, 0, `must be one of "Denmark", "Norway", "Sweden"`},
+		{"checkbox value", []pades.FormValue{{Field: "agree", Value: "maybe"}}, 0, `must be "true" or "false"`},
+		{"characters", []pades.FormValue{{Field: "name", Value: "日本"}}, 0, "cannot show"},
+		{"twice", []pades.FormValue{{Field: "name", Value: "a"}, {Field: "name", Value: "b"}}, 1, "given twice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := pades.FillForm(ctx, doc, tc.values)
+			var fe *pades.FormError
+			if !errors.As(err, &fe) || fe.Index != tc.index || !strings.Contains(fe.Reason, tc.reason) {
+				t.Fatalf("FillForm = %d bytes, %v; want a FormError at %d saying %q", len(out), err, tc.index, tc.reason)
+			}
+		})
+	}
+}
