@@ -114,6 +114,11 @@ func (v *JWTVerifier) issuer(ctx context.Context, issuer string) (*issuerKeys, e
 		go v.discover(context.WithoutCancel(ctx), issuer, e)
 	}
 	v.mu.Unlock()
+	// A caller that gave up gets its own error, also when the answer happens to be there already
+	// (select would pick either at random); the fetch it started goes on for the others.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	select {
 	case <-e.ready:
 		return e.keys, e.err

@@ -2,6 +2,7 @@ package pdftest
 
 import (
 	"bytes"
+	"crypto/rand"
 	"fmt"
 	"testing"
 )
@@ -10,6 +11,13 @@ import (
 // checked checkbox, a radio group, a combo box (page 1), a nested field "address.city" (page 2) and
 // a signature field, which is not a form field.
 func Form(t testing.TB) []byte {
+	t.Helper()
+	return FormOfSize(t, 0)
+}
+
+// FormOfSize is Form padded to at least minSize bytes with an incompressible stream object no page
+// draws (for benchmarks on large documents).
+func FormOfSize(t testing.TB, minSize int) []byte {
 	t.Helper()
 	objs := []string{
 		1:  "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R 6 0 R 7 0 R 8 0 R 11 0 R 12 0 R 14 0 R] /DA (/Helv 10 Tf 0 g) /DR << /Font << /Helv 15 0 R >> >> >> >>",
@@ -28,6 +36,13 @@ func Form(t testing.TB) []byte {
 		14: "<< /FT /Sig /T (Signature1) /Type /Annot /Subtype /Widget /Rect [0 0 0 0] /P 3 0 R >>",
 		15: "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 		16: "<< /Type /XObject /Subtype /Form /BBox [0 0 12 12] /Length 0 >>\nstream\n\nendstream",
+	}
+	if minSize > 0 {
+		pad := make([]byte, minSize)
+		if _, err := rand.Read(pad); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(pad), pad))
 	}
 	var b bytes.Buffer
 	b.WriteString("%PDF-1.7\n")
