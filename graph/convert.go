@@ -255,9 +255,6 @@ func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, 
 		return order.DocumentDraft{Kind: order.DocumentXML, Title: in.XML.Title}, nil
 	}
 	p := in.PDF
-	if p.SealsPageTemplate != nil {
-		return order.DocumentDraft{}, fault.NotImplemented(field + ".pdf.sealsPageTemplate")
-	}
 	d := order.DocumentDraft{Kind: order.DocumentPDF, Title: p.Title, Reference: p.Reference,
 		StorageMode: string(p.StorageMode), RemoveBookmarks: deref(p.RemoveBookmarks), Data: p.Blob,
 		// Passed on as given (nil when absent): the domain tells absent from false.
@@ -269,6 +266,13 @@ func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, 
 	}
 	if p.Form != nil {
 		d.FormEnabled = &p.Form.Enabled
+	}
+	if t := p.SealsPageTemplate; t != nil {
+		if t.Area == nil {
+			return order.DocumentDraft{}, fault.Invalid(field+".pdf.sealsPageTemplate.area", "is required")
+		}
+		d.SealsPageTemplate = &order.SealsPageTemplateDraft{Data: t.Blob, Area: [4]float64{t.Area.X1, t.Area.Y1, t.Area.X2, t.Area.Y2},
+			ExpectedColumns: t.ExpectedColumns, ExpectedRows: t.ExpectedRows}
 	}
 	return d, nil
 }

@@ -28,6 +28,10 @@ have pdftotext || need_pkgs+=(poppler-utils)
 # Real PDF producers for the intake tests (internal/pdf): LibreOffice Writer and Ghostscript.
 have libreoffice || need_pkgs+=(libreoffice-writer-nogui)
 have gs || need_pkgs+=(ghostscript)
+# pyHanko, the validator of what each incremental update changed (internal/pdf/pdftest/pyhanko.go), is
+# pip-installed by the tests into a virtualenv: Debian's python3 needs python3-venv for that (ensurepip).
+have python3 || need_pkgs+=(python3)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && have apt-get; then

@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // timezone names must resolve on any machine, not only where tzdata is installed
@@ -46,6 +47,96 @@ type DocumentDraft struct {
 	RemovePreviousSignatures    *bool
 	PreserveOriginalStructure   *bool
 	FixDocumentFormattingErrors *bool // overrides the order's fixDocumentFormattingErrors
+	// SealsPageTemplate is the integrator's own seals page (PadesDocumentSealsPageTemplateInput);
+	// nil: the generated one.
+	SealsPageTemplate *SealsPageTemplateDraft
+}
+
+// SealsPageTemplateDraft is an integrator's seals page as uploaded: a one-page PDF and the area
+// (x1, y1, x2, y2 in points from the page's lower left corner) where expectedColumns ×
+// expectedRows seals go. Build checks what needs no PDF (SealsPageGrid); the service checks the
+// page itself (one page, the area inside it, slots large enough for a seal's text).
+type SealsPageTemplateDraft struct {
+	Data                          []byte
+	Area                          [4]float64
+	ExpectedColumns, ExpectedRows *int
+}
+
+// Bounds on a seals page template's grid: beyond them a seal is too small to read on any page a
+// template could be.
+const (
+	MaxSealsPageColumns = 6
+	MaxSealsPageRows    = 20
+	// defaultSealsPageColumns is the generated seals page's layout, used when only rows are given
+	// or neither.
+	defaultSealsPageColumns = 2
+)
+
+// DocumentIDLocations are the edges where displayDocumentID may put the document ID.
+var DocumentIDLocations = []string{"LEFT", "RIGHT", "TOP", "BOTTOM"}
+
+// SealsPageGrid is the template's grid for an order of maxSignatories: the expected columns and
+// rows as given, a missing one derived so that every signatory has a slot (columns default to 2,
+// as on the generated page). field is the template's input path. There must be a slot for each of
+// maxSignatories: a seal without one could not be placed when its signatory signs.
+func (t *SealsPageTemplateDraft) SealsPageGrid(field string, maxSignatories int) (columns, rows int, err error) {
+	maxSignatories = max(maxSignatories, 1)
+	for _, v := range []struct {
+		name  string
+		value *int
+		max   int
+	}{{"expectedColumns", t.ExpectedColumns, MaxSealsPageColumns}, {"expectedRows", t.ExpectedRows, MaxSealsPageRows}} {
+		if v.value != nil && (*v.value < 1 || *v.value > v.max) {
+			return 0, 0, fault.Invalid(field+"."+v.name, "must be between 1 and %d, not %d", v.max, *v.value)
+		}
+	}
+	columns, rows = defaultSealsPageColumns, 0
+	switch {
+	case t.ExpectedColumns != nil && t.ExpectedRows != nil:
+		columns, rows = *t.ExpectedColumns, *t.ExpectedRows
+	case t.ExpectedColumns != nil:
+		columns = *t.ExpectedColumns
+		rows = (maxSignatories + columns - 1) / columns
+	case t.ExpectedRows != nil:
+		rows = *t.ExpectedRows
+		columns = (maxSignatories + rows - 1) / rows
+	default:
+		rows = (maxSignatories + columns - 1) / columns
+	}
+	if columns > MaxSealsPageColumns || rows > MaxSealsPageRows || columns*rows < maxSignatories {
+		return 0, 0, fault.Invalid(field, "%d × %d slots (expectedColumns × expectedRows) must hold maxSignatories (%d) seals, with at most %d columns and %d rows",
+			columns, rows, maxSignatories, MaxSealsPageColumns, MaxSealsPageRows)
+	}
+	return columns, rows, nil
+}
+
+// checkSealsPageTemplates applies SealsPageGrid and the size rules to every document's template.
+func checkSealsPageTemplates(docs []DocumentDraft, maxSignatories int, env Env) error {
+	for i, d := range docs {
+		t := d.SealsPageTemplate
+		if t == nil {
+			continue
+		}
+		field := fmt.Sprintf("documents[%d].pdf.sealsPageTemplate", i)
+		if len(t.Data) == 0 {
+			return fault.Invalid(field+".blob", "must be a PDF of one page")
+		}
+		if env.MaxDocumentSize > 0 && len(t.Data) > env.MaxDocumentSize {
+			return fault.Invalid(field+".blob", "is %d bytes, more than the limit of %d bytes (%s)", len(t.Data), env.MaxDocumentSize, humanBytes(env.MaxDocumentSize))
+		}
+		for j, name := range []string{"x1", "y1", "x2", "y2"} {
+			if math.IsNaN(t.Area[j]) || math.IsInf(t.Area[j], 0) {
+				return fault.Invalid(field+".area."+name, "must be a finite number of points")
+			}
+		}
+		if t.Area[2] <= t.Area[0] || t.Area[3] <= t.Area[1] || t.Area[0] < 0 || t.Area[1] < 0 {
+			return fault.Invalid(field+".area", "must have 0 ≤ x1 < x2 and 0 ≤ y1 < y2 (points from the page's lower left corner)")
+		}
+		if _, _, err := t.SealsPageGrid(field, maxSignatories); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SignatoryDraft is a signatory as the caller asked for it.
@@ -137,6 +228,9 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 		return nil, err
 	}
 	if o.Documents, err = buildDocuments(d.Documents, env); err != nil {
+		return nil, err
+	}
+	if err := checkSealsPageTemplates(d.Documents, o.MaxSignatories, env); err != nil {
 		return nil, err
 	}
 	if _, err := o.AddSignatories("signatories", d.Signatories, env, true); err != nil {
@@ -491,6 +585,9 @@ func buildDocuments(in []DocumentDraft, env Env) ([]Document, error) {
 		}
 		if strings.TrimSpace(d.Title) == "" {
 			return nil, fault.Invalid(field+".pdf.title", "must not be empty")
+		}
+		if d.DisplayDocumentID != nil && !slices.Contains(DocumentIDLocations, *d.DisplayDocumentID) {
+			return nil, fault.Invalid(field+".pdf.displayDocumentID", "must be one of %s, not %q", strings.Join(DocumentIDLocations, ", "), *d.DisplayDocumentID)
 		}
 		if err := checkDocumentOptions(field, d); err != nil {
 			return nil, err

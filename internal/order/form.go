@@ -19,4 +19,6 @@ type FormField struct {
 	Options []string // radio and choice fields
 	Locked  bool     // read-only in the document
 	Pages   []int    // 1-based pages its widgets are on
+	// Multiline is a text field of several lines (a text area on the signing page).
+	Multiline bool
 }

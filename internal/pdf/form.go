@@ -20,6 +20,9 @@ type FormField struct {
 	Options []string
 	Locked  bool
 	Pages   []int
+	// Multiline is a text field that takes several lines (/Ff bit 13): the signing page offers a
+	// text area for it.
+	Multiline bool
 }
 
 // FormFields lists the fields of data's AcroForm, by first page, then by name; none when the
@@ -72,6 +75,7 @@ func FormFields(ctx context.Context, data []byte) ([]FormField, error) {
 	}
 	for _, t := range f.TextFields {
 		add(t.Name, t.ID, t.Value, "text", nil, t.Locked, t.Pages)
+		out[len(out)-1].Multiline = t.Multiline
 	}
 	for _, d := range f.DateFields {
 		add(d.Name, d.ID, d.Value, "date", nil, d.Locked, d.Pages)

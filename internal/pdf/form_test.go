@@ -20,7 +20,7 @@ func TestFormFields(t *testing.T) {
 		{Name: "agree", Value: "true", Kind: "checkbox", Pages: []int{1}},
 		{Name: "country", Value: "Norway", Kind: "choice", Options: []string{"Denmark", "Norway", "Sweden"}, Pages: []int{1}},
 		{Name: "name", Value: "Ada Lovelace", Kind: "text", Pages: []int{1}},
-		{Name: "note", Value: "", Kind: "text", Pages: []int{1}},
+		{Name: "note", Value: "", Kind: "text", Pages: []int{1}, Multiline: true},
 		{Name: "plan", Value: "basic", Kind: "radio", Options: []string{"basic", "premium"}, Pages: []int{1}},
 		{Name: "address.city", Value: "Aarhus", Kind: "text", Locked: true, Pages: []int{2}},
 	}

@@ -17,6 +17,7 @@ import (
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/pdf/pades"
 	"esign/internal/store"
 )
 
@@ -27,6 +28,14 @@ import (
 // contract's messages.
 func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]byte, int, error) {
 	doc := d.Documents[i]
+	if doc.SealsPageTemplate != nil {
+		if _, err := s.intakeSealsPageTemplate(ctx, d, i); err != nil {
+			return nil, 0, err
+		}
+		// Checked in full, but not kept yet: the template's blob needs a place in the order's
+		// documents (and in deletion, crypto-shredding and the orphan sweep) before a seal can use it.
+		return nil, 0, fault.NotImplemented(fmt.Sprintf("documents[%d].pdf.sealsPageTemplate (storing the template)", i))
+	}
 	info, err := s.inspect(ctx, doc.Data)
 	if err != nil {
 		return nil, 0, documentProblem(doc.Title, err)
@@ -52,6 +61,39 @@ func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]b
 		"removed_signatures", plan.RemoveSignatures, "removed_bookmarks", plan.RemoveBookmarks,
 		"bytes_before", len(doc.Data), "bytes_after", len(out), "pages", after.Pages)
 	return out, after.Pages, nil
+}
+
+// intakeSealsPageTemplate checks document i's seals page template as an upload of its own: the
+// same PDF intake as a document (no encryption, no bombs, readable), then the template's rules
+// (one unrotated page, the area inside it, room for the order's maxSignatories in slots a seal's
+// text fits). It answers what the sealer needs; errors name the template's field.
+func (s *Service) intakeSealsPageTemplate(ctx context.Context, d order.Draft, i int) (pades.SealsPageTemplate, error) {
+	t := d.Documents[i].SealsPageTemplate
+	field := fmt.Sprintf("documents[%d].pdf.sealsPageTemplate", i)
+	maxSignatories := order.DefaultMaxSignatories
+	if d.MaxSignatories != nil {
+		maxSignatories = *d.MaxSignatories
+	}
+	columns, rows, err := t.SealsPageGrid(field, maxSignatories)
+	if err != nil {
+		return pades.SealsPageTemplate{}, err
+	}
+	if _, err := s.inspect(ctx, t.Data); err != nil {
+		var problem *pdf.Problem
+		if errors.As(err, &problem) {
+			return pades.SealsPageTemplate{}, fault.Invalid(field+".blob", "the seals page template %s", problem.Reason)
+		}
+		return pades.SealsPageTemplate{}, fmt.Errorf("intake of the seals page template of document %d: %w", i, err)
+	}
+	page, err := pades.InspectTemplate(ctx, t.Data)
+	if err != nil {
+		return pades.SealsPageTemplate{}, fault.Invalid(field+".blob", "the seals page template cannot be read: %v", err)
+	}
+	spec := pades.SealsPageTemplate{Page: t.Data, Area: t.Area, Columns: columns, Rows: rows}
+	if err := pades.CheckTemplate(field, page, spec); err != nil {
+		return pades.SealsPageTemplate{}, err
+	}
+	return spec, nil
 }
 
 // documentProblem turns an intake refusal into the contract's message; other errors are wrapped.

@@ -35,7 +35,7 @@ func (s *Service) FormFields(ctx context.Context, b DocumentBytes) ([]order.Form
 	out := make([]order.FormField, len(fields))
 	for i, f := range fields {
 		out[i] = order.FormField{Name: f.Name, Value: f.Value, Kind: order.FormFieldKind(f.Kind), Options: f.Options,
-			Locked: f.Locked, Pages: f.Pages}
+			Locked: f.Locked, Pages: f.Pages, Multiline: f.Multiline}
 	}
 	return out, nil
 }

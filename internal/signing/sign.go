@@ -192,7 +192,8 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		out, err := s.cfg.Sealer.Seal(ctx, current, seal.Request{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
 			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID,
-			Placements: placements, Form: forms[d.ID].fields})
+			Placements: placements, Form: forms[d.ID].fields, Appearance: sealAppearance(o, sig, ev),
+			DisplayDocumentID: displayDocumentID(d)})
 		if err != nil {
 			// A form value the document cannot take is the signatory's to correct.
 			if ferr := formFieldError(forms[d.ID], err); ferr != nil {

@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"esign/internal/evidence"
@@ -34,6 +35,7 @@ type Signing interface {
 	SignatoryToken(signatoryID string) string
 	SignatoryView(ctx context.Context, sp signing.SignatoryPrincipal) (order.SignatoryView, error)
 	SignatoryDocumentBytes(ctx context.Context, sp signing.SignatoryPrincipal, documentID string) (signing.DocumentBytes, error)
+	SignatoryFormFields(ctx context.Context, sp signing.SignatoryPrincipal, documentID string) ([]order.FormField, error)
 	SetDocumentStatus(ctx context.Context, sp signing.SignatoryPrincipal, documentID string, status order.DocumentStatus) (*order.SignatureOrder, *order.Signatory, error)
 	RejectOrder(ctx context.Context, sp signing.SignatoryPrincipal, reason *string) (*order.SignatureOrder, *order.Signatory, error)
 	Sign(ctx context.Context, sp signing.SignatoryPrincipal, in signing.SignInput) (*order.SignatureOrder, *order.Signatory, error)
@@ -63,8 +65,8 @@ const (
 )
 
 // maxFormBytes bounds a form post: a drawn signature (at most evidence.MaxImageBytes of PNG, base64 in
-// a data URL) plus a name and a reason.
-const maxFormBytes = evidence.MaxImageBytes*4/3 + 64<<10
+// a data URL) plus a name and a reason, and the values of the documents' own forms.
+const maxFormBytes = evidence.MaxImageBytes*4/3 + 64<<10 + maxFormValueBytes
 
 // Handler serves the signing pages.
 type Handler struct {
@@ -118,6 +120,10 @@ type signatory struct {
 	token string
 	sp    signing.SignatoryPrincipal
 	view  order.SignatoryView
+	// After a refused sign post: what the signatory sent, shown again so that nothing typed is
+	// lost, and the document form's refused values by input name.
+	posted      url.Values
+	fieldErrors map[string]string
 }
 
 func (s *signatory) base() string { return "/sign/" + s.token }
@@ -283,11 +289,30 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		member := in
 		in.AllOf = &member
 	}
+	t := i18n.T(s.ui().Language)
+	// From here on a refusal shows the page again with what was typed.
+	s.posted = r.PostForm
+	docs, inputs, problems, err := h.signForms(r, s)
+	if err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	if len(problems) > 0 {
+		s.fieldErrors = problems
+		h.render(w, r, s, http.StatusBadRequest, t("formInvalid"))
+		return
+	}
+	in.Documents = docs
 	if p.Kind == order.ProviderDrawable && in.Drawable == nil {
-		h.render(w, r, s, http.StatusBadRequest, i18n.T(s.ui().Language)("drawingMissing"))
+		h.render(w, r, s, http.StatusBadRequest, t("drawingMissing"))
 		return
 	}
 	if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
+		if input, msg := fieldProblem(err, inputs); input != "" {
+			s.fieldErrors = map[string]string{input: msg}
+			h.render(w, r, s, http.StatusBadRequest, t("formInvalid"))
+			return
+		}
 		h.fail(w, r, s, err)
 		return
 	}

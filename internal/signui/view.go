@@ -37,6 +37,12 @@ type view struct {
 	Providers []provider
 	Reject    bool   // rejection is allowed
 	Cancel    string // where Cancel goes (enableCancel), "" for no button
+
+	// Forms are the documents' own forms, filled in with the sign form of FormProvider (the first
+	// provider whose choice is posted from this page); the other providers say they leave them.
+	Forms        []formDoc
+	FormProvider string
+	Name         string // the drawn signature's name, as typed before a refused post
 }
 
 // logo is the integrator's logo as the page shows it. Src is a template.URL because html/template
@@ -61,6 +67,11 @@ type provider struct {
 	RequireName         bool
 	MinWidth, MinHeight int
 	Message             string
+	// FormNote says (translated) that signing with this provider leaves the documents' forms as
+	// they are: the form is in another provider's sign form, or this is a login provider, which
+	// leaves the page for the identity provider, and typed values are not carried through that
+	// redirect.
+	FormNote string
 }
 
 // render writes the signatory's page as things stand, with errMsg shown when an action failed.
@@ -117,6 +128,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, c
 		for _, p := range view.Providers {
 			v.Providers = append(v.Providers, signProviderView(p, s.base()))
 		}
+		h.addForms(r, s, &v)
 	}
 	if r.URL.Query().Get("cancelled") == "1" {
 		v.Message = t("closeWindow")

@@ -3,6 +3,7 @@ package pades_test
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -47,6 +48,22 @@ func TestFillFormKeepsEarlierSignaturesValid(t *testing.T) {
 	if report := pdfsig(t, f, second); strings.Count(report, "Signature is Valid.") != 2 {
 		t.Fatalf("pdfsig after fill and second signature:\n%s", report)
 	}
+	// pyHanko's diff policy judges the fill and the second signature. Filling fields and signing an
+	// empty signature field should be FORM_FILLING, but pyHanko 0.38 reports OTHER here, caused by the
+	// radio group "plan" alone (TestFillFormPyHankoLevels has each kind of field by itself): selecting
+	// an option sets /AS on the group's widget kids (objects 9 and 10), and pyHanko's field walk
+	// (diff_analysis.form_rules_api._list_fields) skips kids without /T, so no rule explains those
+	// two widget updates ("unexplained xrefs in revision 2"). Kept at the observed level so that
+	// everything else (intact, valid, trusted, the timestamps) is still checked.
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.ca.Cert.Raw})
+	results := pdftest.RequirePyHankoValid(t, second, root, 2, pdftest.LevelOther)
+	if results[0].Level != pdftest.LevelOther || results[1].Level != pdftest.LevelNone {
+		t.Errorf("pyHanko levels %s (first), %s (second); want OTHER (the radio group, see above) and NONE for the last signature",
+			results[0].Level, results[1].Level)
+	}
+	if !strings.Contains(results[0].DiffError, "idnum=9,") || !strings.Contains(results[0].DiffError, "idnum=10,") {
+		t.Errorf("pyHanko's reason for the first signature's level is not the radio group's widgets 9 and 10: %s", results[0].DiffError)
+	}
 	got, err := pdf.FormFields(ctx, second)
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +81,52 @@ func TestFillFormKeepsEarlierSignaturesValid(t *testing.T) {
 	}
 	if text := renderedText(t, second); !strings.Contains(text, "Åse Ødegård (née Lund)") || !strings.Contains(text, "Sweden") {
 		t.Errorf("the page does not show the filled values; pdftotext:\n%s", text)
+	}
+}
+
+// TestFillFormPyHankoLevels fills one kind of field at a time after a first signature, signs again,
+// and asks pyHanko what the fill and the second signature did to the first: the level each kind of
+// field gets.
+func TestFillFormPyHankoLevels(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: f.ca.Cert.Raw})
+	first, err := pades.Sign(ctx, pdftest.Form(t), f.key, f.tsa, pades.Signature{Name: "First", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		values []pades.FormValue
+		want   pdftest.ModificationLevel
+	}{
+		{"nothing filled", nil, pdftest.LevelFormFilling}, // the second signature fills a signature field
+		{"text field", []pades.FormValue{{Field: "name", Value: "Åse"}}, pdftest.LevelFormFilling},
+		{"multi-line text", []pades.FormValue{{Field: "note", Value: "one two three four five six seven eight nine ten eleven"}}, pdftest.LevelFormFilling},
+		{"checkbox", []pades.FormValue{{Field: "agree", Value: "false"}}, pdftest.LevelFormFilling},
+		{"dropdown", []pades.FormValue{{Field: "country", Value: "Sweden"}}, pdftest.LevelFormFilling},
+		// OTHER, not FORM_FILLING: pyHanko explains no change to a field's widget kids (those
+		// without /T), and choosing a radio option must set /AS on them. See
+		// TestFillFormKeepsEarlierSignaturesValid.
+		{"radio group", []pades.FormValue{{Field: "plan", Value: "premium"}}, pdftest.LevelOther},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := first, error(nil)
+			if tc.values != nil {
+				if doc, err = pades.FillForm(ctx, first, tc.values); err != nil {
+					t.Fatal(err)
+				}
+			}
+			second, err := pades.Sign(ctx, doc, f.key, f.tsa, pades.Signature{Name: "Second", Time: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			results := pdftest.RequirePyHankoValid(t, second, root, 2, tc.want)
+			if results[0].Level != tc.want || results[1].Level != pdftest.LevelNone {
+				t.Errorf("pyHanko levels %s (first), %s (second), want %s and NONE; %s", results[0].Level, results[1].Level, tc.want, results[0].DiffError)
+			}
+		})
 	}
 }
 

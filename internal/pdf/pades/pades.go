@@ -43,6 +43,9 @@ type Signature struct {
 	Time        time.Time
 	// Widget makes the signature visible, on the seals page or at its placements (nil: invisible).
 	Widget *Widget
+	// DocumentID, when set, stamps the document ID on every page in this signature's increment
+	// (displayDocumentID; the document's first seal).
+	DocumentID *DocumentIDMark
 }
 
 // contentsSize is the room reserved for the CMS (bytes; written as twice as many hex digits). A chain
@@ -62,7 +65,7 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 		}
 	}
 	v.WriteString(" >>")
-	return addSignatureField(ctx, data, v.String(), sig.Widget, esicSignatureLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, v.String(), sig.Widget, sig.DocumentID, esicSignatureLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return buildCMS(ctx, digest, k, ts)
 	})
 }
@@ -73,7 +76,7 @@ func Sign(ctx context.Context, data []byte, k Key, ts Timestamper, sig Signature
 func DocumentTimestamp(ctx context.Context, data []byte, ts Timestamper) ([]byte, error) {
 	dict := "<< /Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange " + byteRangePlaceholder +
 		" /Contents <" + strings.Repeat("0", 2*contentsSize) + "> >>"
-	return addSignatureField(ctx, data, dict, nil, esicLTVLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
+	return addSignatureField(ctx, data, dict, nil, nil, esicLTVLevel, func(ctx context.Context, digest []byte) ([]byte, error) {
 		return ts.Timestamp(ctx, digest, crypto.SHA256)
 	})
 }

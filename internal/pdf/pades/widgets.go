@@ -43,8 +43,9 @@ type widgetSpec struct {
 //
 // The catalog declares the ETSI extension at esicLevel (declareExtensions) when this increment
 // changes the catalog anyway, when it holds the document's first signature, or for the document
-// timestamp (esicLTVLevel), which closes the document.
-func addSignatureField(ctx context.Context, data []byte, sigDict string, widget *Widget, esicLevel int, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
+// timestamp (esicLTVLevel), which closes the document. mark, when given, adds the document ID's
+// stamps to every page in the same increment (docid.go).
+func addSignatureField(ctx context.Context, data []byte, sigDict string, widget *Widget, mark *DocumentIDMark, esicLevel int, sign func(context.Context, []byte) ([]byte, error)) ([]byte, error) {
 	doc, err := open(ctx, data)
 	if err != nil {
 		return nil, err
@@ -96,10 +97,17 @@ func addSignatureField(ctx context.Context, data []byte, sigDict string, widget 
 	annots := map[int][]int{} // page object number → new widgets on it
 	var pageOrder []*pageInfo
 	for i, s := range specs {
-		apNr := inc.newObject()
-		inc.set(apNr, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s]%s%s /Length %d >>\nstream\n%s\nendstream",
-			num(s.aw), num(s.ah), s.matrix, resources, len(s.appearance), s.appearance))
-		rect := fmt.Sprintf("%s /Rect [%s %s %s %s] /AP << /N %d 0 R >>", pageOf(s), num(s.rect[0]), num(s.rect[1]), num(s.rect[2]), num(s.rect[3]), apNr)
+		rect := fmt.Sprintf("%s /Rect [%s %s %s %s]", pageOf(s), num(s.rect[0]), num(s.rect[1]), num(s.rect[2]), num(s.rect[3]))
+		if widget != nil {
+			// An invisible signature (zero-size widget: a document timestamp, a seal on a document
+			// that came signed) gets no appearance: validators such as pyHanko count a new /AP as a
+			// form-filling change, which would lift the earlier signatures' modification level above
+			// what an LTA update is.
+			apNr := inc.newObject()
+			inc.set(apNr, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s]%s%s /Length %d >>\nstream\n%s\nendstream",
+				num(s.aw), num(s.ah), s.matrix, resources, len(s.appearance), s.appearance))
+			rect += fmt.Sprintf(" /AP << /N %d 0 R >>", apNr)
+		}
 		widgetNr := fieldNr
 		if i == 0 {
 			// The field's one widget, merged with it (flags: print, locked).
@@ -117,6 +125,11 @@ func addSignatureField(ctx context.Context, data []byte, sigDict string, widget 
 			pageOrder = append(pageOrder, s.page)
 		}
 		annots[nr] = append(annots[nr], widgetNr)
+	}
+	if mark != nil {
+		if pageOrder, err = doc.addDocumentIDStamps(inc, mark, annots, pageOrder); err != nil {
+			return nil, err
+		}
 	}
 	for _, p := range pageOrder {
 		if err := doc.addAnnots(inc, p, annots[p.ref.ObjectNumber.Value()]); err != nil {
@@ -161,6 +174,12 @@ func (d *document) widgetSpecs(widget *Widget) ([]*widgetSpec, error) {
 			return nil, errors.New("visible seal: the last page is not the seals page")
 		}
 		r := slotRect(p.box, widget.Slot, widget.Slots)
+		// An integrator's template page has its own area and grid (template.go).
+		if tr, ok, err := templateSlot(d, p, widget.Slot); err != nil {
+			return nil, err
+		} else if ok {
+			r = tr
+		}
 		return []*widgetSpec{{page: p, rect: r, aw: r[2] - r[0], ah: r[3] - r[1]}}, nil
 	}
 	count, err := d.pageCount()

@@ -32,6 +32,27 @@ type Request struct {
 	// before the seal, so the signature covers them (a value the form cannot take is a
 	// *pades.FormError).
 	Form []pades.FormValue
+	// Appearance, when given, is the order's or signatory's signatureAppearance rendered from the
+	// evidence (order.RenderedAppearance): its lines replace the seal's default ones.
+	Appearance *Appearance
+	// DisplayDocumentID, when set (LEFT, RIGHT, TOP or BOTTOM), shows the document ID at that edge of
+	// every page; added by the document's first seal.
+	DisplayDocumentID string
+	// SealsPageTemplate, when given, is the integrator's page the first seal appends as the seals
+	// page instead of the generated one, the seals in its area.
+	SealsPageTemplate *pades.SealsPageTemplate
+}
+
+// Appearance is the integrator's text for a visible seal, already filled from the evidence. Each
+// part replaces its default: HeaderLeft goes above the rest (no default), DisplayName replaces
+// the signatory's name after "Signed by", Footer replaces the kind of evidence; Identifier, when
+// the evidence has it, is a line of its own under the name. The time and the document ID stay:
+// they are what the seal attests.
+type Appearance struct {
+	HeaderLeft  []string
+	DisplayName []string
+	Identifier  string
+	Footer      []string
 }
 
 // Placement is one rectangle on one page of the document, in PDF points in the page's default user
@@ -72,6 +93,10 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, err
 		return nil, err
 	}
 	sig := pades.Signature{Name: req.SignatoryName, Reason: "Signed", ContactInfo: contact, Time: req.Time}
+	if req.DisplayDocumentID != "" && req.SealIndex == 0 {
+		// Once, with the first seal: in its increment, so it covers them, and later seals see them.
+		sig.DocumentID = &pades.DocumentIDMark{Text: i18n.T(req.Language)("seal.documentID") + " " + req.DocumentID, Edge: req.DisplayDocumentID}
+	}
 	visible := req.SealIndex > 0 // later seals go where the first one put the seals page
 	if len(req.Placements) > 0 {
 		sig.Widget = &pades.Widget{Lines: sealLines(req), Image: req.Evidence.Image, Placements: placements(req.Placements)}
@@ -87,7 +112,12 @@ func (s *Sealer) Seal(ctx context.Context, pdf []byte, req Request) ([]byte, err
 			return nil, fmt.Errorf("seal document %s: %w", req.DocumentID, err)
 		}
 		if len(earlier) == 0 {
-			if pdf, err = pades.AppendSealsPage(ctx, pdf, i18n.T(req.Language)("seal.title")); err != nil {
+			if req.SealsPageTemplate != nil {
+				pdf, err = pades.AppendTemplatePage(ctx, pdf, *req.SealsPageTemplate)
+			} else {
+				pdf, err = pades.AppendSealsPage(ctx, pdf, i18n.T(req.Language)("seal.title"))
+			}
+			if err != nil {
 				return nil, fmt.Errorf("seal document %s: seals page: %w", req.DocumentID, err)
 			}
 			visible = true
@@ -132,7 +162,28 @@ func sealLines(req Request) []string {
 	if loc, err := time.LoadLocation(req.Timezone); err == nil && req.Timezone != "" {
 		at = req.Time.In(loc)
 	}
-	return []string{t("seal.signedBy") + " " + name, at.Format("2006-01-02 15:04:05 MST"), kind, t("seal.documentID") + " " + req.DocumentID}
+	stamp, docID := at.Format("2006-01-02 15:04:05 MST"), t("seal.documentID")+" "+req.DocumentID
+	a := req.Appearance
+	if a == nil {
+		return []string{t("seal.signedBy") + " " + name, stamp, kind, docID}
+	}
+	lines := append([]string{}, a.HeaderLeft...)
+	if len(a.DisplayName) > 0 {
+		lines = append(lines, t("seal.signedBy")+" "+a.DisplayName[0])
+		lines = append(lines, a.DisplayName[1:]...)
+	} else {
+		lines = append(lines, t("seal.signedBy")+" "+name)
+	}
+	if a.Identifier != "" {
+		lines = append(lines, a.Identifier)
+	}
+	lines = append(lines, stamp)
+	if len(a.Footer) > 0 {
+		lines = append(lines, a.Footer...)
+	} else {
+		lines = append(lines, kind)
+	}
+	return append(lines, docID)
 }
 
 // Finalizer is the service's document finalizer (signing.DocumentFinalizer): at close, a DSS with the certificates of every

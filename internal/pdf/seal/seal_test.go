@@ -3,6 +3,7 @@ package seal_test
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"image"
@@ -48,6 +49,11 @@ func TestSealsPageOnFirstSealOnly(t *testing.T) {
 	if pages(t, one) != "3" || pages(t, two) != "3" {
 		t.Fatalf("pages: %s after the first seal, %s after the second; want the seals page added once", pages(t, one), pages(t, two))
 	}
+	// The seals page comes before the first signature; the second seal on it is FORM_FILLING for the
+	// first (a new signature field with its widget), as pyHanko sees it.
+	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Cert.Raw})
+	requirePyHankoSealed(t, one, root, 1)
+	requirePyHankoSealed(t, two, root, 2)
 	sigs, err := pades.ReadSignatures(ctx, two)
 	if err != nil || len(sigs) != 2 || !strings.Contains(sigs[0].ContactInfo, evidence.TypeDrawable) {
 		t.Fatalf("signatures: %+v %v", sigs, err)
