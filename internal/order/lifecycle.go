@@ -78,6 +78,14 @@ func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
 		if n := o.activeSignatories(); *maxSignatories < n {
 			return fault.Invalid("maxSignatories", "must be at least the %d signatories the order already has", n)
 		}
+		// A seals page template's grid was sized for the order's maxSignatories at creation: a
+		// signatory beyond its slots could never be sealed.
+		for _, d := range o.Documents {
+			if t := d.SealsPageTemplate; t != nil && *maxSignatories > t.Columns*t.Rows {
+				return fault.Invalid("maxSignatories", "must be at most %d: the seals page template of document %s has %d × %d slots",
+					t.Columns*t.Rows, d.Title, t.Columns, t.Rows)
+			}
+		}
 		o.MaxSignatories = *maxSignatories
 	}
 	if webhook != nil {
@@ -146,14 +154,21 @@ func (o *SignatureOrder) CheckCleanup() error {
 	return nil
 }
 
-// DropDocuments forgets every stored version (blob key and wrapped keys) and returns them so the caller
-// can delete the blobs. After it, only metadata remains.
+// DropDocuments forgets every stored version (blob key and wrapped keys), seals page templates
+// included, and returns them so the caller can delete the blobs. After it, only metadata remains.
 func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
 	var dropped []DocumentVersion
 	for i := range o.Documents {
 		d := &o.Documents[i]
-		dropped = append(dropped, d.Versions...)
+		dropped = append(dropped, d.StoredBlobs()...)
 		d.Versions = nil
+		if d.SealsPageTemplate != nil {
+			// A copy, not a change through the pointer: the store's Apply keeps the order as it
+			// was loaded beside this one, sharing the documents.
+			t := *d.SealsPageTemplate
+			t.Blob = nil
+			d.SealsPageTemplate = &t
+		}
 		if d.DeletedAt == nil {
 			d.DeletedAt = &now
 		}

@@ -498,6 +498,13 @@ func (o *SignatureOrder) checkSize() error {
 	c.Documents = make([]Document, len(o.Documents))
 	for i, d := range o.Documents {
 		d.Versions = nil
+		if d.SealsPageTemplate != nil {
+			// The template's layout is input and counts; its blob's key material, like a
+			// version's, does not (MaxOrderBytes).
+			t := *d.SealsPageTemplate
+			t.Blob = nil
+			d.SealsPageTemplate = &t
+		}
 		c.Documents[i] = d
 	}
 	c.Signatories = make([]Signatory, len(o.Signatories))

@@ -232,8 +232,39 @@ type Document struct {
 	FormEnabled       *bool             `json:"formEnabled,omitempty"`
 	RemoveBookmarks   bool              `json:"removeBookmarks,omitempty"`
 	Versions          []DocumentVersion `json:"versions,omitempty"`
+	// SealsPageTemplate is the integrator's seals page the document's first seal appends instead
+	// of the generated one; nil: the generated page.
+	SealsPageTemplate *SealsPageTemplate `json:"sealsPageTemplate,omitempty"`
 	// DeletedAt is set when the blobs and keys of every version are gone; only metadata remains.
 	DeletedAt *time.Time `json:"deletedAt,omitempty"`
+}
+
+// SealsPageTemplate is a document's seals page template as stored: where its seals go (Area, in
+// points from the page's lower left corner, as Columns × Rows slots) and its encrypted bytes. The
+// bytes are stored and shredded like a version of the document (same envelope, bound to the order
+// and document) because they are the integrator's upload, often with their branding or names: they
+// live exactly as long as the document's versions (DropDocuments), and no longer.
+type SealsPageTemplate struct {
+	Area    [4]float64 `json:"area"`
+	Columns int        `json:"columns"`
+	Rows    int        `json:"rows"`
+	// Blob points at the template's ciphertext and holds its wrapped keys (Number is
+	// TemplateVersion); nil once the document's versions are dropped.
+	Blob *DocumentVersion `json:"blob,omitempty"`
+}
+
+// TemplateVersion is the version number a seals page template is encrypted under (the envelope's
+// binding): no document version has it, so the template's ciphertext never opens as one of the
+// document's versions, nor a version as the template.
+const TemplateVersion = -1
+
+// StoredBlobs are the blobs the document references now: its versions and its template's.
+func (d *Document) StoredBlobs() []DocumentVersion {
+	out := append([]DocumentVersion(nil), d.Versions...)
+	if d.SealsPageTemplate != nil && d.SealsPageTemplate.Blob != nil {
+		out = append(out, *d.SealsPageTemplate.Blob)
+	}
+	return out
 }
 
 // Current is the newest stored version, or nil once the document is deleted.

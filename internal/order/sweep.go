@@ -19,11 +19,12 @@ func (o *SignatureOrder) SweepAt() *time.Time {
 	}
 }
 
-// HasStoredDocuments reports whether any document still has a stored version (the store deletes
-// kept answers quoting the documents when this turns false).
+// HasStoredDocuments reports whether any document still has a stored version or seals page
+// template (the store deletes kept answers quoting the documents when this turns false; a template
+// left alone keeps the order due for the sweep, so its blob is never forgotten).
 func (o *SignatureOrder) HasStoredDocuments() bool {
-	for _, d := range o.Documents {
-		if len(d.Versions) > 0 {
+	for i := range o.Documents {
+		if len(o.Documents[i].StoredBlobs()) > 0 {
 			return true
 		}
 	}

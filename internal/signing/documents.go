@@ -28,14 +28,6 @@ import (
 // contract's messages.
 func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]byte, int, error) {
 	doc := d.Documents[i]
-	if doc.SealsPageTemplate != nil {
-		if _, err := s.intakeSealsPageTemplate(ctx, d, i); err != nil {
-			return nil, 0, err
-		}
-		// Checked in full, but not kept yet: the template's blob needs a place in the order's
-		// documents (and in deletion, crypto-shredding and the orphan sweep) before a seal can use it.
-		return nil, 0, fault.NotImplemented(fmt.Sprintf("documents[%d].pdf.sealsPageTemplate (storing the template)", i))
-	}
 	info, err := s.inspect(ctx, doc.Data)
 	if err != nil {
 		return nil, 0, documentProblem(doc.Title, err)
@@ -117,6 +109,13 @@ func blobKey(orderID, documentID string, version int) string {
 	return fmt.Sprintf("orders/%s/%s/v%d-%s", orderID, documentID, version, uuid.Must(uuid.NewV7()))
 }
 
+// templateBlobKey is where a document's seals page template lives: beside its versions, in the
+// same layout (so blobOrderID and blobWrittenAt read it as they read a version's key), under a
+// name no version has.
+func templateBlobKey(orderID, documentID string) string {
+	return fmt.Sprintf("orders/%s/%s/template-%s", orderID, documentID, uuid.Must(uuid.NewV7()))
+}
+
 // blobOrderID is the order a blob key names ("" for a key that is not a document blob).
 func blobOrderID(key string) string {
 	parts := strings.Split(key, "/")
@@ -144,11 +143,36 @@ func blobWrittenAt(key string) (time.Time, bool) {
 // putVersion encrypts data in both layers and writes the blob. The caller records the returned version
 // (with its wrapped keys) in the order.
 func (s *Service) putVersion(ctx context.Context, o *order.SignatureOrder, d *order.Document, number int, data []byte) (order.DocumentVersion, error) {
+	return s.putBlob(ctx, o, d, number, blobKey(o.ID, d.ID, number), data)
+}
+
+// putTemplate stores a document's seals page template exactly as a version (putVersion), under the
+// template's version number and key, for the caller to record in d.SealsPageTemplate.Blob.
+func (s *Service) putTemplate(ctx context.Context, o *order.SignatureOrder, d *order.Document, data []byte) (order.DocumentVersion, error) {
+	return s.putBlob(ctx, o, d, order.TemplateVersion, templateBlobKey(o.ID, d.ID), data)
+}
+
+// readTemplate decrypts a document's seals page template for its first seal; nil when it has none.
+func (s *Service) readTemplate(ctx context.Context, o *order.SignatureOrder, d *order.Document) (*pades.SealsPageTemplate, error) {
+	t := d.SealsPageTemplate
+	if t == nil {
+		return nil, nil
+	}
+	if t.Blob == nil {
+		return nil, fault.Conflictf("the seals page template of document %q is no longer stored", d.Title)
+	}
+	page, err := s.readVersion(ctx, o, d, t.Blob)
+	if err != nil {
+		return nil, fmt.Errorf("seals page template: %w", err)
+	}
+	return &pades.SealsPageTemplate{Page: page, Area: t.Area, Columns: t.Columns, Rows: t.Rows}, nil
+}
+
+func (s *Service) putBlob(ctx context.Context, o *order.SignatureOrder, d *order.Document, number int, key string, data []byte) (order.DocumentVersion, error) {
 	ciphertext, keys, err := s.crypt.Encrypt(ctx, data, binding(o, d, number))
 	if err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("encrypt document %s v%d: %w", d.ID, number, err)
 	}
-	key := blobKey(o.ID, d.ID, number)
 	if err := s.blobs.Put(ctx, key, ciphertext); err != nil {
 		return order.DocumentVersion{}, fmt.Errorf("store document %s v%d: %w", d.ID, number, err)
 	}

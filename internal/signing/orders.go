@@ -76,17 +76,38 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 		if err := CheckPlacementPages(o, o.Documents[i].ID, pages); err != nil {
 			return nil, err
 		}
+		if d.Documents[i].SealsPageTemplate != nil {
+			spec, err := s.intakeSealsPageTemplate(ctx, d, i)
+			if err != nil {
+				return nil, err
+			}
+			if err := o.SetSealsPageTemplate(o.Documents[i].ID, spec.Area, spec.Columns, spec.Rows); err != nil {
+				return nil, err
+			}
+		}
 	}
+	// Every blob written so far, templates included, goes if a later write or the save fails.
 	written := make([]order.DocumentVersion, 0, len(o.Documents))
 	cleanup := func() { s.deleteBlobs(context.WithoutCancel(ctx), o.ID, written) }
 	for i := range o.Documents {
-		v, err := s.putVersion(ctx, o, &o.Documents[i], 0, stored[i])
+		doc := &o.Documents[i]
+		v, err := s.putVersion(ctx, o, doc, 0, stored[i])
 		if err != nil {
 			cleanup()
 			return nil, err
 		}
 		written = append(written, v)
-		o.Documents[i].Versions = []order.DocumentVersion{v}
+		doc.Versions = []order.DocumentVersion{v}
+		if doc.SealsPageTemplate != nil {
+			// Stored as given: the intake only checked it, and the sealer imports its page.
+			t, err := s.putTemplate(ctx, o, doc, d.Documents[i].SealsPageTemplate.Data)
+			if err != nil {
+				cleanup()
+				return nil, err
+			}
+			written = append(written, t)
+			doc.SealsPageTemplate.Blob = &t
+		}
 	}
 	if err := s.store.CreateOrder(ctx, o); err != nil {
 		s.discardUncommitted(context.WithoutCancel(ctx), o.ID, written, err)

@@ -9,6 +9,7 @@ import (
 	"esign/internal/fault"
 	"esign/internal/order"
 	"esign/internal/pdf"
+	"esign/internal/pdf/pades"
 	"esign/internal/pdf/seal"
 )
 
@@ -189,11 +190,20 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		if err != nil {
 			return fail(err)
 		}
+		sealIndex := len(d.Versions) - 1
+		var template *pades.SealsPageTemplate
+		if sealIndex == 0 && len(placements) == 0 {
+			// Only the first seal appends a seals page, and not when the seal is placed on the
+			// document's own pages: only then is the template read.
+			if template, err = s.readTemplate(ctx, o, d); err != nil {
+				return fail(err)
+			}
+		}
 		out, err := s.cfg.Sealer.Seal(ctx, current, seal.Request{Evidence: ev, SignatoryName: name, Time: now,
 			Language: ui.Language, Timezone: o.Timezone,
-			SealIndex: len(d.Versions) - 1, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID,
+			SealIndex: sealIndex, MaxSignatories: o.MaxSignatories, DocumentID: d.DocumentID,
 			Placements: placements, Form: forms[d.ID].fields, Appearance: sealAppearance(o, sig, ev),
-			DisplayDocumentID: displayDocumentID(d)})
+			DisplayDocumentID: displayDocumentID(d), SealsPageTemplate: template})
 		if err != nil {
 			// A form value the document cannot take is the signatory's to correct.
 			if ferr := formFieldError(forms[d.ID], err); ferr != nil {

@@ -145,8 +145,10 @@ func (s *Service) SweepOrphanBlobs(ctx context.Context, now time.Time, grace tim
 		case err != nil:
 			return r, fmt.Errorf("orphan blobs of order %s: %w", id, err)
 		default:
-			for _, d := range o.Documents {
-				for _, v := range d.Versions {
+			for i := range o.Documents {
+				// Versions and the seals page template: a live template is as referenced as a
+				// version, and its first seal still needs it.
+				for _, v := range o.Documents[i].StoredBlobs() {
 					referenced[v.BlobKey] = true
 				}
 			}
