@@ -199,7 +199,7 @@ func createDraft(in model.CreateSignatureOrderInput) (order.Draft, error) {
 		ExpiresAt:                     in.ExpiresAt,
 		Timezone:                      in.Timezone,
 		DisableVerifyEvidenceProvider: deref(in.DisableVerifyEvidenceProvider),
-		FixDocumentFormattingErrors:   deref(in.FixDocumentFormattingErrors),
+		FixDocumentFormattingErrors:   in.FixDocumentFormattingErrors, // nil stays nil: absent is not false
 		SignatureAppearance:           appearance(in.SignatureAppearance),
 	}
 	if in.EvidenceValidationStages != nil {

@@ -80,6 +80,9 @@ type LoginPurpose struct {
 	// Browser binds the login to the browser that started it (the hosted page's cookie); empty for API
 	// callers.
 	Browser string `json:"b,omitempty"`
+	// Form is the id of the document form values the hosted page kept for a SIGN-stage login
+	// (signing.StartLogin): the values stay on the server, only this id travels. Empty for none.
+	Form string `json:"fm,omitempty"`
 }
 
 type loginState struct {

@@ -57,7 +57,6 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "The document's form cannot be shown now; you can sign without filling it in, or try again later.",
 		"formNotHere":     "Signing this way leaves the form as it is: to fill it in, fill in the fields above and sign with the form's button.",
 		"formReadOnly":    "read-only",
-		"formLoginOnly":   "Filling in this document's form on this page needs a way of signing without a login; signing now leaves the form as it is.",
 	},
 	"DA_DK": {
 		"seal.title":      "Underskrifter",
@@ -113,7 +112,6 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets formular kan ikke vises lige nu; du kan underskrive uden at udfylde den eller prøve igen senere.",
 		"formNotHere":     "Underskriver du på denne måde, forbliver formularen uændret: udfyld felterne ovenfor, og underskriv med formularens knap.",
 		"formReadOnly":    "skrivebeskyttet",
-		"formLoginOnly":   "Dokumentets formular kan kun udfyldes på denne side ved underskrift uden login; underskriver du nu, forbliver formularen uændret.",
 	},
 	"SV_SE": {
 		"seal.title":      "Underskrifter",
@@ -169,7 +167,6 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets formulär kan inte visas just nu; du kan underteckna utan att fylla i det eller försöka igen senare.",
 		"formNotHere":     "Undertecknar du så här lämnas formuläret som det är: fyll i fälten ovan och underteckna med formulärets knapp.",
 		"formReadOnly":    "skrivskyddat",
-		"formLoginOnly":   "Dokumentets formulär kan bara fyllas i på den här sidan vid underskrift utan inloggning; undertecknar du nu lämnas formuläret som det är.",
 	},
 	"NB_NO": {
 		"seal.title":      "Signaturer",
@@ -225,7 +222,6 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets skjema kan ikke vises nå; du kan signere uten å fylle det ut eller prøve igjen senere.",
 		"formNotHere":     "Signerer du på denne måten, blir skjemaet stående som det er: fyll ut feltene ovenfor og signer med skjemaets knapp.",
 		"formReadOnly":    "skrivebeskyttet",
-		"formLoginOnly":   "Dokumentets skjema kan bare fylles ut på denne siden ved signering uten innlogging; signerer du nå, blir skjemaet stående som det er.",
 	},
 	"FI_FI": {
 		"seal.title":      "Allekirjoitukset",
@@ -281,6 +277,5 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Asiakirjan lomaketta ei voi näyttää nyt; voit allekirjoittaa täyttämättä sitä tai yrittää myöhemmin uudelleen.",
 		"formNotHere":     "Näin allekirjoitettaessa lomake jää ennalleen: täytä yllä olevat kentät ja allekirjoita lomakkeen painikkeella.",
 		"formReadOnly":    "vain luku",
-		"formLoginOnly":   "Asiakirjan lomakkeen voi täyttää tällä sivulla vain allekirjoittamalla ilman kirjautumista; jos allekirjoitat nyt, lomake jää ennalleen.",
 	},
 }

@@ -20,7 +20,7 @@ type Draft struct {
 	ExpiresAt                     *string
 	Timezone                      *string
 	DisableVerifyEvidenceProvider bool
-	FixDocumentFormattingErrors   bool
+	FixDocumentFormattingErrors   *bool // nil: not given (a defect is repaired); false refuses a repair
 	EvidenceValidationStages      []string
 	SignatureAppearance           *SignatureAppearance
 	UI                            *UI
@@ -186,7 +186,7 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 		Timezone:                      DefaultTimezone,
 		TraceID:                       env.NewID(),
 		DisableVerifyEvidenceProvider: d.DisableVerifyEvidenceProvider,
-		FixDocumentFormattingErrors:   d.FixDocumentFormattingErrors,
+		FixDocumentFormattingErrors:   d.FixDocumentFormattingErrors != nil && *d.FixDocumentFormattingErrors,
 		SignatureAppearance:           d.SignatureAppearance,
 		Webhook:                       d.Webhook,
 	}

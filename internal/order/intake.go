@@ -97,18 +97,19 @@ func (d Draft) PlanIntake(i int, f DocumentFacts) (IntakePlan, error) {
 		}
 		return IntakePlan{}, nil
 	}
-	fix := d.FixDocumentFormattingErrors
-	fixField := "fixDocumentFormattingErrors"
+	// The document's option overrides the order's; either may be absent (nil), which is not false:
+	// absent lets a defect be repaired, false refuses to.
+	fix, fixField := d.FixDocumentFormattingErrors, "fixDocumentFormattingErrors"
 	if doc.FixDocumentFormattingErrors != nil {
-		fix, fixField = *doc.FixDocumentFormattingErrors, field+".fixDocumentFormattingErrors"
+		fix, fixField = doc.FixDocumentFormattingErrors, field+".fixDocumentFormattingErrors"
 	}
-	if f.Defect != "" && doc.FixDocumentFormattingErrors != nil && !*doc.FixDocumentFormattingErrors {
+	if f.Defect != "" && fix != nil && !*fix {
 		return IntakePlan{}, fault.Invalid(fixField, "Document %s %s: signed as it is, viewers would show it differently; let it be repaired (fixDocumentFormattingErrors true or unset), or set preserveOriginalStructure to sign it exactly as given", doc.Title, f.Defect)
 	}
 	plan := IntakePlan{
 		RemoveSignatures: f.PreviouslySigned && remove,
 		RemoveBookmarks:  doc.RemoveBookmarks && f.HasBookmarks,
 	}
-	plan.Rewrite = plan.RemoveSignatures || plan.RemoveBookmarks || f.Defect != "" || fix
+	plan.Rewrite = plan.RemoveSignatures || plan.RemoveBookmarks || f.Defect != "" || (fix != nil && *fix)
 	return plan, nil
 }

@@ -13,7 +13,7 @@ func TestPlanIntake(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		doc       func(*DocumentDraft)
-		orderFix  bool
+		orderFix  *bool
 		facts     DocumentFacts
 		want      IntakePlan
 		wantField string // "" accepted; else refused naming this field (by Build when static)
@@ -23,9 +23,13 @@ func TestPlanIntake(t *testing.T) {
 		{name: "broken, defaults: repaired", facts: broken, want: IntakePlan{Rewrite: true}},
 		{name: "broken, fix true: repaired", doc: func(d *DocumentDraft) { d.FixDocumentFormattingErrors = ptr(true) }, facts: broken, want: IntakePlan{Rewrite: true}},
 		{name: "sound, fix true: rewritten anyway", doc: func(d *DocumentDraft) { d.FixDocumentFormattingErrors = ptr(true) }, want: IntakePlan{Rewrite: true}},
-		{name: "sound, order's fix true: rewritten", orderFix: true, want: IntakePlan{Rewrite: true}},
-		{name: "sound, order's fix true, document's false: as given", orderFix: true,
+		{name: "sound, order's fix true: rewritten", orderFix: ptr(true), want: IntakePlan{Rewrite: true}},
+		{name: "sound, order's fix true, document's false: as given", orderFix: ptr(true),
 			doc: func(d *DocumentDraft) { d.FixDocumentFormattingErrors = ptr(false) }},
+		{name: "broken, order's fix false: refused", orderFix: ptr(false), facts: broken, wantField: "fixDocumentFormattingErrors"},
+		{name: "broken, order's fix false, document's true: repaired", orderFix: ptr(false),
+			doc: func(d *DocumentDraft) { d.FixDocumentFormattingErrors = ptr(true) }, facts: broken, want: IntakePlan{Rewrite: true}},
+		{name: "sound, order's fix false: as given", orderFix: ptr(false)},
 		{name: "broken, fix false: refused", doc: func(d *DocumentDraft) { d.FixDocumentFormattingErrors = ptr(false) }, facts: broken,
 			wantField: "documents[0].fixDocumentFormattingErrors"},
 		{name: "broken, preserve: as given", doc: func(d *DocumentDraft) { d.PreserveOriginalStructure = ptr(true) }, facts: broken},
@@ -33,7 +37,7 @@ func TestPlanIntake(t *testing.T) {
 			d.PreserveOriginalStructure, d.FixDocumentFormattingErrors = ptr(true), ptr(false)
 		}, facts: broken},
 		{name: "signed and broken, defaults: kept as given", facts: DocumentFacts{PreviouslySigned: true, Defect: defect}},
-		{name: "signed, order's fix true: kept as given", orderFix: true, facts: signed},
+		{name: "signed, order's fix true: kept as given", orderFix: ptr(true), facts: signed},
 		{name: "signed, keep: as given", doc: func(d *DocumentDraft) { d.KeepPreviousSignatures = ptr(true) }, facts: signed},
 		{name: "signed, keep false alone: refused", doc: func(d *DocumentDraft) { d.KeepPreviousSignatures = ptr(false) }, facts: signed,
 			wantField: "documents[0].keepPreviousSignatures"},

@@ -25,7 +25,7 @@ func TestCreateOrderAppliesDocumentOptions(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		doc       order.DocumentDraft
-		orderFix  bool
+		orderFix  *bool
 		stored    func(t *testing.T, upload, stored []byte, info pdf.Info)
 		wantField string
 	}{
@@ -53,7 +53,7 @@ func TestCreateOrderAppliesDocumentOptions(t *testing.T) {
 			wantField: "documents[0].pdf.removeBookmarks"},
 		{name: "keep and remove together are refused", doc: order.DocumentDraft{Data: signed, KeepPreviousSignatures: &yes, RemovePreviousSignatures: &yes},
 			wantField: "documents[0].removePreviousSignatures"},
-		{name: "the order's fixDocumentFormattingErrors rewrites a sound upload", orderFix: true, doc: order.DocumentDraft{Data: sound}, stored: repaired},
+		{name: "the order's fixDocumentFormattingErrors rewrites a sound upload", orderFix: &yes, doc: order.DocumentDraft{Data: sound}, stored: repaired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := tc.doc

@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"crypto/rand"
 	"strings"
 
 	"esign/internal/evidence"
@@ -29,6 +30,9 @@ type LoginStart struct {
 	Stage       string // VIEW: to see the documents; SIGN: to sign
 	IDTokenHint string
 	Browser     string // binds the login to the hosted page's cookie; "" for API callers
+	// Form is the document form values the signatory typed before a SIGN-stage login: kept on the
+	// server (encrypted, once, for evidence.LoginTTL) and given back by TakeLoginForm at the callback.
+	Form []DocumentForm
 }
 
 // StartLogin is startCriiptoVerifyEvidenceProvider: the URL to send the signatory to, for the
@@ -53,13 +57,25 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 			return "", "", err
 		}
 	}
+	if len(in.Form) > 0 && stage != order.EvidenceStageSign {
+		return "", "", fault.Invalid("form", "is carried by a SIGN-stage login only")
+	}
 	p, err := loginProvider(o, sig, providerID)
 	if err != nil {
 		return "", "", err
 	}
+	var formID string
+	if len(in.Form) > 0 {
+		// Refused here, before the signatory leaves for the identity provider and before anything
+		// is stored.
+		if err := checkLoginForm(o, sig, in.Form); err != nil {
+			return "", "", err
+		}
+		formID = rand.Text()
+	}
 	req := evidence.LoginRequest{Client: s.loginClient(p), RedirectURI: in.RedirectURI, AcrValue: in.AcrValue,
 		IDTokenHint: in.IDTokenHint, For: evidence.LoginPurpose{OrderID: o.ID, SignatoryID: sig.ID,
-			ProviderID: providerID, Stage: stage, Browser: in.Browser}}
+			ProviderID: providerID, Stage: stage, Browser: in.Browser, Form: formID}}
 	switch {
 	case p.CriiptoVerify != nil:
 		req.Scope = deref(p.CriiptoVerify.Scope)
@@ -67,7 +83,15 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	case p.OIDC != nil:
 		req.Scope = "profile email"
 	}
-	return s.cfg.Login.Start(ctx, req)
+	authURL, state, err = s.cfg.Login.Start(ctx, req)
+	if err != nil || formID == "" {
+		return authURL, state, err
+	}
+	// Kept after the start succeeded, so a refused start leaves nothing behind.
+	if err := s.keepLoginForm(ctx, o.ID, sig.ID, formID, in.Form); err != nil {
+		return "", "", err
+	}
+	return authURL, state, nil
 }
 
 // LoginState is what a login's state says it was started for: the hosted page's callback finds the
@@ -105,8 +129,14 @@ func (s *Service) completeLogin(ctx context.Context, o *order.SignatureOrder, si
 	if err != nil {
 		return evidence.Evidence{}, err
 	}
+	// The kept form's id is carried, not checked, here: TakeLoginForm scopes it to the order and
+	// signatory, and the rest of the purpose must match.
+	started, err := s.cfg.Login.Purpose(code.State)
+	if err != nil {
+		return evidence.Evidence{}, err
+	}
 	ev, err := s.cfg.Login.Complete(ctx, s.loginClient(p), code.Code, code.State, evidence.LoginPurpose{
-		OrderID: o.ID, SignatoryID: sig.ID, ProviderID: providerID, Stage: stage, Browser: browser})
+		OrderID: o.ID, SignatoryID: sig.ID, ProviderID: providerID, Stage: stage, Browser: browser, Form: started.Form})
 	if err != nil {
 		return evidence.Evidence{}, err
 	}

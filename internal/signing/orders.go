@@ -11,6 +11,7 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/order"
+	"esign/internal/pki"
 	"esign/internal/store"
 	"esign/internal/tenant"
 )
@@ -471,6 +472,11 @@ func (s *Service) finalizeDocuments(ctx context.Context, o *order.SignatureOrder
 		if err != nil {
 			s.log.ErrorContext(ctx, "finalize failed", "order", o.ID, "document", d.ID, "err", err)
 			s.deleteBlobs(context.WithoutCancel(ctx), o.ID, versionsOf(out))
+			if errors.Is(err, pki.ErrRevoked) {
+				// Retrying cannot help: a validator would reject what the close produced. The
+				// operator must replace the certificate; the order stays open meanwhile.
+				return nil, fault.Conflictf("Document %s cannot be closed: a certificate of its signatures or timestamps is revoked; the order is still open (the service's operator must replace the certificate)", d.Title)
+			}
 			return nil, fault.Retryablef("Document %s could not be timestamped right now; the order is still open, please try again", d.Title)
 		}
 		b := bytes[d.ID]

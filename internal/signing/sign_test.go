@@ -19,6 +19,7 @@ import (
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
+	"esign/internal/pki"
 	"esign/internal/signing"
 	"esign/internal/tenant"
 )
@@ -237,11 +238,14 @@ func TestSignActingAs(t *testing.T) {
 }
 
 // markFinalizer stands in for the DSS + document timestamp step.
-type markFinalizer struct{ fail atomic.Bool }
+type markFinalizer struct{ fail, revoked atomic.Bool }
 
 func (m *markFinalizer) Finalize(_ context.Context, pdf []byte) ([]byte, error) {
 	if m.fail.Load() {
 		return nil, errors.New("TSA unreachable")
+	}
+	if m.revoked.Load() {
+		return nil, fmt.Errorf("validation data: %w", pki.ErrRevoked)
 	}
 	return append(bytes.Clone(pdf), "\n% finalized\n"...), nil
 }
@@ -283,6 +287,16 @@ func TestCloseFinalizesSignedDocuments(t *testing.T) {
 				t.Fatalf("a failed close changed the order (%s) or left blobs", got.Status)
 			}
 			finalizer.fail.Store(false)
+			// A revoked certificate is not a retryable outage: retrying cannot help.
+			finalizer.revoked.Store(true)
+			_, err = e.svc.CloseOrder(ctx, p, o.ID, nil)
+			if de, ok := fault.As(err); !ok || de.Code != fault.CodeConflict || !strings.Contains(de.Message, "is revoked") {
+				t.Fatalf("close with a revoked certificate: %v", err)
+			}
+			if got, _ := e.svc.Order(ctx, p, o.ID); got.Status != order.StatusOpen || countBlobs(t, e) != blobs {
+				t.Fatalf("a refused close changed the order (%s) or left blobs", got.Status)
+			}
+			finalizer.revoked.Store(false)
 			var days *int
 			if retain {
 				days = new(int)

@@ -21,13 +21,15 @@ type SweepReport struct {
 	OrdersPurged    int // orders whose metadata PurgeOrders deleted
 	// IdempotencyKeysPurged counts expired Idempotency-Keys deleted.
 	IdempotencyKeysPurged int
+	// LoginFormsPurged counts form values kept for logins that never came back (PurgeLoginForms).
+	LoginFormsPurged int
 }
 
 // Add sums two reports.
 func (r SweepReport) Add(o SweepReport) SweepReport {
 	return SweepReport{Orders: r.Orders + o.Orders, Expired: r.Expired + o.Expired, VersionsDeleted: r.VersionsDeleted + o.VersionsDeleted,
 		BlobErrors: r.BlobErrors + o.BlobErrors, OrphansDeleted: r.OrphansDeleted + o.OrphansDeleted, OrdersPurged: r.OrdersPurged + o.OrdersPurged,
-		IdempotencyKeysPurged: r.IdempotencyKeysPurged + o.IdempotencyKeysPurged}
+		IdempotencyKeysPurged: r.IdempotencyKeysPurged + o.IdempotencyKeysPurged, LoginFormsPurged: r.LoginFormsPurged + o.LoginFormsPurged}
 }
 
 // Sweep does what is due at now, batchSize orders per transaction, until nothing due is left: OPEN
@@ -64,6 +66,14 @@ func (s *Service) Sweep(ctx context.Context, now time.Time, batchSize int) (Swee
 		}
 		if len(saved) < batchSize {
 			break
+		}
+	}
+	if ctx.Err() == nil {
+		// Here rather than in a schedule of its own: every sweep pass runs it, whatever the
+		// metadata retention.
+		forms, err := s.PurgeLoginForms(ctx, now)
+		if total = total.Add(forms); err != nil {
+			return total, fmt.Errorf("sweep: %w", err)
 		}
 	}
 	return total, ctx.Err()

@@ -202,20 +202,19 @@ func (h *Handler) addForms(r *http.Request, s *signatory, v *view) {
 	}
 	v.Forms = forms
 	for _, p := range v.Providers {
-		if p.ID != "" && p.LoginURL == "" {
+		if p.ID != "" && p.LoginURL == "" && v.FormProvider == "" {
 			v.FormProvider = p.ID
-			break
+		}
+		if p.LoginURL != "" {
+			// A login provider posts the form to the login start, which keeps the values on the
+			// server for the callback (signing.LoginStart.Form): its button joins the form.
+			v.FormLogins = append(v.FormLogins, p)
 		}
 	}
-	// Without a provider that posts from this page the fields are not shown: nothing typed there
-	// could be sent.
-	note := v.T("formLoginOnly")
-	if v.FormProvider != "" {
-		note = v.T("formNotHere")
-	}
+	// Another provider that posts from this page has its own sign form, without the fields.
 	for i := range v.Providers {
-		if p := &v.Providers[i]; p.ID != "" && p.ID != v.FormProvider {
-			p.FormNote = note
+		if p := &v.Providers[i]; p.ID != "" && p.LoginURL == "" && p.ID != v.FormProvider {
+			p.FormNote = v.T("formNotHere")
 		}
 	}
 }

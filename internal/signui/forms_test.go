@@ -231,15 +231,18 @@ func TestPageShowsTheDocumentForm(t *testing.T) {
 	if n := strings.Count(body, `name="formdoc"`); n != 1 {
 		t.Errorf("%d documents' forms on the page, want 1 (the plain document has none)", n)
 	}
-	if !strings.Contains(body, `data-form-not-here>`+html.EscapeString(i18n.T("EN_US")("formNotHere"))) {
-		t.Error("the login provider does not say that it leaves the form as it is")
+	// The login provider carries the form (its button posts it to the login start), so nothing
+	// says it leaves the form as it is.
+	if strings.Contains(body, `data-form-not-here`) || !strings.Contains(body, `formaction="`+base+`/login"`) {
+		t.Errorf("the login provider is not a button of the form:\n%s", body)
 	}
 
-	// With a login provider alone nothing typed could be sent: no fields, and the page says why.
+	// With a login provider alone the fields are still offered, in a form of their own posted to
+	// the login start.
 	srv, _, base, _, _ = formPage(t, bankID)
 	body = getPage(t, srv, base)
-	if len(controls(t, body)) != 0 || !strings.Contains(body, `data-form-not-here>`+html.EscapeString(i18n.T("EN_US")("formLoginOnly"))) {
-		t.Errorf("a login-only signatory's page:\n%s", body)
+	if len(controls(t, body)) != len(got) || !strings.Contains(body, `<form method="post" action="`+base+`/login" class="login-form">`) {
+		t.Errorf("a login-only signatory's page has %d controls:\n%s", len(controls(t, body)), body)
 	}
 }
 

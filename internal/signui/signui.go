@@ -43,6 +43,7 @@ type Signing interface {
 	StartLogin(ctx context.Context, sp signing.SignatoryPrincipal, in signing.LoginStart) (string, string, error)
 	LoginState(state string) (evidence.LoginPurpose, error)
 	CompleteViewLogin(ctx context.Context, sp signing.SignatoryPrincipal, code signing.LoginCode, browser string) (string, string, error)
+	TakeLoginForm(ctx context.Context, sp signing.SignatoryPrincipal, state string) ([]signing.DocumentForm, error)
 	ValidateViewer(ctx context.Context, sp signing.SignatoryPrincipal, header string) (signing.SignatoryPrincipal, error)
 }
 
@@ -110,6 +111,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /sign/{token}/reject", h.csrf.Handler(http.HandlerFunc(h.reject)))
 	mux.Handle("POST /sign/{token}/sign", h.csrf.Handler(http.HandlerFunc(h.sign)))
 	mux.HandleFunc("GET /sign/{token}/login", h.login)
+	mux.Handle("POST /sign/{token}/login", h.csrf.Handler(http.HandlerFunc(h.loginWithForm)))
 	mux.HandleFunc("GET /sign/callback", h.callback)
 	mux.Handle("GET "+AssetsPath, http.StripPrefix(AssetsPath, h.assets))
 }
@@ -337,11 +339,53 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	browser := randomToken()
 	q := r.URL.Query()
-	authURL, _, err := h.svc.StartLogin(r.Context(), s.sp, signing.LoginStart{ProviderID: q.Get("provider"), AcrValue: q.Get("acr"),
-		RedirectURI: h.publicURL + "/sign/callback", Stage: q.Get("stage"), Browser: browser})
+	h.startLogin(w, r, s, signing.LoginStart{ProviderID: q.Get("provider"), AcrValue: q.Get("acr"), Stage: q.Get("stage")}, nil)
+}
+
+// loginWithForm starts a SIGN-stage login from the sign form (its "login" button): the document
+// form's values go with it, kept on the server until the callback signs with them.
+func (h *Handler) loginWithForm(w http.ResponseWriter, r *http.Request) {
+	s, ok := h.resolveForm(w, r)
+	if !ok {
+		return
+	}
+	var p *provider
+	for _, vp := range s.view.Providers {
+		if lp := loginProviderView(vp, s.base(), order.EvidenceStageSign); lp.LoginURL != "" && vp.ID == r.PostFormValue("login") {
+			p = &lp
+		}
+	}
+	if p == nil {
+		h.status(w, r, s, http.StatusBadRequest, "error")
+		return
+	}
+	s.posted = r.PostForm
+	docs, inputs, problems, err := h.signForms(r, s)
 	if err != nil {
+		h.fail(w, r, s, err)
+		return
+	}
+	if len(problems) > 0 {
+		s.fieldErrors = problems
+		h.render(w, r, s, http.StatusBadRequest, i18n.T(s.ui().Language)("formInvalid"))
+		return
+	}
+	h.startLogin(w, r, s, signing.LoginStart{ProviderID: p.ID, AcrValue: p.acr, Stage: order.EvidenceStageSign, Form: docs}, inputs)
+}
+
+// startLogin starts in, bound to this browser, and sends the browser to the identity provider.
+// inputs name the page's inputs of in.Form, for a refused value.
+func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, s *signatory, in signing.LoginStart, inputs [][]string) {
+	browser := randomToken()
+	in.RedirectURI, in.Browser = h.publicURL+"/sign/callback", browser
+	authURL, _, err := h.svc.StartLogin(r.Context(), s.sp, in)
+	if err != nil {
+		if input, msg := fieldProblem(err, inputs); input != "" {
+			s.fieldErrors = map[string]string{input: msg}
+			h.render(w, r, s, http.StatusBadRequest, i18n.T(s.ui().Language)("formInvalid"))
+			return
+		}
 		h.fail(w, r, s, err)
 		return
 	}
@@ -398,7 +442,14 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, s.base(), http.StatusSeeOther)
 	default:
-		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser}
+		// The document form typed before the login, kept on the server; gone (expired, or this
+		// callback ran already) is refused rather than signed without: the values were meant.
+		docs, err := h.svc.TakeLoginForm(r.Context(), s.sp, code.State)
+		if err != nil {
+			h.failLogin(w, r, s, err)
+			return
+		}
+		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser, Documents: docs}
 		if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
 			h.failLogin(w, r, s, err)
 			return

@@ -39,9 +39,12 @@ type view struct {
 	Cancel    string // where Cancel goes (enableCancel), "" for no button
 
 	// Forms are the documents' own forms, filled in with the sign form of FormProvider (the first
-	// provider whose choice is posted from this page); the other providers say they leave them.
+	// provider whose choice is posted from this page) or, without one, a form of their own; the
+	// login providers (FormLogins) are buttons of that form that post it to the login start. The
+	// other providers posted from this page say they leave the forms as they are.
 	Forms        []formDoc
 	FormProvider string
+	FormLogins   []provider
 	Name         string // the drawn signature's name, as typed before a refused post
 }
 
@@ -68,10 +71,9 @@ type provider struct {
 	MinWidth, MinHeight int
 	Message             string
 	// FormNote says (translated) that signing with this provider leaves the documents' forms as
-	// they are: the form is in another provider's sign form, or this is a login provider, which
-	// leaves the page for the identity provider, and typed values are not carried through that
-	// redirect.
+	// they are: the form is in another provider's sign form.
 	FormNote string
+	acr      string // the acr value LoginURL asks for
 }
 
 // render writes the signatory's page as things stand, with errMsg shown when an action failed.
@@ -163,7 +165,7 @@ func loginProviderView(p order.EvidenceProvider, base, stage string) provider {
 		if len(acr) > 0 {
 			q.Set("acr", acr[0])
 		}
-		v := provider{ID: p.ID, Kind: string(p.Kind), Name: name, LoginURL: base + "/login?" + q.Encode()}
+		v := provider{ID: p.ID, Kind: string(p.Kind), Name: name, LoginURL: base + "/login?" + q.Encode(), acr: q.Get("acr")}
 		if message != nil {
 			v.Message = *message
 		}

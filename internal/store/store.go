@@ -113,6 +113,16 @@ type KeptAnswer struct {
 	OrderIDs []string
 }
 
+// LoginForm is the document form values a signatory typed on the hosted page before a SIGN-stage
+// login, kept until the login's callback takes them. Data is sealed by package signing (opaque here).
+type LoginForm struct {
+	ID          string // random; the login's state carries it
+	OrderID     string
+	SignatoryID string
+	Data        []byte
+	ExpiresAt   time.Time
+}
+
 // Updater changes an order in place. Returning an error aborts the update and changes nothing.
 type Updater func(o *order.SignatureOrder) error
 
@@ -199,6 +209,16 @@ type Store interface {
 	AbandonIdempotent(ctx context.Context, scope, key string) error
 	// PurgeIdempotencyKeys deletes keys that expired before now and says how many.
 	PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, error)
+
+	// PutLoginForm keeps form values for a login in progress; ErrNotFound when the order does not
+	// exist, ErrConflict when the id is taken. The row is deleted with its order.
+	PutLoginForm(ctx context.Context, f LoginForm) error
+	// TakeLoginForm deletes the form values kept under id for that order and signatory and returns
+	// their Data, in one statement, so two takes never both get them. ErrNotFound when there are
+	// none for that order and signatory, or when they expired at or before now (then deleted too).
+	TakeLoginForm(ctx context.Context, orderID, signatoryID, id string, now time.Time) ([]byte, error)
+	// PurgeLoginForms deletes form values that expired at or before now and says how many.
+	PurgeLoginForms(ctx context.Context, now time.Time) (int, error)
 
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error

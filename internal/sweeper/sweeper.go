@@ -160,7 +160,7 @@ func (s *Sweeper) pass(ctx context.Context, name string, run func(context.Contex
 		n    int
 	}{{"orders_changed", r.Orders}, {"orders_expired", r.Expired}, {"document_versions_deleted", r.VersionsDeleted},
 		{"blob_delete_errors", r.BlobErrors}, {"orphan_blobs_deleted", r.OrphansDeleted}, {"orders_purged", r.OrdersPurged},
-		{"idempotency_keys_purged", r.IdempotencyKeysPurged}} {
+		{"idempotency_keys_purged", r.IdempotencyKeysPurged}, {"login_forms_purged", r.LoginFormsPurged}} {
 		items[c.item] = c.n
 		attrs = append(attrs, c.item, c.n)
 	}

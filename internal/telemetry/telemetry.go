@@ -62,7 +62,7 @@ func NewMetrics() *Metrics {
 		}, []string{"pass"}),
 		sweepItems: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "esign_sweeper_items_total",
-			Help: "What the sweeper did: orders_changed, orders_expired, document_versions_deleted, blob_delete_errors, orphan_blobs_deleted, orders_purged, idempotency_keys_purged.",
+			Help: "What the sweeper did: orders_changed, orders_expired, document_versions_deleted, blob_delete_errors, orphan_blobs_deleted, orders_purged, idempotency_keys_purged, login_forms_purged.",
 		}, []string{"item"}),
 	}
 	m.registry.MustRegister(m.operations, m.latency, m.documentBytes, m.documents, m.httpRequests,

@@ -59,6 +59,8 @@ document.querySelectorAll("form.sign-form").forEach(function (form) {
   });
 
   form.addEventListener("submit", function (e) {
+    // A login button of this form posts the document form to the login start: no drawing.
+    if (e.submitter && e.submitter.hasAttribute("data-form-login")) return;
     if (!drawn) {
       e.preventDefault();
       say(form.dataset.missing);

@@ -680,6 +680,41 @@ func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, erro
 	return int(tag.RowsAffected()), nil
 }
 
+// PutLoginForm implements store.Store.
+func (d *DB) PutLoginForm(ctx context.Context, f store.LoginForm) error {
+	_, err := d.pool.Exec(ctx, `INSERT INTO login_forms (id, order_id, signatory_id, data, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		f.ID, f.OrderID, f.SignatoryID, f.Data, f.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("keep login form: %w", classify(err))
+	}
+	return nil
+}
+
+// TakeLoginForm implements store.Store: DELETE … RETURNING deletes and reads in one statement, so
+// of two concurrent takes one waits for the other's row lock and then finds nothing.
+func (d *DB) TakeLoginForm(ctx context.Context, orderID, signatoryID, id string, now time.Time) ([]byte, error) {
+	var data []byte
+	var expires time.Time
+	err := d.pool.QueryRow(ctx, `DELETE FROM login_forms WHERE id = $1 AND order_id = $2 AND signatory_id = $3 RETURNING data, expires_at`,
+		id, orderID, signatoryID).Scan(&data, &expires)
+	if err != nil {
+		return nil, fmt.Errorf("take login form: %w", classify(err))
+	}
+	if !expires.After(now) {
+		return nil, fmt.Errorf("take login form: expired: %w", store.ErrNotFound)
+	}
+	return data, nil
+}
+
+// PurgeLoginForms implements store.Store.
+func (d *DB) PurgeLoginForms(ctx context.Context, now time.Time) (int, error) {
+	tag, err := d.pool.Exec(ctx, `DELETE FROM login_forms WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("purge login forms: %w", classify(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // FindOrderID implements store.Store.
 func (d *DB) FindOrderID(ctx context.Context, kind store.IndexKind, key string) (string, error) {
 	var id string

@@ -791,6 +791,42 @@ func (d *DB) PurgeIdempotencyKeys(ctx context.Context, now time.Time) (int, erro
 	return int(n), err
 }
 
+// PutLoginForm implements store.Store.
+func (d *DB) PutLoginForm(ctx context.Context, f store.LoginForm) error {
+	_, err := d.w.ExecContext(ctx, `INSERT INTO login_forms (id, order_id, signatory_id, data, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		f.ID, f.OrderID, f.SignatoryID, f.Data, micros(f.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("keep login form: %w", classify(err))
+	}
+	return nil
+}
+
+// TakeLoginForm implements store.Store: DELETE … RETURNING deletes and reads in one statement
+// (SQLite makes every change at the first step), so a second take finds nothing.
+func (d *DB) TakeLoginForm(ctx context.Context, orderID, signatoryID, id string, now time.Time) ([]byte, error) {
+	var data []byte
+	var expires int64
+	err := d.w.QueryRowContext(ctx, `DELETE FROM login_forms WHERE id = ? AND order_id = ? AND signatory_id = ? RETURNING data, expires_at`,
+		id, orderID, signatoryID).Scan(&data, &expires)
+	if err != nil {
+		return nil, fmt.Errorf("take login form: %w", classify(err))
+	}
+	if expires <= micros(now) {
+		return nil, fmt.Errorf("take login form: expired: %w", store.ErrNotFound)
+	}
+	return data, nil
+}
+
+// PurgeLoginForms implements store.Store.
+func (d *DB) PurgeLoginForms(ctx context.Context, now time.Time) (int, error) {
+	res, err := d.w.ExecContext(ctx, `DELETE FROM login_forms WHERE expires_at <= ?`, micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("purge login forms: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 // FindOrderID implements store.Store.
 func (d *DB) FindOrderID(ctx context.Context, kind store.IndexKind, key string) (string, error) {
 	var id string

@@ -63,6 +63,10 @@ var Cases = map[string][]string{
 	"AbandonIdempotent":    {"Idempotency", "IdempotencyScopes"},
 	"PurgeIdempotencyKeys": {"Idempotency", "PurgeIdempotencyKeysBoundary"},
 
+	"PutLoginForm":    {"LoginForms", "LoginFormsGoWithTheirOrder"},
+	"TakeLoginForm":   {"LoginForms", "LoginFormsExpiryBoundary", "LoginFormsGoWithTheirOrder", "ConcurrentLoginFormTakes"},
+	"PurgeLoginForms": {"LoginFormsExpiryBoundary"},
+
 	"Ping":  {"Ping", "Close"},
 	"Close": {"Close"},
 }
@@ -115,6 +119,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"IdempotencyScopes", testIdempotencyScopes},
 		{"PurgeIdempotencyKeysBoundary", testPurgeIdempotencyKeysBoundary},
 		{"WebhookSecretsPaging", testWebhookSecretsPaging},
+		{"LoginForms", testLoginForms},
+		{"LoginFormsExpiryBoundary", testLoginFormsExpiryBoundary},
+		{"LoginFormsGoWithTheirOrder", testLoginFormsGoWithTheirOrder},
+		{"ConcurrentLoginFormTakes", testConcurrentLoginFormTakes},
 		{"Close", testClose},
 	}
 	t.Run("Checklist", func(t *testing.T) {
@@ -1975,5 +1983,128 @@ func BenchmarkCreateGet(b *testing.B, s store.Store) {
 		if _, err := s.GetOrder(ctx, id); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// A login form is taken once, by its id, order and signatory only: a take that names another
+// order or signatory finds nothing and leaves it; the right take gets the bytes; the next finds
+// nothing. Put refuses a taken id and an order that does not exist.
+func testLoginForms(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "lf-order", base))
+	createOrder(t, s, NewOrder("app-1", "lf-other", base))
+	f := store.LoginForm{ID: "form-1", OrderID: "lf-order", SignatoryID: "lf-order-sig1", Data: []byte("sealed values"), ExpiresAt: base.Add(15 * time.Minute)}
+	mustNil(t, "put", s.PutLoginForm(ctx, f))
+	mustIs(t, "put a taken id", s.PutLoginForm(ctx, f), store.ErrConflict)
+	other := f
+	other.ID, other.OrderID = "form-2", "no-such-order"
+	mustIs(t, "put for a missing order", s.PutLoginForm(ctx, other), store.ErrNotFound)
+	second := f
+	second.ID, second.Data = "form-3", []byte("other values")
+	mustNil(t, "put another", s.PutLoginForm(ctx, second))
+
+	for _, tc := range []struct{ what, orderID, signatoryID, id string }{
+		{"another order", "lf-other", f.SignatoryID, f.ID},
+		{"another signatory", f.OrderID, "lf-order-sig2", f.ID},
+		{"another id", f.OrderID, f.SignatoryID, "form-9"},
+	} {
+		_, err := s.TakeLoginForm(ctx, tc.orderID, tc.signatoryID, tc.id, base)
+		mustIs(t, "take for "+tc.what, err, store.ErrNotFound)
+	}
+	data, err := s.TakeLoginForm(ctx, f.OrderID, f.SignatoryID, f.ID, base)
+	mustNil(t, "take", err)
+	mustEqual(t, "taken data", string(data), "sealed values")
+	_, err = s.TakeLoginForm(ctx, f.OrderID, f.SignatoryID, f.ID, base)
+	mustIs(t, "take again", err, store.ErrNotFound)
+	data, err = s.TakeLoginForm(ctx, second.OrderID, second.SignatoryID, second.ID, base)
+	mustNil(t, "take the other", err)
+	mustEqual(t, "the other's data", string(data), "other values")
+}
+
+// A form is good until just before ExpiresAt: a take at ExpiresAt finds nothing (and the row is
+// gone); the purge deletes those at or before now and no others.
+func testLoginFormsExpiryBoundary(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "lfe", base))
+	exp := base.Add(15 * time.Minute)
+	put := func(id string, expires time.Time) {
+		t.Helper()
+		mustNil(t, "put "+id, s.PutLoginForm(ctx, store.LoginForm{ID: id, OrderID: "lfe", SignatoryID: "lfe-sig1", Data: []byte(id), ExpiresAt: expires}))
+	}
+	put("live", exp)
+	put("dead", exp)
+	data, err := s.TakeLoginForm(ctx, "lfe", "lfe-sig1", "live", exp.Add(-time.Microsecond))
+	mustNil(t, "take a microsecond before expiry", err)
+	mustEqual(t, "data", string(data), "live")
+	_, err = s.TakeLoginForm(ctx, "lfe", "lfe-sig1", "dead", exp)
+	mustIs(t, "take at expiry", err, store.ErrNotFound)
+	_, err = s.TakeLoginForm(ctx, "lfe", "lfe-sig1", "dead", base)
+	mustIs(t, "take after an expired take (deleted)", err, store.ErrNotFound)
+
+	put("a", exp)
+	put("b", exp.Add(time.Microsecond))
+	put("c", exp.Add(time.Hour))
+	n, err := s.PurgeLoginForms(ctx, exp.Add(-time.Microsecond))
+	mustNil(t, "purge before any expired", err)
+	mustEqual(t, "purged before any expired", n, 0)
+	n, err = s.PurgeLoginForms(ctx, exp.Add(time.Microsecond))
+	mustNil(t, "purge", err)
+	mustEqual(t, "purged at the boundary", n, 2)
+	_, err = s.TakeLoginForm(ctx, "lfe", "lfe-sig1", "a", base)
+	mustIs(t, "take a purged form", err, store.ErrNotFound)
+	data, err = s.TakeLoginForm(ctx, "lfe", "lfe-sig1", "c", base)
+	mustNil(t, "take the one not purged", err)
+	mustEqual(t, "data of the one not purged", string(data), "c")
+}
+
+// Purging an order deletes its login forms with it (nothing of the signatory's typed values
+// outlives the order's metadata).
+func testLoginFormsGoWithTheirOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	at := base
+	o := sweepOrder("lfo", order.StatusClosed, base.Add(90*time.Hour), nil, false)
+	o.ClosedAt, o.CancelledAt, o.ExpiredAt = &at, &at, &at
+	createOrder(t, s, o)
+	createOrder(t, s, NewOrder("app-1", "lfo-kept", base))
+	for _, id := range []string{"lfo", "lfo-kept"} {
+		mustNil(t, "put "+id, s.PutLoginForm(ctx, store.LoginForm{ID: "form-" + id, OrderID: id, SignatoryID: "sig", Data: []byte(id),
+			ExpiresAt: base.Add(100 * time.Hour)}))
+	}
+	n, err := s.PurgeOrders(ctx, base.Add(time.Hour), 10)
+	mustNil(t, "purge orders", err)
+	mustEqual(t, "orders purged", n, 1)
+	_, err = s.TakeLoginForm(ctx, "lfo", "sig", "form-lfo", base)
+	mustIs(t, "take the form of a purged order", err, store.ErrNotFound)
+	n, err = s.PurgeLoginForms(ctx, base.Add(200*time.Hour))
+	mustNil(t, "purge login forms", err)
+	mustEqual(t, "login forms left to purge (the kept order's)", n, 1)
+}
+
+// Of many concurrent takes of one form exactly one gets it.
+func testConcurrentLoginFormTakes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	createOrder(t, s, NewOrder("app-1", "lfc", base))
+	mustNil(t, "put", s.PutLoginForm(ctx, store.LoginForm{ID: "f", OrderID: "lfc", SignatoryID: "s", Data: []byte("x"), ExpiresAt: base.Add(time.Hour)}))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	got, notFound := 0, 0
+	for range 8 {
+		wg.Go(func() {
+			_, err := s.TakeLoginForm(ctx, "lfc", "s", "f", base)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				got++
+			case errors.Is(err, store.ErrNotFound):
+				notFound++
+			default:
+				t.Errorf("take: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if got != 1 || notFound != 7 {
+		t.Errorf("%d takes got the form, %d found nothing; want 1 and 7", got, notFound)
 	}
 }

@@ -1,0 +1,125 @@
+package signing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"esign/internal/envelope"
+	"esign/internal/evidence"
+	"esign/internal/fault"
+	"esign/internal/order"
+	"esign/internal/store"
+)
+
+// The hosted page's document form and a SIGN-stage login: the values a signatory typed cannot
+// travel through the identity provider's redirect (URLs end up in its logs and the browser
+// history, cookies are bounded and readable on the device), so StartLogin keeps them on the
+// server, encrypted like a kept answer, under a random id that only the sealed login state
+// carries; the callback takes them once (TakeLoginForm) and signs with them.
+
+// loginFormTTL is how long kept form values wait for their login: as long as its state is good.
+const loginFormTTL = evidence.LoginTTL
+
+// loginFormRecord is what the ciphertext holds.
+type loginFormRecord struct {
+	Documents []DocumentForm `json:"documents"`
+}
+
+// loginFormBinding binds the ciphertext to its order, signatory and id: a row moved to another
+// signatory's or order's does not decrypt.
+func loginFormBinding(orderID, signatoryID, id string) envelope.Binding {
+	return envelope.Binding{ApplicationID: "login-form", OrderID: orderID, DocumentID: signatoryID + "/" + id}
+}
+
+// checkLoginForm applies sign's rules for the documents input that can be decided without the
+// PDF (checkForms: the signatory's documents, form enabled, each once, order.MaxFormFields values
+// in all) and the limits table's bounds for each field name and value, so nothing unbounded is
+// stored. Whether each field takes its value is the document's to say when the callback signs.
+func checkLoginForm(o *order.SignatureOrder, sig *order.Signatory, forms []DocumentForm) error {
+	if len(forms) > order.MaxDocuments {
+		return fault.Invalid("documents", "more than %d documents", order.MaxDocuments)
+	}
+	if _, err := checkForms(o, sig, forms); err != nil {
+		return err
+	}
+	for i, f := range forms {
+		for j, v := range f.Fields {
+			// Named like sign's errors for the value, so the page puts it beside its input.
+			field := fmt.Sprintf("documents[%d].form.fields[%d]", i, j)
+			if err := order.CheckText(field, v.Field, order.MaxIdentifierLen, false); err != nil {
+				return err
+			}
+			if err := order.CheckText(field, v.Value, order.MaxMessageLen, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// keepLoginForm stores forms, encrypted, under id for the order's signatory.
+func (s *Service) keepLoginForm(ctx context.Context, orderID, signatoryID, id string, forms []DocumentForm) error {
+	plain, err := json.Marshal(loginFormRecord{Documents: forms})
+	if err != nil {
+		return fmt.Errorf("encode login form: %w", err)
+	}
+	sealed, err := s.encryptBytes(ctx, plain, loginFormBinding(orderID, signatoryID, id))
+	if err != nil {
+		return fmt.Errorf("encrypt login form: %w", err)
+	}
+	return s.store.PutLoginForm(ctx, store.LoginForm{ID: id, OrderID: orderID, SignatoryID: signatoryID, Data: sealed,
+		ExpiresAt: s.Now().Add(loginFormTTL)})
+}
+
+// errLoginFormGone is the answer when the values typed before a login are no longer kept: signing
+// without them would sign a form the signatory meant to fill, so the callback refuses instead.
+func errLoginFormGone() error {
+	return fault.Invalid("form", "the form values you typed before logging in are no longer kept "+
+		"(the login took longer than %d minutes, or it was completed already): open your signing link again, fill in the form and sign",
+		int(loginFormTTL.Minutes()))
+}
+
+// TakeLoginForm gives back, once, the document form values kept when the login of state started
+// (LoginStart.Form), as sign's documents input; nil when it kept none. Values that expired or were
+// taken already are refused (errLoginFormGone). The state must be the principal's.
+func (s *Service) TakeLoginForm(ctx context.Context, sp SignatoryPrincipal, state string) ([]DocumentForm, error) {
+	purpose, err := s.LoginState(state)
+	if err != nil || purpose.Form == "" {
+		return nil, err
+	}
+	o, sig, err := s.signatoryOrder(ctx, sp)
+	if err != nil {
+		return nil, err
+	}
+	if purpose.OrderID != o.ID || purpose.SignatoryID != sig.ID {
+		return nil, fault.Invalid("state", "belongs to another signatory")
+	}
+	sealed, err := s.store.TakeLoginForm(ctx, o.ID, sig.ID, purpose.Form, s.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errLoginFormGone()
+	}
+	if err != nil {
+		return nil, err
+	}
+	plain, err := s.decryptBytes(ctx, sealed, loginFormBinding(o.ID, sig.ID, purpose.Form))
+	if err != nil {
+		return nil, fmt.Errorf("decrypt login form: %w", err)
+	}
+	var rec loginFormRecord
+	if err := json.Unmarshal(plain, &rec); err != nil {
+		return nil, fmt.Errorf("decode login form: %w", err)
+	}
+	return rec.Documents, nil
+}
+
+// PurgeLoginForms deletes the kept form values whose login could no longer complete (the sweeper).
+func (s *Service) PurgeLoginForms(ctx context.Context, now time.Time) (SweepReport, error) {
+	n, err := s.store.PurgeLoginForms(ctx, now)
+	if err != nil {
+		return SweepReport{}, fmt.Errorf("purge login forms: %w", err)
+	}
+	return SweepReport{LoginFormsPurged: n}, nil
+}
