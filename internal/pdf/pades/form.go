@@ -8,10 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
-	"github.com/pdfcpu/pdfcpu/pkg/font"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
-	"golang.org/x/text/encoding/charmap"
 )
 
 // FormValue is one value a signatory gives for a field of the document's own form (a PDF AcroForm).
@@ -56,7 +55,7 @@ type formField struct {
 
 // FillForm writes values into the document's form as one incremental update before a signature:
 // each field's /V, a checkbox's or radio group's /AS states, and for text and choice fields a new
-// appearance stream (Helvetica, WinAnsi), so viewers show the value without regenerating
+// appearance stream (in the embedded seal font), so viewers show the value without regenerating
 // appearances. Page content is not touched, so earlier signatures stay valid: filling a form is a
 // change PAdES validators accept after a signature.
 func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, error) {
@@ -74,13 +73,18 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 	}
 	inc := doc.increment()
 	changed := map[int]types.Dict{}
+	// The values are shown in the seal's embedded font (Go Regular, subset per increment), so every
+	// viewer draws the same letters, Nordic ones included; numbered once, written after the last fill.
+	u, err := newFontUse()
+	if err != nil {
+		return nil, err
+	}
 	fontNr := 0
-	helvetica := func() int {
+	embedded := func() (*fontUse, int) {
 		if fontNr == 0 {
 			fontNr = inc.newObject()
-			inc.set(fontNr, "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
 		}
-		return fontNr
+		return u, fontNr
 	}
 	seen := map[string]int{}
 	for i, v := range values {
@@ -100,7 +104,12 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 			return nil, fail("is given twice (also at %d)", j)
 		}
 		seen[v.Field] = i
-		if err := doc.fill(inc, changed, f, v.Value, helvetica, fail); err != nil {
+		if err := doc.fill(inc, changed, f, v.Value, embedded, fail); err != nil {
+			return nil, err
+		}
+	}
+	if fontNr != 0 {
+		if err := u.objects(inc, fontNr); err != nil {
 			return nil, err
 		}
 	}
@@ -111,7 +120,7 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 }
 
 // fill applies one value to f; fail makes the caller's FormError.
-func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField, value string, helvetica func() int,
+func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField, value string, font func() (*fontUse, int),
 	fail func(string, ...any) error) error {
 	dict := func(nr int) (types.Dict, error) {
 		if c, ok := changed[nr]; ok {
@@ -134,12 +143,11 @@ func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField
 		if limit := field.IntEntry("MaxLen"); limit != nil && len([]rune(value)) > *limit {
 			return fail("must be at most %d characters", *limit)
 		}
-		encoded, err := fieldWinAnsi(value)
-		if err != nil {
+		if err := fieldShowable(font, value); err != nil {
 			return fail("%v", err)
 		}
 		field["V"] = fieldText(value)
-		return d.textAppearances(inc, f, dict, encoded, field, helvetica)
+		return d.textAppearances(inc, f, dict, value, field, font)
 	case "Ch":
 		if f.flags&flagCombo == 0 {
 			return fail("is a list box; filling list boxes is not supported (use a dropdown)")
@@ -151,12 +159,11 @@ func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField
 		if f.flags&flagEdit == 0 && value != "" && !fieldContains(options, value) {
 			return fail("must be one of %s", strings.Join(fieldQuoted(options), ", "))
 		}
-		encoded, err := fieldWinAnsi(value)
-		if err != nil {
+		if err := fieldShowable(font, value); err != nil {
 			return fail("%v", err)
 		}
 		field["V"] = fieldText(value)
-		return d.textAppearances(inc, f, dict, encoded, field, helvetica)
+		return d.textAppearances(inc, f, dict, value, field, font)
 	case "Btn":
 		if f.flags&flagPush != 0 {
 			return fail("is a push button: it holds no value")
@@ -244,8 +251,9 @@ func (d *document) choiceOptions(field types.Dict) ([]string, error) {
 }
 
 // textAppearances gives every widget of a text or choice field a normal appearance showing text.
-func (d *document) textAppearances(inc *increment, f *formField, dict func(int) (types.Dict, error), text []byte,
-	field types.Dict, helvetica func() int) error {
+func (d *document) textAppearances(inc *increment, f *formField, dict func(int) (types.Dict, error), text string,
+	field types.Dict, font func() (*fontUse, int)) error {
+	u, fontNr := font()
 	for _, nr := range f.widgets {
 		w, err := dict(nr)
 		if err != nil {
@@ -267,10 +275,10 @@ func (d *document) textAppearances(inc *increment, f *formField, dict func(int) 
 		if q := field.IntEntry("Q"); q != nil {
 			align = *q
 		}
-		content := fieldTextContent(text, width, height, size, align, f.flags&flagMultiline != 0)
+		content := fieldTextContent(u, text, width, height, size, align, f.flags&flagMultiline != 0)
 		ap := inc.newObject()
-		inc.set(ap, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s] /Resources << /Font << /Helv %d 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
-			fieldNum(width), fieldNum(height), helvetica(), len(content), content))
+		inc.set(ap, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s] /Resources << /Font << /F1 %d 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
+			fieldNum(width), fieldNum(height), fontNr, len(content), content))
 		w["AP"] = types.Dict{"N": types.IndirectRef{ObjectNumber: types.Integer(ap)}}
 	}
 	return nil
@@ -299,10 +307,10 @@ func fieldFontSize(da string) float64 {
 	return 0
 }
 
-// textContent lays text out in a width × height box: one line shrunk to fit (aligned by Q: 0
-// left, 1 centred, 2 right) or, for multiline fields, wrapped at spaces from the top; clipped to
-// the box either way.
-func fieldTextContent(text []byte, width, height, size float64, align int, multiline bool) string {
+// fieldTextContent lays text out in a width × height box in the embedded font: one line shrunk
+// to fit (aligned by Q: 0 left, 1 centred, 2 right) or, for multiline fields, wrapped at spaces
+// from the top; clipped to the box either way.
+func fieldTextContent(u *fontUse, text string, width, height, size float64, align int, multiline bool) string {
 	const pad = 2.0
 	var b strings.Builder
 	fmt.Fprintf(&b, "/Tx BMC\nq\n%s %s %s %s re W n\nBT\n0 g\n", fieldNum(1), fieldNum(1), fieldNum(math.Max(width-2, 0)), fieldNum(math.Max(height-2, 0)))
@@ -310,10 +318,10 @@ func fieldTextContent(text []byte, width, height, size float64, align int, multi
 		if size == 0 {
 			size = math.Min(12, (height-2*pad)*0.75)
 		}
-		if w := fieldTextWidth(text, size); w > width-2*pad && w > 0 {
+		if w := u.width(text, size); w > width-2*pad && w > 0 {
 			size = math.Max(4, size*(width-2*pad)/w)
 		}
-		w := fieldTextWidth(text, size)
+		w := u.width(text, size)
 		x := pad
 		switch align {
 		case 1:
@@ -322,53 +330,53 @@ func fieldTextContent(text []byte, width, height, size float64, align int, multi
 			x = width - pad - w
 		}
 		y := (height-size)/2 + 0.22*size
-		fmt.Fprintf(&b, "/Helv %s Tf\n%s %s Td\n%s Tj\n", fieldNum(size), fieldNum(x), fieldNum(y), fieldLiteral(text))
+		fmt.Fprintf(&b, "/F1 %s Tf\n%s %s Td\n%s Tj\n", fieldNum(size), fieldNum(x), fieldNum(y), u.encode(text))
 	} else {
 		if size == 0 {
 			size = 10
 		}
 		lead := size * 1.15
-		fmt.Fprintf(&b, "/Helv %s Tf\n%s TL\n%s %s Td\n", fieldNum(size), fieldNum(lead), fieldNum(pad), fieldNum(height-pad-size))
-		for i, line := range fieldWrap(text, width-2*pad, size) {
+		fmt.Fprintf(&b, "/F1 %s Tf\n%s TL\n%s %s Td\n", fieldNum(size), fieldNum(lead), fieldNum(pad), fieldNum(height-pad-size))
+		for i, line := range fieldWrap(u, text, width-2*pad, size) {
 			if i > 0 {
 				b.WriteString("T*\n")
 			}
-			b.WriteString(fieldLiteral(line) + " Tj\n")
+			b.WriteString(u.encode(line) + " Tj\n")
 		}
 	}
 	b.WriteString("ET\nQ\nEMC")
 	return b.String()
 }
 
-// wrap breaks WinAnsi text into lines at most width wide, at spaces where it can and inside a word
+// fieldWrap breaks text into lines at most width wide, at spaces where it can and inside a word
 // where it must; newlines in the text are kept.
-func fieldWrap(text []byte, width, size float64) [][]byte {
-	var lines [][]byte
-	for _, para := range strings.Split(string(text), "\n") {
-		var line []byte
+func fieldWrap(u *fontUse, text string, width, size float64) []string {
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
 		for _, word := range strings.Split(para, " ") {
-			candidate := append(append([]byte{}, line...), word...)
-			if len(line) > 0 {
-				candidate = append(append(append([]byte{}, line...), ' '), word...)
+			candidate := word
+			if line != "" {
+				candidate = line + " " + word
 			}
-			if fieldTextWidth(candidate, size) <= width || len(line) == 0 && len(word) <= 1 {
+			if u.width(candidate, size) <= width || line == "" && utf8.RuneCountInString(word) <= 1 {
 				line = candidate
 				continue
 			}
-			if len(line) > 0 {
+			if line != "" {
 				lines = append(lines, line)
-				line = nil
+				line = ""
 			}
-			for w := []byte(word); len(w) > 0; {
+			for w := []rune(word); len(w) > 0; {
 				n := len(w)
-				for n > 1 && fieldTextWidth(w[:n], size) > width {
+				for n > 1 && u.width(string(w[:n]), size) > width {
 					n--
 				}
 				if n == len(w) {
-					line = w
+					line = string(w)
 					break
 				}
-				lines = append(lines, w[:n])
+				lines = append(lines, string(w[:n]))
 				w = w[n:]
 			}
 		}
@@ -377,50 +385,24 @@ func fieldWrap(text []byte, width, size float64) [][]byte {
 	return lines
 }
 
-func fieldTextWidth(text []byte, size float64) float64 {
-	total := 0
-	for _, c := range text {
-		w, err := font.CharWidth("Helvetica", rune(c))
-		if err == nil {
-			total += w
+var errFieldNotShowable = errors.New("holds characters the form's font cannot show")
+
+// fieldShowable refuses text the embedded font has no glyph for (it would show as boxes) and
+// control characters other than line breaks.
+func fieldShowable(font func() (*fontUse, int), s string) error {
+	u, _ := font()
+	for _, r := range s {
+		if r < 0x20 && r != '\n' {
+			return errors.New("holds control characters")
+		}
+		if r == '\n' || r == ' ' {
+			continue
+		}
+		if gi, _ := u.glyph(r); gi == 0 {
+			return errFieldNotShowable
 		}
 	}
-	return float64(total) * size / 1000
-}
-
-var errFieldNotWinAnsi = errors.New("holds characters the form's font cannot show (only Western European letters are supported)")
-
-// winAnsi encodes s for Helvetica's WinAnsiEncoding.
-func fieldWinAnsi(s string) ([]byte, error) {
-	b, err := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		return nil, errFieldNotWinAnsi
-	}
-	for _, c := range b {
-		if c < 0x20 && c != '\n' {
-			return nil, errors.New("holds control characters")
-		}
-	}
-	return b, nil
-}
-
-// literal writes WinAnsi bytes as a PDF literal string for a content stream.
-func fieldLiteral(b []byte) string {
-	var s strings.Builder
-	s.WriteByte('(')
-	for _, c := range b {
-		switch {
-		case c == '(' || c == ')' || c == '\\':
-			s.WriteByte('\\')
-			s.WriteByte(c)
-		case c < 0x20 || c > 0x7e:
-			fmt.Fprintf(&s, "\\%03o", c)
-		default:
-			s.WriteByte(c)
-		}
-	}
-	s.WriteByte(')')
-	return s.String()
+	return nil
 }
 
 // fieldText is s as a PDF text string: a literal for printable ASCII (some readers take a
