@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -370,4 +371,13 @@ func sameValues(got, want []signing.FormValue) bool {
 		}
 	}
 	return true
+}
+
+// The page's "too long" text names the limit the handler applies, in every language.
+func TestFormTooLongNamesTheLimit(t *testing.T) {
+	for _, lang := range i18n.Languages {
+		if text := i18n.T(lang.Code)("formTooLong"); !strings.Contains(text, strconv.Itoa(order.MaxMessageLen)) {
+			t.Errorf("%s: formTooLong is %q; the limit is %d characters", lang.Code, text, order.MaxMessageLen)
+		}
+	}
 }
