@@ -70,8 +70,8 @@ func TestSigningPageFillsTheForm(t *testing.T) {
 		t.Error("the read-only address.city can be edited")
 	}
 
-	// Select the prefilled name and type over it; the note gets a snowman, which the document's
-	// font (WinAnsi) cannot hold.
+	// Select the prefilled name and type over it; the note gets a snowman, which the embedded font
+	// the form's values are drawn in has no glyph for.
 	// (The text is selected by script, as a double click would; then typed over.)
 	step(t, ctx, "focus the name", chromedp.Focus(chromedp.CSS(field("name", "input"))))
 	get(t, ctx, "select the name", chromedp.Evaluate[bool](`(() => { document.activeElement.select(); return true; })()`))
@@ -141,4 +141,76 @@ func TestSigningPageFillsTheForm(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestSigningPageFormThroughEIDLogin: values typed into the document's form before an eID login
+// (criiptoVerify at a real Dex) cross the redirect kept on the server, and the login's signature
+// fills them in.
+func TestSigningPageFormThroughEIDLogin(t *testing.T) {
+	s, dex := startWithDex(t)
+	done := newRedirectReceiver(t)
+	user := dex.Users[0]
+	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
+		createSignatureOrder(input: $input) { signatureOrder { id signatories { href } } } }`, map[string]any{"input": map[string]any{
+		"title": "Form and eID",
+		"ui":    map[string]any{"signatoryRedirectUri": done.URL + "/done"},
+		"documents": []any{map[string]any{"pdf": map[string]any{"title": "Application", "storageMode": "Temporary",
+			"blob": base64.StdEncoding.EncodeToString(pdftest.Form(t)), "form": map[string]any{"enabled": true}}}},
+		"evidenceProviders": []any{map[string]any{"criiptoVerify": map[string]any{"scope": "openid profile email"}}},
+		"signatories":       []any{map[string]any{}},
+	}})
+	if msg := resp.firstError(); msg != "" {
+		t.Fatalf("createSignatureOrder: %s", msg)
+	}
+	var created struct {
+		CreateSignatureOrder struct {
+			SignatureOrder struct {
+				ID          string
+				Signatories []struct{ Href string }
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &created); err != nil {
+		t.Fatal(err)
+	}
+	o := created.CreateSignatureOrder.SignatureOrder
+
+	ctx := browserCtx(t)
+	name := `[data-field="name"] input`
+	step(t, ctx, "open the page", chromedp.Navigate(o.Signatories[0].Href), chromedp.WaitVisible(chromedp.CSS(`button[data-approve]`)))
+	step(t, ctx, "approve", chromedp.Click(chromedp.CSS(`button[data-approve]`)), chromedp.WaitVisible(chromedp.CSS(name)))
+	step(t, ctx, "clear the name", chromedp.Clear(chromedp.CSS(name)))
+	step(t, ctx, "type the name", chromedp.SendKeys(chromedp.CSS(name), "Åse Łukasz"))
+	step(t, ctx, "go to the provider", chromedp.Click(chromedp.CSS(`button[data-form-login]`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
+	step(t, ctx, "log in", chromedp.SendKeys(chromedp.CSS(`input[name=login]`), user.Email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), user.Password), chromedp.Submit(chromedp.CSS(`input[name=password]`)))
+	waitForRedirect(t, ctx, done.URL+"/done?status=success")
+
+	resp, _ = s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }
+		documents { ... on PdfDocument { form { fields { field value } } } } } }`, map[string]any{"id": o.ID})
+	var read struct {
+		SignatureOrder struct {
+			Signatories []struct{ Status string }
+			Documents   []struct {
+				Form struct {
+					Fields []struct{ Field, Value string }
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &read); err != nil || resp.firstError() != "" {
+		t.Fatalf("signatureOrder: %s %v", resp.Data, resp.Errors)
+	}
+	if st := read.SignatureOrder.Signatories[0].Status; st != "SIGNED" {
+		t.Errorf("signatory is %s, want SIGNED", st)
+	}
+	var got string
+	for _, f := range read.SignatureOrder.Documents[0].Form.Fields {
+		if f.Field == "name" {
+			got = f.Value
+		}
+	}
+	if got != "Åse Łukasz" {
+		t.Errorf("the name field after the eID signature is %q, want what was typed before the login", got)
+	}
 }

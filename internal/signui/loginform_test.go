@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -125,10 +127,17 @@ func TestFormValuesSurviveASignLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	auth, err := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(auth.String(), idp.srv.URL+"/auth") {
-		t.Fatalf("login start: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	// A form post cannot be redirected to the provider (the page's CSP form-action): the answer is
+	// a page that navigates there.
+	m := regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=([^"]+)">`).FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("login start: HTTP %d, no refresh to the provider:\n%s", resp.StatusCode, page)
+	}
+	auth, err := url.Parse(html.UnescapeString(string(m[1])))
+	if err != nil || !strings.HasPrefix(auth.String(), idp.srv.URL+"/auth") || !bytes.Contains(page, []byte(`<a href="`+string(m[1])+`">`)) {
+		t.Fatalf("login start goes to %q, want the provider's authorization endpoint (and a link to it)", m[1])
 	}
 	if strings.Contains(auth.String(), loginFormMarker) || strings.Contains(resp.Header.Get("Set-Cookie"), loginFormMarker) {
 		t.Error("the typed value travels in the authorization URL or a cookie")

@@ -392,7 +392,19 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, s *signator
 	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: browser, Path: "/sign/", MaxAge: int(evidence.LoginTTL.Seconds()),
 		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	securityHeaders(w, "default-src 'none'")
-	http.Redirect(w, r, authURL, http.StatusSeeOther)
+	if r.Method != http.MethodPost {
+		http.Redirect(w, r, authURL, http.StatusSeeOther)
+		return
+	}
+	// A form post (the document's form went along) may not be redirected to the identity provider:
+	// the page's CSP form-action allows this origin only, and browsers apply it to redirects. A
+	// navigation is not a form submission, so this page navigates there instead (a refresh, with a
+	// link for a browser that does not follow it).
+	u := template.HTMLEscapeString(authURL)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>%s</title><p><a href="%s">%s</a></p></html>`,
+		i18n.HTML(s.ui().Language), u, template.HTMLEscapeString(i18n.T(s.ui().Language)("continueLogin")), u,
+		template.HTMLEscapeString(i18n.T(s.ui().Language)("continueLogin")))
 }
 
 // callback is where the provider sends the browser back: a VIEW login stores the ID token for
