@@ -23,30 +23,7 @@ func TestSigningPageFillsTheForm(t *testing.T) {
 	s := startServer(t, embedded, map[string]string{"ADDR": addr, "PUBLIC_URL": "http://" + addr})
 	done := newRedirectReceiver(t)
 
-	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
-		createSignatureOrder(input: $input) { signatureOrder { id signatories { href } } } }`, map[string]any{"input": map[string]any{
-		"title": "Form e2e",
-		"ui":    map[string]any{"signatoryRedirectUri": done.URL + "/done"},
-		"documents": []any{map[string]any{"pdf": map[string]any{"title": "Application", "storageMode": "Temporary",
-			"blob": base64.StdEncoding.EncodeToString(pdftest.Form(t)), "form": map[string]any{"enabled": true}}}},
-		"evidenceProviders": []any{map[string]any{"noop": map[string]any{"name": "plain"}}},
-		"signatories":       []any{map[string]any{}},
-	}})
-	if msg := resp.firstError(); msg != "" {
-		t.Fatalf("createSignatureOrder: %s", msg)
-	}
-	var created struct {
-		CreateSignatureOrder struct {
-			SignatureOrder struct {
-				ID          string
-				Signatories []struct{ Href string }
-			}
-		}
-	}
-	if err := json.Unmarshal(resp.Data, &created); err != nil {
-		t.Fatal(err)
-	}
-	orderID, href := created.CreateSignatureOrder.SignatureOrder.ID, created.CreateSignatureOrder.SignatureOrder.Signatories[0].Href
+	orderID, href := createFormOrder(t, s, done.URL+"/done", map[string]any{"noop": map[string]any{"name": "plain"}})
 
 	ctx := browserCtx(t)
 	field := func(name, control string) string { return `[data-field="` + name + `"] ` + control }
@@ -104,7 +81,7 @@ func TestSigningPageFillsTheForm(t *testing.T) {
 	press("sign", `button[data-sign]`, kb.Enter)
 	waitForRedirect(t, ctx, done.URL+"/done?status=success")
 
-	resp, _ = s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }
+	resp, _ := s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }
 		documents { ... on PdfDocument { form { enabled fields { field value } } } } } }`, map[string]any{"id": orderID})
 	if msg := resp.firstError(); msg != "" {
 		t.Fatalf("signatureOrder: %s", msg)
@@ -150,34 +127,11 @@ func TestSigningPageFormThroughEIDLogin(t *testing.T) {
 	s, dex := startWithDex(t)
 	done := newRedirectReceiver(t)
 	user := dex.Users[0]
-	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
-		createSignatureOrder(input: $input) { signatureOrder { id signatories { href } } } }`, map[string]any{"input": map[string]any{
-		"title": "Form and eID",
-		"ui":    map[string]any{"signatoryRedirectUri": done.URL + "/done"},
-		"documents": []any{map[string]any{"pdf": map[string]any{"title": "Application", "storageMode": "Temporary",
-			"blob": base64.StdEncoding.EncodeToString(pdftest.Form(t)), "form": map[string]any{"enabled": true}}}},
-		"evidenceProviders": []any{map[string]any{"criiptoVerify": map[string]any{"scope": "openid profile email"}}},
-		"signatories":       []any{map[string]any{}},
-	}})
-	if msg := resp.firstError(); msg != "" {
-		t.Fatalf("createSignatureOrder: %s", msg)
-	}
-	var created struct {
-		CreateSignatureOrder struct {
-			SignatureOrder struct {
-				ID          string
-				Signatories []struct{ Href string }
-			}
-		}
-	}
-	if err := json.Unmarshal(resp.Data, &created); err != nil {
-		t.Fatal(err)
-	}
-	o := created.CreateSignatureOrder.SignatureOrder
+	orderID, href := createFormOrder(t, s, done.URL+"/done", map[string]any{"criiptoVerify": map[string]any{"scope": "openid profile email"}})
 
 	ctx := browserCtx(t)
 	name := `[data-field="name"] input`
-	step(t, ctx, "open the page", chromedp.Navigate(o.Signatories[0].Href), chromedp.WaitVisible(chromedp.CSS(`button[data-approve]`)))
+	step(t, ctx, "open the page", chromedp.Navigate(href), chromedp.WaitVisible(chromedp.CSS(`button[data-approve]`)))
 	step(t, ctx, "approve", chromedp.Click(chromedp.CSS(`button[data-approve]`)), chromedp.WaitVisible(chromedp.CSS(name)))
 	step(t, ctx, "clear the name", chromedp.Clear(chromedp.CSS(name)))
 	step(t, ctx, "type the name", chromedp.SendKeys(chromedp.CSS(name), "Åse Łukasz"))
@@ -186,8 +140,8 @@ func TestSigningPageFormThroughEIDLogin(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), user.Password), chromedp.Submit(chromedp.CSS(`input[name=password]`)))
 	waitForRedirect(t, ctx, done.URL+"/done?status=success")
 
-	resp, _ = s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }
-		documents { ... on PdfDocument { form { fields { field value } } } } } }`, map[string]any{"id": o.ID})
+	resp, _ := s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }
+		documents { ... on PdfDocument { form { fields { field value } } } } } }`, map[string]any{"id": orderID})
 	var read struct {
 		SignatureOrder struct {
 			Signatories []struct{ Status string }
@@ -213,4 +167,34 @@ func TestSigningPageFormThroughEIDLogin(t *testing.T) {
 	if got != "Åse Łukasz" {
 		t.Errorf("the name field after the eID signature is %q, want what was typed before the login", got)
 	}
+}
+
+// createFormOrder creates an order of one form-enabled document (pdftest.Form) and one signatory
+// with one evidence provider, and returns its id and the signatory's link.
+func createFormOrder(t *testing.T, s *testServer, redirect string, provider map[string]any) (orderID, href string) {
+	t.Helper()
+	resp, _ := s.graphql(t, s.writeKey.basic(), `mutation($input: CreateSignatureOrderInput!) {
+		createSignatureOrder(input: $input) { signatureOrder { id signatories { href } } } }`, map[string]any{"input": map[string]any{
+		"title": "Form e2e",
+		"ui":    map[string]any{"signatoryRedirectUri": redirect},
+		"documents": []any{map[string]any{"pdf": map[string]any{"title": "Application", "storageMode": "Temporary",
+			"blob": base64.StdEncoding.EncodeToString(pdftest.Form(t)), "form": map[string]any{"enabled": true}}}},
+		"evidenceProviders": []any{provider},
+		"signatories":       []any{map[string]any{}},
+	}})
+	if msg := resp.firstError(); msg != "" {
+		t.Fatalf("createSignatureOrder: %s", msg)
+	}
+	var created struct {
+		CreateSignatureOrder struct {
+			SignatureOrder struct {
+				ID          string
+				Signatories []struct{ Href string }
+			}
+		}
+	}
+	if err := json.Unmarshal(resp.Data, &created); err != nil {
+		t.Fatal(err)
+	}
+	return created.CreateSignatureOrder.SignatureOrder.ID, created.CreateSignatureOrder.SignatureOrder.Signatories[0].Href
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -267,36 +266,15 @@ func BenchmarkRepair(b *testing.B) {
 	}
 	var peak uint64
 	for b.Loop() {
-		runtime.GC()
-		var base runtime.MemStats
-		runtime.ReadMemStats(&base)
-		stop, done := make(chan struct{}), make(chan uint64)
-		go func() {
-			var m runtime.MemStats
-			var high uint64
-			for {
-				runtime.ReadMemStats(&m)
-				high = max(high, m.HeapAlloc)
-				select {
-				case <-stop:
-					done <- high
-					return
-				default:
-					time.Sleep(time.Millisecond)
-				}
+		var err error
+		peak = max(peak, pdftest.PeakHeap(func() {
+			var info pdf.Info
+			if info, err = pdf.Inspect(ctx, data); err == nil && info.Defect != "" {
+				_, _, err = pdf.Inspector{}.Rewrite(ctx, data, pdf.RewriteOptions{})
 			}
-		}()
-		info, err := pdf.Inspect(ctx, data)
-		if err == nil && info.Defect != "" {
-			_, _, err = pdf.Inspector{}.Rewrite(ctx, data, pdf.RewriteOptions{})
-		}
-		close(stop)
-		high := <-done
+		}))
 		if err != nil {
 			b.Fatal(err)
-		}
-		if high > base.HeapAlloc {
-			peak = max(peak, high-base.HeapAlloc)
 		}
 	}
 	u, _ := pdf.Measure(ctx, data)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -246,31 +245,7 @@ func BenchmarkPeakHeap(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			var peak uint64
 			for b.Loop() {
-				runtime.GC()
-				var base runtime.MemStats
-				runtime.ReadMemStats(&base)
-				stop := make(chan struct{})
-				done := make(chan uint64)
-				go func() {
-					var m runtime.MemStats
-					var high uint64
-					for {
-						runtime.ReadMemStats(&m)
-						high = max(high, m.HeapAlloc)
-						select {
-						case <-stop:
-							done <- high
-							return
-						default:
-							time.Sleep(time.Millisecond)
-						}
-					}
-				}()
-				_, _ = pdf.Inspect(context.Background(), data)
-				close(stop)
-				if high := <-done; high > base.HeapAlloc {
-					peak = max(peak, high-base.HeapAlloc)
-				}
+				peak = max(peak, pdftest.PeakHeap(func() { _, _ = pdf.Inspect(context.Background(), data) }))
 			}
 			u, _ := pdf.Measure(context.Background(), data)
 			b.ReportMetric(float64(pdf.Estimate(len(data), u))/(1<<20), "reserved-MB")

@@ -44,13 +44,9 @@ func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	rootRef, ok := catalog["Pages"].(types.IndirectRef)
-	if !ok {
-		return nil, errors.New("page tree root is not an indirect object")
-	}
-	root, err := doc.xref.DereferenceDict(rootRef)
-	if err != nil || root == nil {
-		return nil, errors.New("page tree root unreadable")
+	rootRef, root, err := doc.pageTreeRoot(catalog)
+	if err != nil {
+		return nil, err
 	}
 	first, err := doc.pageAt(0)
 	if err != nil {
@@ -77,16 +73,37 @@ func AppendSealsPage(ctx context.Context, data []byte, title string) ([]byte, er
 	inc.set(contentNr, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content))
 	inc.set(pageNr, fmt.Sprintf("<< /Type /Page /Parent %s /MediaBox [%g %g %g %g] /Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R /%s true >>",
 		rootRef.PDFString(), box[0], box[1], box[2], box[3], fontNr, contentNr, sealsMarker))
+	if err := doc.appendPage(inc, rootRef, root, pageNr); err != nil {
+		return nil, err
+	}
+	return inc.write()
+}
+
+// pageTreeRoot is the root of the document's page tree, to which a seals page is appended.
+func (d *document) pageTreeRoot(catalog types.Dict) (types.IndirectRef, types.Dict, error) {
+	ref, ok := catalog["Pages"].(types.IndirectRef)
+	if !ok {
+		return types.IndirectRef{}, nil, errors.New("page tree root is not an indirect object")
+	}
+	root, err := d.xref.DereferenceDict(ref)
+	if err != nil || root == nil {
+		return types.IndirectRef{}, nil, errors.New("page tree root unreadable")
+	}
+	return ref, root, nil
+}
+
+// appendPage makes page pageNr the last kid of the page tree root (a copy of root, rewritten in inc).
+func (d *document) appendPage(inc *increment, ref types.IndirectRef, root types.Dict, pageNr int) error {
 	root = root.Clone().(types.Dict)
-	kids, err := doc.xref.DereferenceArray(root["Kids"])
+	kids, err := d.xref.DereferenceArray(root["Kids"])
 	if err != nil {
-		return nil, fmt.Errorf("page tree kids: %w", err)
+		return fmt.Errorf("page tree kids: %w", err)
 	}
 	root["Kids"] = append(kids, *types.NewIndirectRef(pageNr, 0))
 	count, _ := root["Count"].(types.Integer)
 	root["Count"] = types.Integer(count.Value() + 1)
-	inc.set(rootRef.ObjectNumber.Value(), root.PDFString())
-	return inc.write()
+	inc.set(ref.ObjectNumber.Value(), root.PDFString())
+	return nil
 }
 
 // slotRect is where seal slot of slots goes on a page with box.

@@ -145,13 +145,9 @@ func AppendTemplatePage(ctx context.Context, data []byte, t SealsPageTemplate) (
 	if err != nil {
 		return nil, err
 	}
-	rootRef, ok := catalog["Pages"].(types.IndirectRef)
-	if !ok {
-		return nil, errors.New("page tree root is not an indirect object")
-	}
-	root, err := doc.xref.DereferenceDict(rootRef)
-	if err != nil || root == nil {
-		return nil, errors.New("page tree root unreadable")
+	rootRef, root, err := doc.pageTreeRoot(catalog)
+	if err != nil {
+		return nil, err
 	}
 	tmpl, err := pdf.Read(ctx, t.Page)
 	if err != nil {
@@ -208,15 +204,9 @@ func AppendTemplatePage(ctx context.Context, data []byte, t SealsPageTemplate) (
 		}
 	}
 	inc.set(pageNr, nd.PDFString())
-	root = root.Clone().(types.Dict)
-	kids, err := doc.xref.DereferenceArray(root["Kids"])
-	if err != nil {
-		return nil, fmt.Errorf("page tree kids: %w", err)
+	if err := doc.appendPage(inc, rootRef, root, pageNr); err != nil {
+		return nil, err
 	}
-	root["Kids"] = append(kids, *types.NewIndirectRef(pageNr, 0))
-	count, _ := root["Count"].(types.Integer)
-	root["Count"] = types.Integer(count.Value() + 1)
-	inc.set(rootRef.ObjectNumber.Value(), root.PDFString())
 	return inc.write()
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // Decompression bombs: small files whose streams inflate to far more than their size. Each is a
@@ -25,6 +26,36 @@ func Allocated(fn func()) uint64 {
 	fn()
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
+}
+
+// PeakHeap is the highest heap in use above what was in use before fn, sampled every millisecond
+// while fn runs (garbage not yet collected included), after a GC.
+func PeakHeap(fn func()) uint64 {
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop, done := make(chan struct{}), make(chan uint64)
+	go func() {
+		var m runtime.MemStats
+		var high uint64
+		for {
+			runtime.ReadMemStats(&m)
+			high = max(high, m.HeapAlloc)
+			select {
+			case <-stop:
+				done <- high
+				return
+			default:
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	fn()
+	close(stop)
+	if high := <-done; high > base.HeapAlloc {
+		return high - base.HeapAlloc
+	}
+	return 0
 }
 
 // Deflated returns prefix, spaces (which PDF and XML parsers skip) and suffix, n bytes in all,

@@ -18,19 +18,7 @@ import (
 // The helper reports what pyHanko finds, good and bad: a signed document validates; a changed byte,
 // a foreign root or a second signature (the first is then extended) show in the result.
 func TestPyHankoValidateReportsFailures(t *testing.T) {
-	p := pkitest.New(t)
-	ctx := context.Background()
-	key := pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}
-	signed, err := pades.Sign(ctx, pdftest.Make(t, 1, 0), key, p.TSA, pades.Signature{Name: "Ada", Time: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	twice, err := pades.Sign(ctx, signed, key, p.TSA, pades.Signature{Name: "Bo", Time: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Cert.Raw})
-	foreign := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pkitest.New(t).CA.Cert.Raw})
+	signed, twice, root, foreign := signedTwice(t)
 	// The page's text is in an uncompressed content stream inside the signed byte range.
 	at := bytes.Index(signed, []byte("Test document"))
 	if at < 0 {
@@ -112,19 +100,7 @@ func (r *recorder) Fatalf(format string, args ...any) {
 
 // RequirePyHankoValid fails on each condition it names, and only then.
 func TestRequirePyHankoValidFails(t *testing.T) {
-	p := pkitest.New(t)
-	ctx := context.Background()
-	key := pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}
-	signed, err := pades.Sign(ctx, pdftest.Make(t, 1, 0), key, p.TSA, pades.Signature{Name: "Ada", Time: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	twice, err := pades.Sign(ctx, signed, key, p.TSA, pades.Signature{Name: "Bo", Time: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	root := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Cert.Raw})
-	foreign := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pkitest.New(t).CA.Cert.Raw})
+	signed, twice, root, foreign := signedTwice(t)
 	cases := []struct {
 		name      string
 		pdf, root []byte
@@ -152,4 +128,23 @@ func TestRequirePyHankoValidFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signedTwice is a one-page document signed once and twice by a test CA's seal, that CA's root and
+// another CA's root (PEM).
+func signedTwice(t *testing.T) (signed, twice, root, foreign []byte) {
+	t.Helper()
+	p := pkitest.New(t)
+	ctx := context.Background()
+	key := pades.Key{Signer: p.Seal.Signer, Chain: p.Seal.Chain}
+	signed, err := pades.Sign(ctx, pdftest.Make(t, 1, 0), key, p.TSA, pades.Signature{Name: "Ada", Time: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if twice, err = pades.Sign(ctx, signed, key, p.TSA, pades.Signature{Name: "Bo", Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	root = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.CA.Cert.Raw})
+	foreign = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: pkitest.New(t).CA.Cert.Raw})
+	return signed, twice, root, foreign
 }
