@@ -62,8 +62,9 @@ func documentModel(o *order.SignatureOrder, d *order.Document) model.Document {
 		Signatures: []model.Signature{},
 		Ref:        model.DocumentRef{OrderID: o.ID, DocumentID: d.ID},
 	}
-	if d.FormEnabled != nil {
-		doc.Form = &model.PDFDocumentForm{Enabled: *d.FormEnabled, Ref: doc.Ref}
+	// A document with signatory fields has a form (theirs) whether or not its own was enabled.
+	if d.FormEnabled != nil || o.HasFields(d.ID) {
+		doc.Form = &model.PDFDocumentForm{Enabled: deref(d.FormEnabled), Ref: doc.Ref}
 	}
 	return doc
 }
@@ -398,6 +399,9 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 			for _, p := range doc.PDFSealPositions {
 				sd.SealPositions = append(sd.SealPositions, sealPosition(*p))
 			}
+			for _, f := range doc.Fields {
+				sd.Fields = append(sd.Fields, signatoryField(f))
+			}
 			d.Documents = append(d.Documents, sd)
 		}
 	}
@@ -421,6 +425,20 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 		d.UI = uiDraft(model.CreateSignatureOrderUIInput(*in.UI)) // the signatory's UI input has the same fields
 	}
 	return d, nil
+}
+
+// signatoryField translates the fields extension; an absent size is 0, the domain's "default".
+func signatoryField(in *model.SignatoryDocumentFieldInput) order.SignatoryField {
+	f := order.SignatoryField{Kind: order.FieldKind(strings.ToLower(string(in.Type))), Required: in.Required,
+		Label: deref(in.Label), Options: in.Options}
+	if p := in.Position; p != nil {
+		f.Placement.Percent = &order.PercentPlacement{Page: p.Page, X: p.X, Y: p.Y, Width: deref(p.Width), Height: deref(p.Height)}
+	}
+	if a := in.Anchor; a != nil {
+		f.Placement.Anchor = &order.AnchorPlacement{Text: a.Text, OffsetX: deref(a.OffsetX), OffsetY: deref(a.OffsetY),
+			Width: deref(a.Width), Height: deref(a.Height), IgnoreIfMissing: deref(a.IgnoreIfNotPresent)}
+	}
+	return f
 }
 
 func sealPosition(p model.PDFSealPosition) order.SealPosition {

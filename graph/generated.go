@@ -2846,6 +2846,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SignInput", ec.unmarshalInputSignInput),
 			graphql.NewInputUnmarshaler("SignOidcInput", ec.unmarshalInputSignOidcInput),
 			graphql.NewInputUnmarshaler("SignatoryBeaconInput", ec.unmarshalInputSignatoryBeaconInput),
+			graphql.NewInputUnmarshaler("SignatoryDocumentFieldAnchorInput", ec.unmarshalInputSignatoryDocumentFieldAnchorInput),
+			graphql.NewInputUnmarshaler("SignatoryDocumentFieldInput", ec.unmarshalInputSignatoryDocumentFieldInput),
+			graphql.NewInputUnmarshaler("SignatoryDocumentFieldPositionInput", ec.unmarshalInputSignatoryDocumentFieldPositionInput),
 			graphql.NewInputUnmarshaler("SignatoryDocumentInput", ec.unmarshalInputSignatoryDocumentInput),
 			graphql.NewInputUnmarshaler("SignatoryEvidenceProviderInput", ec.unmarshalInputSignatoryEvidenceProviderInput),
 			graphql.NewInputUnmarshaler("SignatoryEvidenceValidationInput", ec.unmarshalInputSignatoryEvidenceValidationInput),
@@ -2937,6 +2940,88 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/extensions.graphqls", Input: `# Extensions of the Criipto Signatures schema (schema.graphqls is the contract as the official SDKs
+# know it). Every extension is additive and optional: the SDKs' operations validate as before.
+
+extend input SignatoryDocumentInput {
+  """
+  Extension (not in Criipto's API): typed fields the signatory fills on this document besides their
+  seal, created in the document as read-only form fields when the order is created and written in the
+  signatory's revision just before their seal. Only at createSignatureOrder, and only for SIGNER
+  signatories. A SIGNATURE field places the seal, like pdfSealPositions. Fill them with
+  sign(documents: [{id, form: {fields: [{field: <PdfFormField.field>, value}]}}]) or on the signing
+  page; the document's form lists them (PdfDocument.form.fields).
+  """
+  fields: [SignatoryDocumentFieldInput!]
+}
+
+"Extension: the kind of a signatory field."
+enum SignatoryDocumentFieldType {
+  "Where the seal goes (always required)."
+  SIGNATURE
+  "Up to 10 characters the signatory types."
+  INITIALS
+  "One line, up to 200 characters."
+  TEXT
+  "The signing date, written by the service in the order's time zone (always filled)."
+  DATE
+  "Checked or not; a required checkbox must be checked."
+  CHECKBOX
+  "One of options."
+  DROPDOWN
+  "One of options, as radio buttons stacked top to bottom in the field's area."
+  RADIO_BUTTONS
+  "Several lines, up to 2000 characters."
+  TEXT_AREA
+}
+
+"""
+Extension: one typed field. Exactly one of position and anchor says where it goes. Where neither
+gives a size, the field has its type's default size in points (SIGNATURE 200×80, INITIALS 60×30,
+TEXT and DROPDOWN 180×22, DATE 110×22, CHECKBOX 14×14, RADIO_BUTTONS 160×60, TEXT_AREA 250×80).
+"""
+input SignatoryDocumentFieldInput {
+  type: SignatoryDocumentFieldType!
+  position: SignatoryDocumentFieldPositionInput
+  anchor: SignatoryDocumentFieldAnchorInput
+  "Default: true for SIGNATURE and DATE, false otherwise. SIGNATURE and DATE cannot be false."
+  required: Boolean
+  "What the signing page calls the field, up to 100 characters."
+  label: String
+  "DROPDOWN and RADIO_BUTTONS: 1 to 50 distinct options of up to 100 characters."
+  options: [String!]
+}
+
+"Extension: a field's area in percent of the page as shown, origin at its TOP-LEFT corner."
+input SignatoryDocumentFieldPositionInput {
+  "1-based page; it must exist in the document."
+  page: Int!
+  "0 to 100, percent of the page's width."
+  x: Float!
+  "0 to 100, percent of the page's height, from the top."
+  y: Float!
+  "More than 0 and at most 100 (percent); absent: the type's default width in points."
+  width: Float
+  "More than 0 and at most 100 (percent); absent: the type's default height in points."
+  height: Float
+}
+
+"""
+Extension: a field at every occurrence of a literal text in the document, on every page: the field's
+top-left corner is the text's, moved by the offsets (points, right and down as the page is shown).
+"""
+input SignatoryDocumentFieldAnchorInput {
+  "1 to 200 characters, found as written (e.g. {{initials_1}})."
+  text: String!
+  offsetX: Float
+  offsetY: Float
+  "More than 0 and at most 1000 points; absent: the type's default."
+  width: Float
+  height: Float
+  "Skip the field when the text is not in the document; otherwise that is an error naming it. Default false."
+  ignoreIfNotPresent: Boolean
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
 Read access. Application requests authenticate with HTTP Basic credentials (clientId:clientSecret); the
 signing page with a Signatory-Token header.
@@ -18388,6 +18473,230 @@ func UnmarshalSignatoryBeaconInput(ctx context.Context, raw any) (model.Signator
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSignatoryDocumentFieldAnchorInput(ctx context.Context, obj any) (model.SignatoryDocumentFieldAnchorInput, error) {
+	var it model.SignatoryDocumentFieldAnchorInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"text", "offsetX", "offsetY", "width", "height", "ignoreIfNotPresent"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "offsetX":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("offsetX"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OffsetX = data
+		case "offsetY":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("offsetY"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OffsetY = data
+		case "width":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("width"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Width = data
+		case "height":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("height"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Height = data
+		case "ignoreIfNotPresent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ignoreIfNotPresent"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IgnoreIfNotPresent = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignatoryDocumentFieldAnchorInput unmarshals raw into the SignatoryDocumentFieldAnchorInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignatoryDocumentFieldAnchorInput(ctx context.Context, raw any) (model.SignatoryDocumentFieldAnchorInput, error) {
+	var out model.SignatoryDocumentFieldAnchorInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignatoryDocumentFieldAnchorInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignatoryDocumentFieldInput(ctx context.Context, obj any) (model.SignatoryDocumentFieldInput, error) {
+	var it model.SignatoryDocumentFieldInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "position", "anchor", "required", "label", "options"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNSignatoryDocumentFieldType2esignᚋgraphᚋmodelᚐSignatoryDocumentFieldType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOSignatoryDocumentFieldPositionInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldPositionInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "anchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anchor"))
+			data, err := ec.unmarshalOSignatoryDocumentFieldAnchorInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldAnchorInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Anchor = data
+		case "required":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("required"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Required = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "options":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("options"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Options = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignatoryDocumentFieldInput unmarshals raw into the SignatoryDocumentFieldInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignatoryDocumentFieldInput(ctx context.Context, raw any) (model.SignatoryDocumentFieldInput, error) {
+	var out model.SignatoryDocumentFieldInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignatoryDocumentFieldInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSignatoryDocumentFieldPositionInput(ctx context.Context, obj any) (model.SignatoryDocumentFieldPositionInput, error) {
+	var it model.SignatoryDocumentFieldPositionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"page", "x", "y", "width", "height"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "page":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("page"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Page = data
+		case "x":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("x"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.X = data
+		case "y":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("y"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Y = data
+		case "width":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("width"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Width = data
+		case "height":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("height"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Height = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSignatoryDocumentFieldPositionInput unmarshals raw into the SignatoryDocumentFieldPositionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSignatoryDocumentFieldPositionInput(ctx context.Context, raw any) (model.SignatoryDocumentFieldPositionInput, error) {
+	var out model.SignatoryDocumentFieldPositionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SignatoryDocumentFieldPositionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSignatoryDocumentInput(ctx context.Context, obj any) (model.SignatoryDocumentInput, error) {
 	var it model.SignatoryDocumentInput
 	if obj == nil {
@@ -18399,7 +18708,7 @@ func (ec *executionContext) unmarshalInputSignatoryDocumentInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "preapproved", "pdfSealPosition", "pdfSealPositions"}
+	fieldsInOrder := [...]string{"id", "preapproved", "pdfSealPosition", "pdfSealPositions", "fields"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18434,6 +18743,13 @@ func (ec *executionContext) unmarshalInputSignatoryDocumentInput(ctx context.Con
 				return it, err
 			}
 			it.PDFSealPositions = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOSignatoryDocumentFieldInput2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
 		}
 	}
 	return it, nil
@@ -24171,6 +24487,21 @@ func (ec *executionContext) marshalNSignatoryDocumentEdge2ᚖesignᚋgraphᚋmod
 	return ec._SignatoryDocumentEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNSignatoryDocumentFieldInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldInput(ctx context.Context, v any) (*model.SignatoryDocumentFieldInput, error) {
+	res, err := ec.unmarshalInputSignatoryDocumentFieldInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSignatoryDocumentFieldType2esignᚋgraphᚋmodelᚐSignatoryDocumentFieldType(ctx context.Context, v any) (model.SignatoryDocumentFieldType, error) {
+	var res model.SignatoryDocumentFieldType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSignatoryDocumentFieldType2esignᚋgraphᚋmodelᚐSignatoryDocumentFieldType(ctx context.Context, sel ast.SelectionSet, v model.SignatoryDocumentFieldType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNSignatoryDocumentInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentInput(ctx context.Context, v any) (*model.SignatoryDocumentInput, error) {
 	res, err := ec.unmarshalInputSignatoryDocumentInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -25355,6 +25686,39 @@ func (ec *executionContext) marshalOSignatoryDocumentConnection2ᚖesignᚋgraph
 		return graphql.Null
 	}
 	return ec._SignatoryDocumentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSignatoryDocumentFieldAnchorInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldAnchorInput(ctx context.Context, v any) (*model.SignatoryDocumentFieldAnchorInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSignatoryDocumentFieldAnchorInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSignatoryDocumentFieldInput2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldInputᚄ(ctx context.Context, v any) ([]*model.SignatoryDocumentFieldInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SignatoryDocumentFieldInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSignatoryDocumentFieldInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSignatoryDocumentFieldPositionInput2ᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldPositionInput(ctx context.Context, v any) (*model.SignatoryDocumentFieldPositionInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSignatoryDocumentFieldPositionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOSignatoryDocumentInput2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryDocumentInputᚄ(ctx context.Context, v any) ([]*model.SignatoryDocumentInput, error) {

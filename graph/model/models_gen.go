@@ -773,11 +773,61 @@ type SignatoryDocumentEdge struct {
 	Status *SignatoryDocumentStatus `json:"status,omitempty"`
 }
 
+// Extension: a field at every occurrence of a literal text in the document, on every page: the field's
+// top-left corner is the text's, moved by the offsets (points, right and down as the page is shown).
+type SignatoryDocumentFieldAnchorInput struct {
+	// 1 to 200 characters, found as written (e.g. {{initials_1}}).
+	Text    string   `json:"text"`
+	OffsetX *float64 `json:"offsetX,omitempty"`
+	OffsetY *float64 `json:"offsetY,omitempty"`
+	// More than 0 and at most 1000 points; absent: the type's default.
+	Width  *float64 `json:"width,omitempty"`
+	Height *float64 `json:"height,omitempty"`
+	// Skip the field when the text is not in the document; otherwise that is an error naming it. Default false.
+	IgnoreIfNotPresent *bool `json:"ignoreIfNotPresent,omitempty"`
+}
+
+// Extension: one typed field. Exactly one of position and anchor says where it goes. Where neither
+// gives a size, the field has its type's default size in points (SIGNATURE 200×80, INITIALS 60×30,
+// TEXT and DROPDOWN 180×22, DATE 110×22, CHECKBOX 14×14, RADIO_BUTTONS 160×60, TEXT_AREA 250×80).
+type SignatoryDocumentFieldInput struct {
+	Type     SignatoryDocumentFieldType           `json:"type"`
+	Position *SignatoryDocumentFieldPositionInput `json:"position,omitempty"`
+	Anchor   *SignatoryDocumentFieldAnchorInput   `json:"anchor,omitempty"`
+	// Default: true for SIGNATURE and DATE, false otherwise. SIGNATURE and DATE cannot be false.
+	Required *bool `json:"required,omitempty"`
+	// What the signing page calls the field, up to 100 characters.
+	Label *string `json:"label,omitempty"`
+	// DROPDOWN and RADIO_BUTTONS: 1 to 50 distinct options of up to 100 characters.
+	Options []string `json:"options,omitempty"`
+}
+
+// Extension: a field's area in percent of the page as shown, origin at its TOP-LEFT corner.
+type SignatoryDocumentFieldPositionInput struct {
+	// 1-based page; it must exist in the document.
+	Page int `json:"page"`
+	// 0 to 100, percent of the page's width.
+	X float64 `json:"x"`
+	// 0 to 100, percent of the page's height, from the top.
+	Y float64 `json:"y"`
+	// More than 0 and at most 100 (percent); absent: the type's default width in points.
+	Width *float64 `json:"width,omitempty"`
+	// More than 0 and at most 100 (percent); absent: the type's default height in points.
+	Height *float64 `json:"height,omitempty"`
+}
+
 type SignatoryDocumentInput struct {
 	ID               string             `json:"id"`
 	Preapproved      *bool              `json:"preapproved,omitempty"`
 	PDFSealPosition  *PDFSealPosition   `json:"pdfSealPosition,omitempty"`
 	PDFSealPositions []*PDFSealPosition `json:"pdfSealPositions,omitempty"`
+	// Extension (not in Criipto's API): typed fields the signatory fills on this document besides their
+	// seal, created in the document as read-only form fields when the order is created and written in the
+	// signatory's revision just before their seal. Only at createSignatureOrder, and only for SIGNER
+	// signatories. A SIGNATURE field places the seal, like pdfSealPositions. Fill them with
+	// sign(documents: [{id, form: {fields: [{field: <PdfFormField.field>, value}]}}]) or on the signing
+	// page; the document's form lists them (PdfDocument.form.fields).
+	Fields []*SignatoryDocumentFieldInput `json:"fields,omitempty"`
 }
 
 type SignatoryEvidenceProviderInput struct {
@@ -1487,6 +1537,82 @@ func (e *Language) UnmarshalJSON(b []byte) error {
 }
 
 func (e Language) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Extension: the kind of a signatory field.
+type SignatoryDocumentFieldType string
+
+const (
+	// Where the seal goes (always required).
+	SignatoryDocumentFieldTypeSignature SignatoryDocumentFieldType = "SIGNATURE"
+	// Up to 10 characters the signatory types.
+	SignatoryDocumentFieldTypeInitials SignatoryDocumentFieldType = "INITIALS"
+	// One line, up to 200 characters.
+	SignatoryDocumentFieldTypeText SignatoryDocumentFieldType = "TEXT"
+	// The signing date, written by the service in the order's time zone (always filled).
+	SignatoryDocumentFieldTypeDate SignatoryDocumentFieldType = "DATE"
+	// Checked or not; a required checkbox must be checked.
+	SignatoryDocumentFieldTypeCheckbox SignatoryDocumentFieldType = "CHECKBOX"
+	// One of options.
+	SignatoryDocumentFieldTypeDropdown SignatoryDocumentFieldType = "DROPDOWN"
+	// One of options, as radio buttons stacked top to bottom in the field's area.
+	SignatoryDocumentFieldTypeRadioButtons SignatoryDocumentFieldType = "RADIO_BUTTONS"
+	// Several lines, up to 2000 characters.
+	SignatoryDocumentFieldTypeTextArea SignatoryDocumentFieldType = "TEXT_AREA"
+)
+
+var AllSignatoryDocumentFieldType = []SignatoryDocumentFieldType{
+	SignatoryDocumentFieldTypeSignature,
+	SignatoryDocumentFieldTypeInitials,
+	SignatoryDocumentFieldTypeText,
+	SignatoryDocumentFieldTypeDate,
+	SignatoryDocumentFieldTypeCheckbox,
+	SignatoryDocumentFieldTypeDropdown,
+	SignatoryDocumentFieldTypeRadioButtons,
+	SignatoryDocumentFieldTypeTextArea,
+}
+
+func (e SignatoryDocumentFieldType) IsValid() bool {
+	switch e {
+	case SignatoryDocumentFieldTypeSignature, SignatoryDocumentFieldTypeInitials, SignatoryDocumentFieldTypeText, SignatoryDocumentFieldTypeDate, SignatoryDocumentFieldTypeCheckbox, SignatoryDocumentFieldTypeDropdown, SignatoryDocumentFieldTypeRadioButtons, SignatoryDocumentFieldTypeTextArea:
+		return true
+	}
+	return false
+}
+
+func (e SignatoryDocumentFieldType) String() string {
+	return string(e)
+}
+
+func (e *SignatoryDocumentFieldType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SignatoryDocumentFieldType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SignatoryDocumentFieldType", str)
+	}
+	return nil
+}
+
+func (e SignatoryDocumentFieldType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SignatoryDocumentFieldType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SignatoryDocumentFieldType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

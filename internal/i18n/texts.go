@@ -58,6 +58,7 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "The document's form cannot be shown now; you can sign without filling it in, or try again later.",
 		"formNotHere":     "Signing this way leaves the form as it is: to fill it in, fill in the fields above and sign with the form's button.",
 		"formReadOnly":    "read-only",
+		"formRequired":    "required",
 	},
 	"DA_DK": {
 		"seal.title":      "Underskrifter",
@@ -114,6 +115,7 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets formular kan ikke vises lige nu; du kan underskrive uden at udfylde den eller prøve igen senere.",
 		"formNotHere":     "Underskriver du på denne måde, forbliver formularen uændret: udfyld felterne ovenfor, og underskriv med formularens knap.",
 		"formReadOnly":    "skrivebeskyttet",
+		"formRequired":    "skal udfyldes",
 	},
 	"SV_SE": {
 		"seal.title":      "Underskrifter",
@@ -170,6 +172,7 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets formulär kan inte visas just nu; du kan underteckna utan att fylla i det eller försöka igen senare.",
 		"formNotHere":     "Undertecknar du så här lämnas formuläret som det är: fyll i fälten ovan och underteckna med formulärets knapp.",
 		"formReadOnly":    "skrivskyddat",
+		"formRequired":    "obligatoriskt",
 	},
 	"NB_NO": {
 		"seal.title":      "Signaturer",
@@ -226,6 +229,7 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Dokumentets skjema kan ikke vises nå; du kan signere uten å fylle det ut eller prøve igjen senere.",
 		"formNotHere":     "Signerer du på denne måten, blir skjemaet stående som det er: fyll ut feltene ovenfor og signer med skjemaets knapp.",
 		"formReadOnly":    "skrivebeskyttet",
+		"formRequired":    "må fylles ut",
 	},
 	"FI_FI": {
 		"seal.title":      "Allekirjoitukset",
@@ -282,5 +286,6 @@ var texts = map[string]map[string]string{
 		"formUnavailable": "Asiakirjan lomaketta ei voi näyttää nyt; voit allekirjoittaa täyttämättä sitä tai yrittää myöhemmin uudelleen.",
 		"formNotHere":     "Näin allekirjoitettaessa lomake jää ennalleen: täytä yllä olevat kentät ja allekirjoita lomakkeen painikkeella.",
 		"formReadOnly":    "vain luku",
+		"formRequired":    "pakollinen",
 	},
 }

@@ -689,11 +689,18 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 		s.SigningSequence = *d.SigningSequence
 	}
 	if d.Documents != nil {
-		docs, err := o.resolveSignatoryDocuments(field+".documents", d.Documents, atCreate)
+		docs, err := o.resolveSignatoryDocuments(field+".documents", s, d.Documents, atCreate)
 		if err != nil {
 			return err
 		}
 		s.Documents = docs
+	}
+	if s.SignatoryRole != RoleSigner {
+		for j, sd := range s.Documents {
+			if len(sd.Fields) > 0 {
+				return fault.Invalid(fmt.Sprintf("%s.documents[%d].fields", field, j), "only a SIGNER fills fields, and this signatory is an %s", s.SignatoryRole)
+			}
+		}
 	}
 	if s.SignatoryRole == RoleApprover {
 		for j, sd := range s.Documents {
@@ -764,6 +771,9 @@ func checkSignatoryBounds(field string, d SignatoryDraft) error {
 		if err := checkList(f+".pdfSealPositions", len(sd.SealPositions), MaxSealPositions); err != nil {
 			return err
 		}
+		if err := checkList(f+".fields", len(sd.Fields), MaxSignatoryFields); err != nil {
+			return err
+		}
 	}
 	if err := checkList(field+".evidenceProviders", len(d.EvidenceProviders), MaxEvidenceProviders); err != nil {
 		return err
@@ -797,7 +807,9 @@ func (o *SignatureOrder) provider(id string) *EvidenceProvider {
 	return nil
 }
 
-func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryDocument, atCreate bool) ([]SignatoryDocument, error) {
+// resolveSignatoryDocuments checks the documents a draft gives signatory s (whose current documents
+// are the ones being replaced, when it is changed).
+func (o *SignatureOrder) resolveSignatoryDocuments(field string, s *Signatory, in []SignatoryDocument, atCreate bool) ([]SignatoryDocument, error) {
 	if len(in) == 0 {
 		return nil, fault.Invalid(field, "must not be empty (omit it to give the signatory every document)")
 	}
@@ -821,6 +833,22 @@ func (o *SignatureOrder) resolveSignatoryDocuments(field string, in []SignatoryD
 		}
 		seen[doc.ID] = true
 		sd.ID = doc.ID
+		switch {
+		case len(sd.Fields) > 0 && !atCreate:
+			// The fields are form fields created in the document at intake, before anyone signs.
+			return nil, fault.Invalid(f+".fields", "can be given only when the order is created: fields are created in the document before anyone signs")
+		case len(sd.Fields) > 0:
+			if err := checkFields(f, s.ID, &sd); err != nil {
+				return nil, err
+			}
+		default:
+			// A changed signatory keeps the fields created for it on a document it keeps.
+			for _, old := range s.Documents {
+				if old.ID == sd.ID {
+					sd.Fields = old.Fields
+				}
+			}
+		}
 		for k := range sd.SealPositions {
 			p := &sd.SealPositions[k]
 			pf := fmt.Sprintf("%s.pdfSealPositions[%d]", f, k)
@@ -852,7 +880,7 @@ func (o *SignatureOrder) checkSealPositions(field string) error {
 			continue
 		}
 		for _, sd := range s.Documents {
-			if len(sd.SealPositions) > 0 {
+			if len(PlacementsOf("", sd)) > 0 {
 				with++
 			} else {
 				without++
@@ -860,7 +888,7 @@ func (o *SignatureOrder) checkSealPositions(field string) error {
 		}
 	}
 	if with > 0 && without > 0 {
-		return fault.Invalid(field, "pdfSealPositions given for some signatory documents must be given for all of them")
+		return fault.Invalid(field, "pdfSealPositions given for some signatory documents must be given for all of them (a signature field counts as one)")
 	}
 	return nil
 }

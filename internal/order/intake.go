@@ -113,3 +113,23 @@ func (d Draft) PlanIntake(i int, f DocumentFacts) (IntakePlan, error) {
 	plan.Rewrite = plan.RemoveSignatures || plan.RemoveBookmarks || f.Defect != "" || (fix != nil && *fix)
 	return plan, nil
 }
+
+// CheckFieldsIntake refuses signatory fields on document i when what the intake found, or the
+// document's options, leave no way to create them: the fields are created by an incremental update
+// of the stored document, which preserveOriginalStructure forbids (stored exactly as given), and
+// which would be a change after a kept earlier signature that no validator accepts (a new form
+// field is not "filling in a form"). withFields says whether any signatory has fields on it.
+func (d Draft) CheckFieldsIntake(i int, withFields bool, f DocumentFacts, plan IntakePlan) error {
+	if !withFields {
+		return nil
+	}
+	doc := d.Documents[i]
+	field := fmt.Sprintf("documents[%d]", i)
+	switch {
+	case doc.PreserveOriginalStructure != nil && *doc.PreserveOriginalStructure:
+		return fault.Invalid(field+".preserveOriginalStructure", "Document %s has signatory fields, which are created in the document: it cannot be stored exactly as given", doc.Title)
+	case f.PreviouslySigned && !plan.RemoveSignatures:
+		return fault.Invalid(field, "Document %s carries earlier signatures that are kept, and signatory fields cannot be added to it without making them fail validation (removePreviousSignatures removes them)", doc.Title)
+	}
+	return nil
+}

@@ -50,8 +50,7 @@ const (
 	MaxBatchItems          = MaxSignatoriesHardLimit
 )
 
-// Bounds of placements (placement.go), from the REST contracts where they set them. They bound
-// input the GraphQL schema does not have yet, so they have no row in Limits.
+// Bounds of placements (placement.go), from the REST contracts where they set them.
 const (
 	MaxAnchorTextLen   = 200   // anchorTags[].anchorString: 1–200 characters
 	MaxAnchorSize      = 1000  // anchorTags[].width, .height: points, > 0 and at most this
@@ -189,6 +188,10 @@ var Limits = []Limit{
 	{"SignInput.documents", MaxDocuments, KindList, ""},
 	{"SignInput.id", MaxIdentifierLen, KindLine, ""},
 	{"SignOidcInput.jwt", MaxTokenLen, KindLine, ""},
+	{"SignatoryDocumentFieldAnchorInput.text", MaxAnchorTextLen, KindLine, ""},
+	{"SignatoryDocumentFieldInput.label", MaxFieldLabelLen, KindLine, ""},
+	{"SignatoryDocumentFieldInput.options", MaxFieldOptions, KindList, "each at most 100 characters"},
+	{"SignatoryDocumentInput.fields", MaxSignatoryFields, KindList, ""},
 	{"SignatoryDocumentInput.id", MaxIdentifierLen, KindLine, ""},
 	{"SignatoryDocumentInput.pdfSealPositions", MaxSealPositions, KindList, ""},
 	{"SignatoryEvidenceProviderInput.id", MaxIdentifierLen, KindLine, ""},

@@ -346,6 +346,8 @@ type SignatoryDocument struct {
 	ID            string         `json:"id"`
 	Preapproved   bool           `json:"preapproved,omitempty"`
 	SealPositions []SealPosition `json:"sealPositions,omitempty"`
+	// Fields are the signatory's typed fields on the document (field.go); given only at creation.
+	Fields []SignatoryField `json:"fields,omitempty"`
 }
 
 // SealPosition places a visible seal on a page.

@@ -45,6 +45,10 @@ type Placement struct {
 	Points  *PointPlacement   `json:"points,omitempty"`
 	Percent *PercentPlacement `json:"percent,omitempty"`
 	Anchor  *AnchorPlacement  `json:"anchor,omitempty"`
+	// DefaultSize is the mark's size in points where a percent or anchor placement gives none
+	// (width and height 0); nil: a percent placement must give its size, an anchor's mark is
+	// AnchorWidth × AnchorHeight.
+	DefaultSize *Size `json:"defaultSize,omitempty"`
 }
 
 // PointPlacement is a Criipto seal position (see Placement).
@@ -106,8 +110,8 @@ type AnchorFinder interface {
 	FindText(text string) ([]Rect, error)
 }
 
-// PlacementsOf is a signatory document's placements as the domain knows them. Today only the
-// Criipto seal positions exist; the REST edges will add percent and anchor placements.
+// PlacementsOf is where a signatory document's seal goes: its Criipto seal positions and its
+// signature fields.
 func PlacementsOf(field string, sd SignatoryDocument) []Placement {
 	out := make([]Placement, 0, len(sd.SealPositions))
 	for i, p := range sd.SealPositions {
@@ -116,6 +120,27 @@ func PlacementsOf(field string, sd SignatoryDocument) []Placement {
 			pp.Scale = *p.Scale
 		}
 		out = append(out, Placement{Field: fmt.Sprintf("%s.pdfSealPositions[%d]", field, i), Points: pp})
+	}
+	for i, f := range sd.Fields {
+		if f.Kind == FieldSignature {
+			p := f.Placement
+			p.Field = fmt.Sprintf("%s.fields[%d]", field, i)
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// FieldPlacements is where the form fields of a signatory document's fields go, one per field that
+// is not a signature field (FieldsOf's order), with their input paths.
+func FieldPlacements(field string, sd SignatoryDocument) []Placement {
+	var out []Placement
+	for i, f := range sd.Fields {
+		if f.Kind != FieldSignature {
+			p := f.Placement
+			p.Field = fmt.Sprintf("%s.fields[%d]", field, i)
+			out = append(out, p)
+		}
 	}
 	return out
 }
@@ -158,11 +183,16 @@ func (p Placement) Validate() error {
 		if err := checkRange(p.sub("y"), q.Y, 0, 100, "percent of the page height"); err != nil {
 			return err
 		}
-		if err := checkSize(p.sub("width"), q.Width, 100, "percent of the page width"); err != nil {
-			return err
+		// 0 is "not given" when the mark has a default size.
+		if q.Width != 0 || p.DefaultSize == nil {
+			if err := checkSize(p.sub("width"), q.Width, 100, "percent of the page width"); err != nil {
+				return err
+			}
 		}
-		if err := checkSize(p.sub("height"), q.Height, 100, "percent of the page height"); err != nil {
-			return err
+		if q.Height != 0 || p.DefaultSize == nil {
+			if err := checkSize(p.sub("height"), q.Height, 100, "percent of the page height"); err != nil {
+				return err
+			}
 		}
 	default:
 		q := p.Anchor
@@ -255,7 +285,14 @@ func ResolvePlacements(ps []Placement, pages PageGeometry, anchors AnchorFinder)
 				return nil, fmt.Errorf("%s: page %d: %w", p.Field, q.Page, err)
 			}
 			w, h := box.shownSize()
-			r := box.fromShown(q.Page, q.X/100*w, q.Y/100*h, q.Width/100*w, q.Height/100*h)
+			mw, mh := q.Width/100*w, q.Height/100*h
+			if q.Width == 0 && p.DefaultSize != nil {
+				mw = p.DefaultSize.Width
+			}
+			if q.Height == 0 && p.DefaultSize != nil {
+				mh = p.DefaultSize.Height
+			}
+			r := box.fromShown(q.Page, q.X/100*w, q.Y/100*h, mw, mh)
 			if err := add(p.Field, r); err != nil {
 				return nil, err
 			}
@@ -272,11 +309,15 @@ func ResolvePlacements(ps []Placement, pages PageGeometry, anchors AnchorFinder)
 				return nil, fault.Invalid(p.sub("text"), "the text %q is not in the document", q.Text)
 			}
 			width, height := q.Width, q.Height
+			size := Size{AnchorWidth, AnchorHeight}
+			if p.DefaultSize != nil {
+				size = *p.DefaultSize
+			}
 			if width == 0 {
-				width = AnchorWidth
+				width = size.Width
 			}
 			if height == 0 {
-				height = AnchorHeight
+				height = size.Height
 			}
 			for _, hit := range hits {
 				box, err := pages.PageBox(hit.Page)

@@ -26,7 +26,7 @@ import (
 // as given, or its rewrite (repaired, without earlier signatures or bookmarks when asked), so that
 // every later seal appends to a sound file, with its page count. Problems with the document are the
 // contract's messages.
-func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]byte, int, error) {
+func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int, withFields bool) ([]byte, int, error) {
 	doc := d.Documents[i]
 	info, err := s.inspect(ctx, doc.Data)
 	if err != nil {
@@ -35,6 +35,9 @@ func (s *Service) intakeDocument(ctx context.Context, d order.Draft, i int) ([]b
 	plan, err := d.PlanIntake(i, order.DocumentFacts{PreviouslySigned: info.PreviouslySigned,
 		HasBookmarks: info.HasBookmarks, Defect: info.Defect})
 	if err != nil {
+		return nil, 0, err
+	}
+	if err := d.CheckFieldsIntake(i, withFields, order.DocumentFacts{PreviouslySigned: info.PreviouslySigned}, plan); err != nil {
 		return nil, 0, err
 	}
 	if !plan.Rewrite {

@@ -68,7 +68,7 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	if len(in.Form) > 0 {
 		// Refused here, before the signatory leaves for the identity provider and before anything
 		// is stored.
-		if err := checkLoginForm(o, sig, in.Form); err != nil {
+		if err := checkLoginForm(o, sig, in.Form, s.Now()); err != nil {
 			return "", "", err
 		}
 		formID = rand.Text()

@@ -38,11 +38,11 @@ func loginFormBinding(orderID, signatoryID, id string) envelope.Binding {
 // PDF (checkForms: the signatory's documents, form enabled, each once, order.MaxFormFields values
 // in all) and the limits table's bounds for each field name and value, so nothing unbounded is
 // stored. Whether each field takes its value is the document's to say when the callback signs.
-func checkLoginForm(o *order.SignatureOrder, sig *order.Signatory, forms []DocumentForm) error {
+func checkLoginForm(o *order.SignatureOrder, sig *order.Signatory, forms []DocumentForm, now time.Time) error {
 	if len(forms) > order.MaxDocuments {
 		return fault.Invalid("documents", "more than %d documents", order.MaxDocuments)
 	}
-	if _, err := checkForms(o, sig, forms); err != nil {
+	if _, err := checkForms(o, sig, forms, now); err != nil {
 		return err
 	}
 	for i, f := range forms {

@@ -70,12 +70,18 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 	stored := make([][]byte, len(d.Documents))
 	for i := range d.Documents {
 		var pages int
-		if stored[i], pages, err = s.intakeDocument(ctx, d, i); err != nil {
+		withFields := o.HasFields(o.Documents[i].ID)
+		if stored[i], pages, err = s.intakeDocument(ctx, d, i, withFields); err != nil {
 			return nil, err
 		}
 		// Placements on a page the document lacks are refused now, not when someone signs.
 		if err := CheckPlacementPages(o, o.Documents[i].ID, pages); err != nil {
 			return nil, err
+		}
+		if withFields {
+			if stored[i], err = s.createFields(ctx, o, &o.Documents[i], stored[i]); err != nil {
+				return nil, err
+			}
 		}
 		if d.Documents[i].SealsPageTemplate != nil {
 			spec, err := s.intakeSealsPageTemplate(ctx, d, i)

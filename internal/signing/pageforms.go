@@ -7,10 +7,11 @@ import (
 	"esign/internal/order"
 )
 
-// SignatoryFormFields lists the fields of one of the signatory's documents' own form, with their
-// values in its current bytes, for the hosted signing page to offer. Like SignatoryDocumentBytes it
-// refuses a signatory who owes a VIEW-stage login. A document whose form was not enabled at creation
-// lists no fields (nil): the signatory may not fill it.
+// SignatoryFormFields lists what the signatory fills in one of their documents, with the values
+// in its current bytes, for the hosted signing page to offer: their own fields (SignatoryFields,
+// with their labels and rules; not the date, which the service writes) and, when the document's own
+// form was enabled at creation, its fields. Other signatories' fields are never listed. Like
+// SignatoryDocumentBytes it refuses a signatory who owes a VIEW-stage login.
 func (s *Service) SignatoryFormFields(ctx context.Context, sp SignatoryPrincipal, documentID string) ([]order.FormField, error) {
 	o, sig, err := s.signatoryOrder(ctx, sp)
 	if err != nil {
@@ -28,12 +29,18 @@ func (s *Service) SignatoryFormFields(ctx context.Context, sp SignatoryPrincipal
 	if d == nil {
 		return nil, fault.Invalid("id", "is not one of this signatory's documents")
 	}
-	if d.FormEnabled == nil || !*d.FormEnabled {
+	formEnabled := d.FormEnabled != nil && *d.FormEnabled
+	own := order.FieldsOf(sig, d.ID)
+	if !formEnabled && len(own) == 0 {
 		return nil, nil
 	}
 	b, err := s.readDocument(ctx, o, d)
 	if err != nil || b.Current == nil {
 		return nil, err
 	}
-	return s.FormFields(ctx, b)
+	all, err := s.FormFields(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return order.SignatoryForm(o, sig, d, all), nil
 }

@@ -69,7 +69,7 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	if _, err := o.CheckCanSign(sig.ID, s.Now()); err != nil {
 		return nil, nil, err
 	}
-	forms, err := checkForms(o, sig, in.Documents)
+	forms, err := checkForms(o, sig, in.Documents, s.Now())
 	if err != nil {
 		return nil, nil, err
 	}

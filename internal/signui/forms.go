@@ -15,8 +15,9 @@ import (
 	"esign/internal/signing"
 )
 
-// The document form on the page: each field of each of the signatory's documents whose form was
-// enabled is an input of the sign form, named formInputName(document, field). A hidden "formdoc"
+// The document form on the page: each field the signatory fills in each of their documents (their
+// own fields, and the document's own form where it was enabled: signing.SignatoryFormFields) is an
+// input of the sign form, named formInputName(document, field). A hidden "formdoc"
 // input per document says that its fields were in the form, so that an unchecked checkbox (which
 // browsers do not send) means "false" rather than "not given".
 
@@ -34,8 +35,11 @@ type formDoc struct {
 type formField struct {
 	ID        string // the HTML id, for its label and error
 	Input     string // the form input's name
-	Name      string // the field's fully qualified name, its label
+	Name      string // the field's fully qualified name
+	Label     string // what the page calls it: the signatory field's label, or the name
 	Kind      string
+	Required  bool
+	MaxLength int
 	Value     string
 	Checked   bool // a checkbox
 	Choices   []choice
@@ -61,9 +65,6 @@ func (h *Handler) formDocuments(r *http.Request, s *signatory) ([]formDoc, error
 	var out []formDoc
 	for di, vd := range s.view.Documents {
 		d := vd.Document
-		if d.FormEnabled == nil || !*d.FormEnabled {
-			continue
-		}
 		fields, err := h.svc.SignatoryFormFields(r.Context(), s.sp, d.ID)
 		if err != nil {
 			return nil, err
@@ -75,7 +76,11 @@ func (h *Handler) formDocuments(r *http.Request, s *signatory) ([]formDoc, error
 		fd := formDoc{ID: d.ID, Title: d.Title}
 		for fi, f := range fields {
 			ff := formField{ID: "ff-" + strconv.Itoa(di) + "-" + strconv.Itoa(fi), Input: formInputName(d.ID, f.Name), Name: f.Name,
-				Kind: string(f.Kind), Value: f.Value, Locked: f.Locked, Multiline: f.Multiline, Error: s.fieldErrors[formInputName(d.ID, f.Name)]}
+				Label: f.Name, Kind: string(f.Kind), Value: f.Value, Locked: f.Locked, Multiline: f.Multiline,
+				Required: f.Required, MaxLength: f.MaxLength, Error: s.fieldErrors[formInputName(d.ID, f.Name)]}
+			if f.FieldKind != "" {
+				ff.Label = f.Label
+			}
 			if typed && !f.Locked {
 				ff.Value = postedValue(s.posted, ff.Input, f)
 			}
@@ -87,7 +92,7 @@ func (h *Handler) formDocuments(r *http.Request, s *signatory) ([]formDoc, error
 					// options: shown as it is rather than silently replaced.
 					options = append([]string{ff.Value}, options...)
 				}
-				if f.Kind == order.FormChoice && !slices.Contains(options, "") {
+				if f.Kind == order.FormChoice && !slices.Contains(options, "") && !f.Required {
 					options = append([]string{""}, options...)
 				}
 				for _, o := range options {
@@ -124,8 +129,7 @@ func (h *Handler) signForms(r *http.Request, s *signatory) (docs []signing.Docum
 	problems = map[string]string{}
 	seen := map[string]bool{}
 	for _, id := range r.PostForm["formdoc"] {
-		vd := s.view.Document(id)
-		if seen[id] || vd == nil || vd.Document.FormEnabled == nil || !*vd.Document.FormEnabled {
+		if seen[id] || s.view.Document(id) == nil {
 			continue // the page offers no such form: a stale or forged post changes nothing
 		}
 		seen[id] = true
@@ -141,8 +145,11 @@ func (h *Handler) signForms(r *http.Request, s *signatory) (docs []signing.Docum
 			}
 			input := formInputName(id, f.Name)
 			v := postedValue(r.PostForm, input, f)
-			if v == f.Value || (f.Kind == order.FormCheckbox && v == "false" && f.Value == "") {
-				continue // unchanged: the document keeps it without a new appearance
+			// The document's own fields keep an unchanged value without a new appearance; the
+			// signatory's own are always sent, so that a required one left empty is named beside
+			// its input.
+			if f.FieldKind == "" && (v == f.Value || (f.Kind == order.FormCheckbox && v == "false" && f.Value == "")) {
+				continue
 			}
 			if utf8.RuneCountInString(v) > order.MaxMessageLen {
 				problems[input] = t("formTooLong")

@@ -19,6 +19,9 @@ import (
 // when the field is editable), a text field any text within its /MaxLen.
 type FormValue struct {
 	Field, Value string
+	// Owned is a field the service created for the signatory (AddFields): filled although it is
+	// read-only in the document, which keeps viewers from letting anyone else type into it.
+	Owned bool
 }
 
 // FormError is a value the form cannot take; Index is its position among the values given. Nothing
@@ -97,7 +100,7 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 			return nil, fail("is not a field of the document's form")
 		case f.ft == "Sig":
 			return nil, fail("is a signature field: it is signed, not filled")
-		case f.flags&flagReadOnly != 0:
+		case f.flags&flagReadOnly != 0 && !v.Owned:
 			return nil, fail("is read-only in the document")
 		}
 		if j, dup := seen[v.Field]; dup {

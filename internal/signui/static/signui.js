@@ -76,6 +76,23 @@ document.querySelectorAll("form.sign-form").forEach(function (form) {
   });
 });
 
+// A login button skips the browser's checks of the whole form (formnovalidate: the drawn signature's
+// name is not its business) but not of the document's fields: a required one left empty is shown
+// before leaving for the identity provider, as the server would refuse it on return anyway.
+document.querySelectorAll("form").forEach(function (form) {
+  form.addEventListener("submit", function (e) {
+    if (!e.submitter || !e.submitter.hasAttribute("data-form-login")) return;
+    var fields = form.querySelectorAll("fieldset.doc-form input, fieldset.doc-form select, fieldset.doc-form textarea");
+    for (var i = 0; i < fields.length; i++) {
+      if (!fields[i].checkValidity()) {
+        e.preventDefault();
+        fields[i].reportValidity();
+        return;
+      }
+    }
+  });
+});
+
 // A form is sent once: a second click while the server seals would only be refused.
 document.querySelectorAll("form").forEach(function (form) {
   form.addEventListener("submit", function (e) {
