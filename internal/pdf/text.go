@@ -51,9 +51,12 @@ type TextBox struct {
 	X, Y, Width, Height float64
 }
 
-// PageGeometry is a page's media box (llx, lly, urx, ury) and its /Rotate (degrees, as written).
+// PageGeometry is a page's media box (llx, lly, urx, ury), the part of it a viewer shows (the
+// crop box clipped to the media box, ISO 32000-1 14.11.2; the media box when there is none) and
+// its /Rotate (degrees, as written).
 type PageGeometry struct {
 	MediaBox [4]float64
+	Visible  [4]float64
 	Rotate   int
 }
 
@@ -113,7 +116,15 @@ func searchText(ctx context.Context, pc *model.Context, texts []string) (*TextLa
 		}
 		g := PageGeometry{MediaBox: [4]float64{0, 0, 612, 792}, Rotate: inh.Rotate} // Letter: ISO 32000's default
 		if mb := inh.MediaBox; mb != nil {
-			g.MediaBox = [4]float64{math.Min(mb.LL.X, mb.UR.X), math.Min(mb.LL.Y, mb.UR.Y), math.Max(mb.LL.X, mb.UR.X), math.Max(mb.LL.Y, mb.UR.Y)}
+			g.MediaBox = normalBox(mb)
+		}
+		g.Visible = g.MediaBox
+		if cb := inh.CropBox; cb != nil {
+			c := normalBox(cb)
+			v := [4]float64{math.Max(c[0], g.MediaBox[0]), math.Max(c[1], g.MediaBox[1]), math.Min(c[2], g.MediaBox[2]), math.Min(c[3], g.MediaBox[3])}
+			if v[0] < v[2] && v[1] < v[3] { // a crop box outside the media box shows nothing: ignored
+				g.Visible = v
+			}
 		}
 		out.Pages = append(out.Pages, g)
 		if len(needles) == 0 {
@@ -1136,4 +1147,9 @@ func (l *lexer) skipInlineImage() {
 			return
 		}
 	}
+}
+
+// normalBox is r as llx, lly, urx, ury with the lower-left corner first, however it was written.
+func normalBox(r *types.Rectangle) [4]float64 {
+	return [4]float64{math.Min(r.LL.X, r.UR.X), math.Min(r.LL.Y, r.UR.Y), math.Max(r.LL.X, r.UR.X), math.Max(r.LL.Y, r.UR.Y)}
 }

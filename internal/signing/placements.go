@@ -92,8 +92,9 @@ func (p layoutPages) PageBox(n int) (order.PageBox, error) {
 	if n < 1 || n > len(p.l.Pages) {
 		return order.PageBox{}, fmt.Errorf("page %d of %d", n, len(p.l.Pages))
 	}
+	// Percent placements are of the page as a viewer shows it: its visible (crop) box.
 	g := p.l.Pages[n-1]
-	return order.PageBox{LLX: g.MediaBox[0], LLY: g.MediaBox[1], URX: g.MediaBox[2], URY: g.MediaBox[3], Rotate: g.Rotate}, nil
+	return order.PageBox{LLX: g.Visible[0], LLY: g.Visible[1], URX: g.Visible[2], URY: g.Visible[3], Rotate: g.Rotate}, nil
 }
 
 func (p layoutPages) FindText(text string) ([]order.Rect, error) {

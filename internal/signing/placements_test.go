@@ -1,6 +1,7 @@
 package signing_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -13,6 +14,10 @@ import (
 	"esign/internal/pdf/seal"
 	"esign/internal/signing"
 	"esign/internal/tenant"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
 // placementSealer records what each seal was asked to place.
@@ -92,4 +97,47 @@ func TestSignPassesPlacements(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPercentPlacementsAreOfTheVisiblePage: a percent position is of the page a viewer shows, its
+// crop box, not the larger media box: 0,0 is the crop box's top-left corner.
+func TestPercentPlacementsAreOfTheVisiblePage(t *testing.T) {
+	box, err := model.ParseBox("[50 100 545 742]", types.POINTS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cropped bytes.Buffer
+	if err := api.Crop(bytes.NewReader(pdftest.Make(t, 1, 0)), &cropped, nil, box, model.NewDefaultConfiguration()); err != nil {
+		t.Fatal(err)
+	}
+	sealer := &formSealer{}
+	e := newEnvWith(t, sealer, nil)
+	p := e.principal(t, "app", tenant.KeyReadWrite)
+	ctx := context.Background()
+	o, err := e.svc.CreateOrder(ctx, p, order.Draft{
+		EvidenceProviders: []order.EvidenceProvider{{EnabledByDefault: true, Noop: &order.NoopProvider{Name: "test"}}},
+		Documents: []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "Cropped", Reference: ptr("c"),
+			StorageMode: order.StorageModeTemporary, Data: cropped.Bytes()}},
+		Signatories: []order.SignatoryDraft{{Documents: []order.SignatoryDocument{{ID: "c", Fields: []order.SignatoryField{
+			{Kind: order.FieldSignature, Placement: order.Placement{Percent: &order.PercentPlacement{Page: 1, X: 0, Y: 0, Width: 50, Height: 10}}},
+		}}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
+	approveAll(t, e, sp, o)
+	if _, _, err := e.svc.Sign(ctx, sp, signing.SignInput{ProviderID: o.EvidenceProviders[0].ID, Noop: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The crop box is 495 × 642 points: half its width, a tenth of its height, from its top-left.
+	want := seal.Placement{Page: 1, X: 50, Y: 742 - 64.2, Width: 247.5, Height: 64.2}
+	if got := sealer.placements[0]; len(got) != 1 || !nearPlacement(got[0], want) {
+		t.Fatalf("the seal is placed at %+v, want %+v", got, want)
+	}
+}
+
+func nearPlacement(a, b seal.Placement) bool {
+	near := func(x, y float64) bool { return x-y < 0.01 && y-x < 0.01 }
+	return a.Page == b.Page && near(a.X, b.X) && near(a.Y, b.Y) && near(a.Width, b.Width) && near(a.Height, b.Height)
 }
