@@ -89,8 +89,9 @@ type Rect struct {
 	X, Y, Width, Height float64
 }
 
-// PageBox is what resolving needs to know of one page: the box a viewer shows (its crop box within its media box) and /Rotate (0, 90, 180 or
-// 270: degrees clockwise the page is turned when shown).
+// PageBox is what resolving needs to know of one page: the box a viewer shows (its crop box
+// within its media box) and /Rotate (0, 90, 180 or 270: degrees clockwise the page is turned when
+// shown).
 type PageBox struct {
 	LLX, LLY, URX, URY float64
 	Rotate             int
