@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -89,6 +88,7 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 		}
 		return u, fontNr
 	}
+	rotations := &widgetRotations{doc: doc}
 	seen := map[string]int{}
 	for i, v := range values {
 		fail := func(format string, args ...any) error {
@@ -107,7 +107,7 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 			return nil, fail("is given twice (also at %d)", j)
 		}
 		seen[v.Field] = i
-		if err := doc.fill(inc, changed, f, v.Value, embedded, fail); err != nil {
+		if err := doc.fill(inc, changed, f, v.Value, embedded, rotations, fail); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +124,7 @@ func FillForm(ctx context.Context, data []byte, values []FormValue) ([]byte, err
 
 // fill applies one value to f; fail makes the caller's FormError.
 func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField, value string, font func() (*fontUse, int),
-	fail func(string, ...any) error) error {
+	rotations *widgetRotations, fail func(string, ...any) error) error {
 	dict := func(nr int) (types.Dict, error) {
 		if c, ok := changed[nr]; ok {
 			return c, nil
@@ -150,7 +150,7 @@ func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField
 			return fail("%v", err)
 		}
 		field["V"] = fieldText(value)
-		return d.textAppearances(inc, f, dict, value, field, font)
+		return d.textAppearances(inc, f, dict, value, field, font, rotations)
 	case "Ch":
 		if f.flags&flagCombo == 0 {
 			return fail("is a list box; filling list boxes is not supported (use a dropdown)")
@@ -166,7 +166,7 @@ func (d *document) fill(inc *increment, changed map[int]types.Dict, f *formField
 			return fail("%v", err)
 		}
 		field["V"] = fieldText(value)
-		return d.textAppearances(inc, f, dict, value, field, font)
+		return d.textAppearances(inc, f, dict, value, field, font, rotations)
 	case "Btn":
 		if f.flags&flagPush != 0 {
 			return fail("is a push button: it holds no value")
@@ -254,8 +254,11 @@ func (d *document) choiceOptions(field types.Dict) ([]string, error) {
 }
 
 // textAppearances gives every widget of a text or choice field a normal appearance showing text.
+// The text is laid out in the widget's width × height as shown (after its rotation) and the
+// appearance turned back by its /Matrix, as AddFields' widgets and the seals are, so it reads
+// upright on a rotated page.
 func (d *document) textAppearances(inc *increment, f *formField, dict func(int) (types.Dict, error), text string,
-	field types.Dict, font func() (*fontUse, int)) error {
+	field types.Dict, font func() (*fontUse, int), rotations *widgetRotations) error {
 	u, fontNr := font()
 	for _, nr := range f.widgets {
 		w, err := dict(nr)
@@ -272,7 +275,14 @@ func (d *document) textAppearances(inc *increment, f *formField, dict func(int) 
 				return fmt.Errorf("form field %s: /Rect: %w", f.name, err)
 			}
 		}
+		rotate, err := rotations.of(nr, w)
+		if err != nil {
+			return fmt.Errorf("form field %s: %w", f.name, err)
+		}
 		width, height := math.Abs(r[2]-r[0]), math.Abs(r[3]-r[1])
+		if rotate == 90 || rotate == 270 {
+			width, height = height, width
+		}
 		size := fieldFontSize(d.defaultAppearance(w, field))
 		align := 0
 		if q := field.IntEntry("Q"); q != nil {
@@ -280,11 +290,49 @@ func (d *document) textAppearances(inc *increment, f *formField, dict func(int) 
 		}
 		content := fieldTextContent(u, text, width, height, size, align, f.flags&flagMultiline != 0)
 		ap := inc.newObject()
-		inc.set(ap, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s] /Resources << /Font << /F1 %d 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
-			fieldNum(width), fieldNum(height), fontNr, len(content), content))
+		inc.set(ap, fmt.Sprintf("<< /Type /XObject /Subtype /Form /BBox [0 0 %s %s]%s /Resources << /Font << /F1 %d 0 R >> >> /Length %d >>\nstream\n%s\nendstream",
+			fieldNum(width), fieldNum(height), rotationMatrix(rotate, width, height), fontNr, len(content), content))
 		w["AP"] = types.Dict{"N": types.IndirectRef{ObjectNumber: types.Integer(ap)}}
 	}
 	return nil
+}
+
+// widgetRotations answers how far a widget is turned counter-clockwise from its page's default user
+// space, so that its appearance reads upright as the page is shown: its /MK /R when it has one (a
+// multiple of 90), else the /Rotate of the page whose /Annots lists it (read once per fill).
+type widgetRotations struct {
+	doc     *document
+	byAnnot map[int]int // annotation object number → its page's /Rotate; nil until needed
+}
+
+func (r *widgetRotations) of(nr int, w types.Dict) (int, error) {
+	x := r.doc.xref
+	if mk, err := x.DereferenceDict(w["MK"]); err == nil && mk != nil {
+		if v, err := x.DereferenceInteger(mk["R"]); err == nil && v != nil {
+			if deg := (v.Value()%360 + 360) % 360; deg%90 == 0 {
+				return deg, nil
+			}
+		}
+	}
+	if r.byAnnot == nil {
+		pages, err := r.doc.allPages()
+		if err != nil {
+			return 0, fmt.Errorf("widget rotation: %w", err)
+		}
+		r.byAnnot = map[int]int{}
+		for _, p := range pages {
+			annots, err := x.DereferenceArray(p.dict["Annots"])
+			if err != nil || p.rotate == 0 {
+				continue
+			}
+			for _, a := range annots {
+				if ref, ok := a.(types.IndirectRef); ok {
+					r.byAnnot[ref.ObjectNumber.Value()] = p.rotate
+				}
+			}
+		}
+	}
+	return r.byAnnot[nr], nil
 }
 
 // defaultAppearance is the widget's /DA, else the field's, else the form's.
@@ -408,22 +456,12 @@ func fieldShowable(font func() (*fontUse, int), s string) error {
 	return nil
 }
 
-// fieldText is s as a PDF text string: a literal for printable ASCII (some readers take a
-// choice's value only as a literal), else UTF-16BE hex with a byte-order mark.
-func fieldText(s string) types.Object {
-	ascii := true
-	for _, r := range s {
-		ascii = ascii && r >= 0x20 && r <= 0x7e
-	}
-	if ascii {
-		return types.StringLiteral(strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`).Replace(s))
-	}
-	units := utf16.Encode([]rune(s))
-	b := []byte{0xFE, 0xFF}
-	for _, u := range units {
-		b = append(b, byte(u>>8), byte(u))
-	}
-	return types.NewHexLiteral(b)
+// fieldText is s as a PDF text string in a literal (textLiteral: printable ASCII as it is, else
+// UTF-16BE with a byte-order mark), for text and choice fields alike: pdfcpu's form export reads a
+// choice's /V only from a literal string, and some readers take nothing else there.
+func fieldText(s string) types.StringLiteral {
+	lit := textLiteral(s)
+	return types.StringLiteral(lit[1 : len(lit)-1]) // the literal's contents, without its parentheses
 }
 
 func fieldNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

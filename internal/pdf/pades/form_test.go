@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -173,6 +174,65 @@ func TestFillFormRefusesWhatTheFormCannotTake(t *testing.T) {
 			var fe *pades.FormError
 			if !errors.As(err, &fe) || fe.Index != tc.index || !strings.Contains(fe.Reason, tc.reason) {
 				t.Fatalf("FillForm = %d bytes, %v; want a FormError at %d saying %q", len(out), err, tc.index, tc.reason)
+			}
+		})
+	}
+}
+
+// hexValue is a field value written as a hex string.
+var hexValue = regexp.MustCompile(`/V\s*<[0-9A-Fa-f]`)
+
+// TestFillFormNonASCIIValuesReadBack: a dropdown's and a text field's non-ASCII value reads back
+// through pdf.FormFields (pdfcpu's form export reads a choice's /V only from a literal string) and
+// is written as a literal UTF-16BE string with a byte-order mark.
+func TestFillFormNonASCIIValuesReadBack(t *testing.T) {
+	ctx := context.Background()
+	created, err := pades.AddFields(ctx, pdftest.Make(t, 1, 0), []pades.NewField{
+		{Name: "city", Kind: pades.NewDropdown, Options: []string{"Oslo", "Århus", "Łódź (centrum)"},
+			Rects: []pades.Placement{{Page: 1, X: 72, Y: 380, Width: 150, Height: 20}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		doc    []byte
+		values []pades.FormValue
+	}{
+		{"dropdown Århus", created, []pades.FormValue{{Field: "city", Value: "Århus", Owned: true}}},
+		{"dropdown with parentheses", created, []pades.FormValue{{Field: "city", Value: "Łódź (centrum)", Owned: true}}},
+		{"dropdown ASCII", created, []pades.FormValue{{Field: "city", Value: "Oslo", Owned: true}}},
+		{"text field", pdftest.Form(t), []pades.FormValue{{Field: "name", Value: "Åse Łukasz"}}},
+		{"text field and dropdown", pdftest.Form(t), []pades.FormValue{{Field: "name", Value: `Åse \ (Łukasz)`}, {Field: "country", Value: "Sweden"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			filled, err := pades.FillForm(ctx, tc.doc, tc.values)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pdftest.QPDFCheck(t, filled)
+			if update := filled[len(tc.doc):]; hexValue.Match(update) {
+				t.Errorf("the fill writes a /V as a hex string:\n%s", hexValue.Find(update))
+			}
+			got, err := pdf.FormFields(ctx, filled)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{}
+			for _, v := range tc.values {
+				want[v.Field] = v.Value
+			}
+			for _, g := range got {
+				if w, ok := want[g.Name]; ok {
+					if g.Value != w {
+						t.Errorf("field %s reads back %q, want %q", g.Name, g.Value, w)
+					}
+					delete(want, g.Name)
+				}
+			}
+			if len(want) > 0 {
+				t.Errorf("fields not listed after the fill: %v", want)
 			}
 		})
 	}
