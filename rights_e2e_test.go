@@ -38,9 +38,9 @@ func rightsOrder(t *testing.T, s *testServer, auth string) (orderID, signatoryID
 	return o.ID, o.Signatories[0].ID, o.Documents[0].ID
 }
 
-// TestReadOnlyKeyCannotActAsSignatory: a READ_ONLY key reads orders but gets null for every
-// signatory's href and token (they are the power to sign), and every mutation it tries is
-// refused and changes nothing.
+// TestReadOnlyKeyCannotActAsSignatory: a READ_ONLY key reads orders but gets "" for every
+// signatory's href and token (they are the power to sign; the contract's String! stays, which the
+// official SDKs' models require), and every mutation it tries is refused and changes nothing.
 func TestReadOnlyKeyCannotActAsSignatory(t *testing.T) {
 	s := startServer(t, embedded, nil)
 	orderID, signatoryID, _ := rightsOrder(t, s, s.writeKey.basic())
@@ -48,7 +48,7 @@ func TestReadOnlyKeyCannotActAsSignatory(t *testing.T) {
 	vars := map[string]any{"o": orderID, "s": signatoryID}
 
 	ro, _ := s.graphql(t, s.readKey.basic(), q, vars)
-	want := `{"signatureOrder":{"signatories":[{"id":"` + signatoryID + `","href":null,"token":null}]},"signatory":{"href":null,"token":null}}`
+	want := `{"signatureOrder":{"signatories":[{"id":"` + signatoryID + `","href":"","token":""}]},"signatory":{"href":"","token":""}}`
 	if ro.firstError() != "" || string(ro.Data) != want {
 		t.Errorf("READ_ONLY key sees %s %q\nwant %s", ro.Data, ro.firstError(), want)
 	}

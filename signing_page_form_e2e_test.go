@@ -135,9 +135,8 @@ func TestSigningPageFormThroughEIDLogin(t *testing.T) {
 	step(t, ctx, "approve", chromedp.Click(chromedp.CSS(`button[data-approve]`)), chromedp.WaitVisible(chromedp.CSS(name)))
 	step(t, ctx, "clear the name", chromedp.Clear(chromedp.CSS(name)))
 	step(t, ctx, "type the name", chromedp.SendKeys(chromedp.CSS(name), "Åse Łukasz"))
-	step(t, ctx, "go to the provider", chromedp.Click(chromedp.CSS(`button[data-form-login]`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
-	step(t, ctx, "log in", chromedp.SendKeys(chromedp.CSS(`input[name=login]`), user.Email),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), user.Password), chromedp.Submit(chromedp.CSS(`input[name=password]`)))
+	step(t, ctx, "go to the provider", chromedp.Click(chromedp.CSS(`button[data-form-login]`)))
+	dexLogin(t, ctx, user.Email, user.Password)
 	waitForRedirect(t, ctx, done.URL+"/done?status=success")
 
 	resp, _ := s.graphql(t, s.writeKey.basic(), `query($id: ID!) { signatureOrder(id: $id) { signatories { status }

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -64,44 +61,6 @@ func decodeRequest(body []byte, lim decodeLimits) (*graphql.RawParams, error) {
 }
 
 var errNotRequestObject = errors.New("the request body is not a JSON object {query, variables, operationName}")
-
-// clientIP is the address failed authentication is counted against: the connection's peer, or, when
-// that peer is a trusted proxy, the last X-Forwarded-For entry that is not a trusted proxy itself
-// (entries further left were written by the client and prove nothing).
-func clientIP(r *http.Request, trusted []netip.Prefix) string {
-	peer := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(peer); err == nil {
-		peer = host
-	}
-	addr, err := netip.ParseAddr(peer)
-	if err != nil {
-		return peer
-	}
-	addr = addr.Unmap()
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	if !isTrusted(addr) {
-		return addr.String()
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // a malformed entry ends what can be believed
-		}
-		if hop = hop.Unmap(); !isTrusted(hop) {
-			return hop.String()
-		}
-		addr = hop
-	}
-	return addr.String()
-}
 
 // allowAuthAttempt refuses, with 429 and without looking at the credentials, a request from an
 // address that has failed authentication too often lately: one address cannot make the server check

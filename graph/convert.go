@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -90,6 +92,7 @@ func (r *Resolver) signatoryModel(o *order.SignatureOrder, s *order.Signatory) *
 	view := r.Service.ViewOf(o, s, true)
 	m := &model.Signatory{
 		OrderID:           o.ID,
+		Order:             o,
 		CooldownExpiresAt: s.CooldownExpiresAt,
 		ID:                s.ID,
 		Reference:         s.Reference,
@@ -168,18 +171,18 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// signatoryLink answers Signatory.href and Signatory.token: null unless the caller is an
+// signatoryLink answers Signatory.href and Signatory.token: empty unless the caller is an
 // application whose key may change things (see signing.Service.SignatoryLink).
-func (r *Resolver) signatoryLink(ctx context.Context, obj *model.Signatory) (href, token *string) {
+func (r *Resolver) signatoryLink(ctx context.Context, obj *model.Signatory) (href, token string) {
 	p, err := caller(ctx)
 	if err != nil {
-		return nil, nil
+		return "", ""
 	}
 	h, t, ok := r.Service.SignatoryLink(p, obj.ID)
 	if !ok {
-		return nil, nil
+		return "", ""
 	}
-	return &h, &t
+	return h, t
 }
 
 func (r *Resolver) signatoryOf(o *order.SignatureOrder, id string) *model.Signatory {
@@ -399,6 +402,10 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 			for _, p := range doc.PDFSealPositions {
 				sd.SealPositions = append(sd.SealPositions, sealPosition(*p))
 			}
+			if doc.SignatoryRole != nil {
+				role := order.Role(*doc.SignatoryRole)
+				sd.Role = &role
+			}
 			for _, f := range doc.Fields {
 				sd.Fields = append(sd.Fields, signatoryField(f))
 			}
@@ -408,11 +415,23 @@ func signatoryDraft(field string, in signatoryInput) (order.SignatoryDraft, erro
 	if in.EvidenceProviders != nil {
 		d.EvidenceProviders = []string{}
 		for j, p := range in.EvidenceProviders {
-			if p.Oidc != nil || p.CriiptoVerify != nil || p.Noop != nil || p.Drawable != nil || p.AllOf != nil {
-				return d, fault.Invalid(fmt.Sprintf("%s.evidenceProviders[%d]", field, j),
-					"give only the id of one of the order's evidence providers")
+			f := fmt.Sprintf("%s.evidenceProviders[%d]", field, j)
+			if p.Oidc != nil || p.Noop != nil || p.Drawable != nil || p.AllOf != nil {
+				return d, fault.Invalid(f, "give the id of one of the order's evidence providers, with criiptoVerify settings for this signatory at most")
 			}
 			d.EvidenceProviders = append(d.EvidenceProviders, p.ID)
+			if c := p.CriiptoVerify; c != nil {
+				// Who logs in and how they are asked may be the signatory's; which broker, client
+				// and evidence key stay the order's.
+				switch {
+				case c.AlwaysRedirect != nil, c.UniqueEvidenceKey != nil, c.Audiences != nil, c.Version != nil:
+					return d, fault.Invalid(f+".criiptoVerify", "only acrValues, loginHint, message and scope can be set per signatory")
+				}
+				d.ProviderSettings = append(d.ProviderSettings, order.ProviderSettings{ID: p.ID,
+					CriiptoVerify: &order.CriiptoVerifySettings{AcrValues: c.AcrValues, LoginHint: c.LoginHint, Message: c.Message, Scope: c.Scope}})
+			} else {
+				d.ProviderSettings = append(d.ProviderSettings, order.ProviderSettings{ID: p.ID})
+			}
 		}
 	}
 	if in.EvidenceValidation != nil {
@@ -472,6 +491,15 @@ func (r *Resolver) documentBytes(ctx context.Context, ref model.DocumentRef) (si
 }
 
 func (r *Resolver) readDocumentBytes(ctx context.Context, ref model.DocumentRef) (signing.DocumentBytes, error) {
+	if ref.Download != nil {
+		// Not remembered with the others: the same document may also be under documents, where
+		// the signatory's own rules (not the download's) apply.
+		st := state(ctx)
+		if st == nil || st.Signatory == nil {
+			return signing.DocumentBytes{}, fault.Unauthorized()
+		}
+		return r.Service.SignatoryDownloadDocument(ctx, *st.Signatory, downloadVerification(ref.Download), ref.DocumentID)
+	}
 	if b, ok := rememberedBytes(ctx, ref.DocumentID); ok {
 		return b, nil
 	}
@@ -779,4 +807,99 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// signatoryDownload answers SignatoryViewer.download and UnvalidatedSignatoryViewer.download for
+// the signatory whose token the request carries: null while no download can exist yet.
+func (r *Resolver) signatoryDownload(ctx context.Context, in *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
+	st := state(ctx)
+	if st == nil || st.Signatory == nil {
+		return nil, fault.Unauthorized()
+	}
+	sp := *st.Signatory
+	var ref *model.DownloadVerification
+	if in != nil {
+		switch {
+		case in.Oidc != nil && in.CriiptoVerify != nil:
+			return nil, fault.Invalid("verification", "give one of oidc and criiptoVerify")
+		case in.Oidc != nil:
+			ref = &model.DownloadVerification{OIDCJWT: &in.Oidc.Jwt}
+		case in.CriiptoVerify != nil:
+			ref = &model.DownloadVerification{CriiptoVerifyJWT: &in.CriiptoVerify.Jwt}
+		}
+	}
+	d, err := r.Service.SignatoryDownload(ctx, sp, downloadVerification(ref))
+	if err != nil || !d.Exists {
+		return nil, err
+	}
+	m := &model.SignatoryViewerDownload{Expired: d.Expired, VerificationRequired: d.VerificationRequired}
+	if p := d.VerificationProvider; p != nil {
+		m.VerificationEvidenceProvider = providerModel(*p)
+	}
+	if d.Documents != nil {
+		view, err := r.Service.SignatoryView(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		m.Documents = &model.SignatoryDocumentConnection{Edges: []*model.SignatoryDocumentEdge{}}
+		for i := range d.Documents {
+			node := documentModel(view.Order, &d.Documents[i]).(*model.PDFDocument)
+			node.Ref.Download = ref
+			if ref == nil {
+				node.Ref.Download = &model.DownloadVerification{}
+			}
+			m.Documents.Edges = append(m.Documents.Edges, &model.SignatoryDocumentEdge{Node: node})
+		}
+	}
+	return m, nil
+}
+
+// downloadVerification is the service's form of the login a download was asked with.
+func downloadVerification(v *model.DownloadVerification) *signing.DownloadVerification {
+	switch {
+	case v == nil:
+		return nil
+	case v.OIDCJWT != nil:
+		return &signing.DownloadVerification{ProviderKind: order.ProviderOIDC, JWT: *v.OIDCJWT}
+	case v.CriiptoVerifyJWT != nil:
+		return &signing.DownloadVerification{ProviderKind: order.ProviderCriiptoVerify, JWT: *v.CriiptoVerifyJWT}
+	}
+	return nil
+}
+
+// auditTrail answers SignatureOrder.auditTrail: a page of the order's trail (after: the last seq
+// seen; first: 1 to signing.MaxAuditPage, default all of a page).
+func (r *Resolver) auditTrail(ctx context.Context, orderID string, after, first *int) ([]*model.SignatureOrderAuditEntry, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit := signing.MaxAuditPage
+	if first != nil {
+		limit = *first
+	}
+	page, err := r.Service.AuditTrailPage(ctx, p, orderID, int64(deref(after)), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.SignatureOrderAuditEntry, 0, len(page))
+	for _, rec := range page {
+		e := rec.Entry
+		m := &model.SignatureOrderAuditEntry{Seq: int(rec.Seq), At: e.At, Kind: string(e.Kind),
+			Details: []*model.SignatureOrderAuditDetail{}}
+		if e.SignatoryID != "" {
+			m.SignatoryID = &e.SignatoryID
+		}
+		if e.DocumentID != "" {
+			m.DocumentID = &e.DocumentID
+		}
+		if e.Actor != nil {
+			m.IP, m.UserAgent = &e.Actor.IP, &e.Actor.UserAgent
+		}
+		for _, k := range slices.Sorted(maps.Keys(e.Details)) {
+			m.Details = append(m.Details, &model.SignatureOrderAuditDetail{Key: k, Value: e.Details[k]})
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

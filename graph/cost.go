@@ -75,6 +75,8 @@ func newCostModel(schema *ast.Schema, timezones int) *costModel {
 		"ValidateDocumentOutput.errors":                    smallList,
 		"Tenant.applications":                              1, // not implemented: always an error
 		"UserViewer.tenants":                               1, // never returned
+		"SignatureOrder.auditTrail":                        signing.MaxAuditPage,
+		"SignatureOrderAuditEntry.details":                 order.AuditMaxDetails,
 	}
 	return &costModel{schema: schema, bounds: b}
 }

@@ -411,6 +411,7 @@ type ComplexityRoot struct {
 
 	SignatureOrder struct {
 		Application       func(childComplexity int) int
+		AuditTrail        func(childComplexity int, after *int, first *int) int
 		ClosedAt          func(childComplexity int) int
 		CreatedAt         func(childComplexity int) int
 		Documents         func(childComplexity int) int
@@ -426,6 +427,22 @@ type ComplexityRoot struct {
 		TraceID           func(childComplexity int) int
 		UI                func(childComplexity int) int
 		Webhook           func(childComplexity int) int
+	}
+
+	SignatureOrderAuditDetail struct {
+		Key   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	SignatureOrderAuditEntry struct {
+		At          func(childComplexity int) int
+		Details     func(childComplexity int) int
+		DocumentID  func(childComplexity int) int
+		IP          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Seq         func(childComplexity int) int
+		SignatoryID func(childComplexity int) int
+		UserAgent   func(childComplexity int) int
 	}
 
 	SignatureOrderConnection struct {
@@ -629,11 +646,13 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (model.Viewer, error)
 }
 type SignatoryResolver interface {
-	Href(ctx context.Context, obj *model.Signatory) (*string, error)
+	DownloadHref(ctx context.Context, obj *model.Signatory) (*string, error)
+
+	Href(ctx context.Context, obj *model.Signatory) (string, error)
 
 	SignatureOrder(ctx context.Context, obj *model.Signatory) (*model.SignatureOrder, error)
 
-	Token(ctx context.Context, obj *model.Signatory) (*string, error)
+	Token(ctx context.Context, obj *model.Signatory) (string, error)
 }
 type SignatoryViewerResolver interface {
 	Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error)
@@ -642,6 +661,8 @@ type SignatureOrderResolver interface {
 	Application(ctx context.Context, obj *model.SignatureOrder) (*model.Application, error)
 
 	Tenant(ctx context.Context, obj *model.SignatureOrder) (*model.Tenant, error)
+
+	AuditTrail(ctx context.Context, obj *model.SignatureOrder, after *int, first *int) ([]*model.SignatureOrderAuditEntry, error)
 }
 type SignatureOrderWebhookResolver interface {
 	Logs(ctx context.Context, obj *model.SignatureOrderWebhook, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error)
@@ -2143,6 +2164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignatureOrder.Application(childComplexity), true
+	case "SignatureOrder.auditTrail":
+		if e.ComplexityRoot.SignatureOrder.AuditTrail == nil {
+			break
+		}
+
+		args, err := ec.field_SignatureOrder_auditTrail_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SignatureOrder.AuditTrail(childComplexity, args["after"].(*int), args["first"].(*int)), true
 	case "SignatureOrder.closedAt":
 		if e.ComplexityRoot.SignatureOrder.ClosedAt == nil {
 			break
@@ -2233,6 +2265,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignatureOrder.Webhook(childComplexity), true
+
+	case "SignatureOrderAuditDetail.key":
+		if e.ComplexityRoot.SignatureOrderAuditDetail.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditDetail.Key(childComplexity), true
+	case "SignatureOrderAuditDetail.value":
+		if e.ComplexityRoot.SignatureOrderAuditDetail.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditDetail.Value(childComplexity), true
+
+	case "SignatureOrderAuditEntry.at":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.At(childComplexity), true
+	case "SignatureOrderAuditEntry.details":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.Details(childComplexity), true
+	case "SignatureOrderAuditEntry.documentId":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.DocumentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.DocumentID(childComplexity), true
+	case "SignatureOrderAuditEntry.ip":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.IP(childComplexity), true
+	case "SignatureOrderAuditEntry.kind":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.Kind(childComplexity), true
+	case "SignatureOrderAuditEntry.seq":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.Seq(childComplexity), true
+	case "SignatureOrderAuditEntry.signatoryId":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.SignatoryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.SignatoryID(childComplexity), true
+	case "SignatureOrderAuditEntry.userAgent":
+		if e.ComplexityRoot.SignatureOrderAuditEntry.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderAuditEntry.UserAgent(childComplexity), true
 
 	case "SignatureOrderConnection.edges":
 		if e.ComplexityRoot.SignatureOrderConnection.Edges == nil {
@@ -3021,6 +3115,39 @@ input SignatoryDocumentFieldAnchorInput {
   "Skip the field when the text is not in the document; otherwise that is an error naming it. Default false."
   ignoreIfNotPresent: Boolean
 }
+
+extend type SignatureOrder {
+  """
+  Extension (not in Criipto's API): the order's audit trail, oldest first: every change and every act
+  of a person (link opened, document opened, approved or rejected, login with which provider and which
+  claims, signed, sealed, closed, documents deleted and why, webhook delivered), with the person's IP
+  address and user agent where one acted. Stored encrypted per order (sealed to the order's own key)
+  and deleted with it. Pages of up to 500 entries: pass the last entry's seq as after for the next.
+  """
+  auditTrail(after: Int, first: Int): [SignatureOrderAuditEntry!]!
+}
+
+"Extension: one entry of an order's audit trail."
+type SignatureOrderAuditEntry {
+  "1, 2, 3, … in the order the entries were written."
+  seq: Int!
+  at: DateTime!
+  "What happened, e.g. order.created, signatory.link_opened, document.approved, signatory.signed, documents.deleted."
+  kind: String!
+  signatoryId: ID
+  documentId: ID
+  "The person's IP address, where a person acted (not for the application's own calls)."
+  ip: String
+  userAgent: String
+  "What the entry records besides, e.g. provider, claims (names only), version, sha256, reason."
+  details: [SignatureOrderAuditDetail!]!
+}
+
+"Extension: one detail of an audit entry."
+type SignatureOrderAuditDetail {
+  key: String!
+  value: String!
+}
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
 Read access. Application requests authenticate with HTTP Basic credentials (clientId:clientSecret); the
@@ -3402,8 +3529,11 @@ type Signatory {
   documents: SignatoryDocumentConnection!
   downloadHref: String
   evidenceProviders: [SignatureEvidenceProvider!]!
-  """The signing link for this signatory; null for a READ_ONLY API key (the link lets its holder sign)."""
-  href: String
+  """
+  The signing link for this signatory; the empty string for a READ_ONLY API key (the link lets its holder
+  sign; the contract's type is non-null, so SDKs that require it keep working).
+  """
+  href: String!
   id: ID!
   reference: String
   role: String @deprecated
@@ -3414,8 +3544,11 @@ type Signatory {
   spanId: String!
   status: SignatoryStatus!
   statusReason: String
-  """Authenticates the signing page for this signatory (header Signatory-Token); null for a READ_ONLY API key."""
-  token: String
+  """
+  Authenticates the signing page for this signatory (header Signatory-Token); the empty string for a
+  READ_ONLY API key.
+  """
+  token: String!
   traceId: String!
   ui: SignatureOrderUI!
 }
@@ -4042,6 +4175,11 @@ input SignatoryDocumentInput {
   preapproved: Boolean
   pdfSealPosition: PdfSealPosition
   pdfSealPositions: [PdfSealPosition!]
+  """
+  The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x). Only the
+  signatory's own role is accepted: a different role per document is refused.
+  """
+  signatoryRole: SignatoryRole
 }
 
 input SignatoryEvidenceProviderInput {
@@ -4680,8 +4818,42 @@ func (ec *executionContext) childFields_SignatureOrder(ctx context.Context, fiel
 		return ec.fieldContext_SignatureOrder_ui(ctx, field)
 	case "webhook":
 		return ec.fieldContext_SignatureOrder_webhook(ctx, field)
+	case "auditTrail":
+		return ec.fieldContext_SignatureOrder_auditTrail(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignatureOrder", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatureOrderAuditDetail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_SignatureOrderAuditDetail_key(ctx, field)
+	case "value":
+		return ec.fieldContext_SignatureOrderAuditDetail_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderAuditDetail", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatureOrderAuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_SignatureOrderAuditEntry_seq(ctx, field)
+	case "at":
+		return ec.fieldContext_SignatureOrderAuditEntry_at(ctx, field)
+	case "kind":
+		return ec.fieldContext_SignatureOrderAuditEntry_kind(ctx, field)
+	case "signatoryId":
+		return ec.fieldContext_SignatureOrderAuditEntry_signatoryId(ctx, field)
+	case "documentId":
+		return ec.fieldContext_SignatureOrderAuditEntry_documentId(ctx, field)
+	case "ip":
+		return ec.fieldContext_SignatureOrderAuditEntry_ip(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SignatureOrderAuditEntry_userAgent(ctx, field)
+	case "details":
+		return ec.fieldContext_SignatureOrderAuditEntry_details(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderAuditEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_SignatureOrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5487,6 +5659,28 @@ func (ec *executionContext) field_SignatureOrderWebhook_logs_args(ctx context.Co
 		return nil, err
 	}
 	args["succeeded"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_SignatureOrder_auditTrail_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -10822,7 +11016,7 @@ func (ec *executionContext) _Signatory_downloadHref(ctx context.Context, field g
 			return ec.fieldContext_Signatory_downloadHref(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DownloadHref, nil
+			return ec.Resolvers.Signatory().DownloadHref(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -10833,7 +11027,7 @@ func (ec *executionContext) _Signatory_downloadHref(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Signatory_downloadHref(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Signatory", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Signatory", field, true, true, "String")
 }
 
 func (ec *executionContext) _Signatory_evidenceProviders(ctx context.Context, field graphql.CollectedField, obj *model.Signatory) (ret graphql.Marshaler) {
@@ -10880,11 +11074,11 @@ func (ec *executionContext) _Signatory_href(ctx context.Context, field graphql.C
 			return ec.Resolvers.Signatory().Href(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Signatory_href(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11151,11 +11345,11 @@ func (ec *executionContext) _Signatory_token(ctx context.Context, field graphql.
 			return ec.Resolvers.Signatory().Token(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
 		},
 		true,
-		false,
+		true,
 	)
 }
 func (ec *executionContext) fieldContext_Signatory_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12242,6 +12436,289 @@ func (ec *executionContext) fieldContext_SignatureOrder_webhook(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SignatureOrderWebhook(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatureOrder_auditTrail(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrder_auditTrail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SignatureOrder().AuditTrail(ctx, obj, fc.Args["after"].(*int), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SignatureOrderAuditEntry) graphql.Marshaler {
+			return ec.marshalNSignatureOrderAuditEntry2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrder_auditTrail(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatureOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatureOrderAuditEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SignatureOrder_auditTrail_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatureOrderAuditDetail_key(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditDetail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditDetail_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditDetail_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditDetail", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderAuditDetail_value(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditDetail) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditDetail_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditDetail_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditDetail", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_seq(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_kind(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_signatoryId(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_signatoryId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignatoryID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_signatoryId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_documentId(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_documentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_documentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_ip(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_userAgent(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderAuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderAuditEntry_details(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderAuditEntry_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SignatureOrderAuditDetail) graphql.Marshaler {
+			return ec.marshalNSignatureOrderAuditDetail2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditDetailᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderAuditEntry_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatureOrderAuditEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatureOrderAuditDetail(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18708,7 +19185,7 @@ func (ec *executionContext) unmarshalInputSignatoryDocumentInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "preapproved", "pdfSealPosition", "pdfSealPositions", "fields"}
+	fieldsInOrder := [...]string{"id", "preapproved", "pdfSealPosition", "pdfSealPositions", "signatoryRole", "fields"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18743,6 +19220,13 @@ func (ec *executionContext) unmarshalInputSignatoryDocumentInput(ctx context.Con
 				return it, err
 			}
 			it.PDFSealPositions = data
+		case "signatoryRole":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signatoryRole"))
+			data, err := ec.unmarshalOSignatoryRole2ᚖesignᚋgraphᚋmodelᚐSignatoryRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignatoryRole = data
 		case "fields":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
 			data, err := ec.unmarshalOSignatoryDocumentFieldInput2ᚕᚖesignᚋgraphᚋmodelᚐSignatoryDocumentFieldInputᚄ(ctx, v)
@@ -22135,10 +22619,11 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "downloadHref":
-			out.Values[i] = ec._Signatory_downloadHref(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Signatory_downloadHref(ctx, field, obj)
+				})
 		case "evidenceProviders":
 			out.Values[i] = ec._Signatory_evidenceProviders(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -22146,7 +22631,7 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 			}
 		case "href":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Signatory_href(ctx, field, obj)
 				})
@@ -22203,7 +22688,7 @@ func (ec *executionContext) _Signatory(ctx context.Context, sel ast.SelectionSet
 			}
 		case "token":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
+				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Signatory_token(ctx, field, obj)
 				})
@@ -22605,6 +23090,118 @@ func (ec *executionContext) _SignatureOrder(ctx context.Context, sel ast.Selecti
 			out.Values[i] = ec._SignatureOrder_webhook(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "auditTrail":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SignatureOrder_auditTrail(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatureOrderAuditDetailImplementors = []string{"SignatureOrderAuditDetail"}
+
+func (ec *executionContext) _SignatureOrderAuditDetail(ctx context.Context, sel ast.SelectionSet, obj *model.SignatureOrderAuditDetail) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatureOrderAuditDetailImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatureOrderAuditDetail")
+		case "key":
+			out.Values[i] = ec._SignatureOrderAuditDetail_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._SignatureOrderAuditDetail_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatureOrderAuditEntryImplementors = []string{"SignatureOrderAuditEntry"}
+
+func (ec *executionContext) _SignatureOrderAuditEntry(ctx context.Context, sel ast.SelectionSet, obj *model.SignatureOrderAuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatureOrderAuditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatureOrderAuditEntry")
+		case "seq":
+			out.Values[i] = ec._SignatureOrderAuditEntry_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._SignatureOrderAuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._SignatureOrderAuditEntry_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signatoryId":
+			out.Values[i] = ec._SignatureOrderAuditEntry_signatoryId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "documentId":
+			out.Values[i] = ec._SignatureOrderAuditEntry_documentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._SignatureOrderAuditEntry_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._SignatureOrderAuditEntry_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "details":
+			out.Values[i] = ec._SignatureOrderAuditEntry_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -24613,6 +25210,54 @@ func (ec *executionContext) marshalNSignatureOrder2ᚖesignᚋgraphᚋmodelᚐSi
 		return graphql.Null
 	}
 	return ec._SignatureOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatureOrderAuditDetail2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditDetailᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderAuditDetail) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatureOrderAuditDetail2ᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditDetail(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatureOrderAuditDetail2ᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditDetail(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderAuditDetail) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatureOrderAuditDetail!")
+		return graphql.Null
+	}
+	return ec._SignatureOrderAuditDetail(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatureOrderAuditEntry2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderAuditEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatureOrderAuditEntry2ᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatureOrderAuditEntry2ᚖesignᚋgraphᚋmodelᚐSignatureOrderAuditEntry(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderAuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatureOrderAuditEntry!")
+		return graphql.Null
+	}
+	return ec._SignatureOrderAuditEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSignatureOrderConnection2ᚖesignᚋgraphᚋmodelᚐSignatureOrderConnection(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderConnection) graphql.Marshaler {

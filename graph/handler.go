@@ -23,6 +23,7 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/limits"
+	"esign/internal/order"
 	"esign/internal/signing"
 )
 
@@ -65,6 +66,7 @@ func NewHandler(r *Resolver, lim limits.GraphQL, observer OperationObserver) *Ha
 	exec.Use(cost)
 	exec.Use(depthLimit{max: lim.MaxDepth})
 	exec.Use(newInputLimits()) // order.Limits on every argument, before any resolver runs
+	exec.Use(&emptyEnumIsNull{})
 	exec.AroundFields(cost.countResponseBytes)
 	exec.SetErrorPresenter(h.presentError)
 	exec.SetRecoverFunc(func(ctx context.Context, v any) error {
@@ -85,7 +87,8 @@ func NewHandler(r *Resolver, lim limits.GraphQL, observer OperationObserver) *Ha
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var c Caller
 	ctx := r.Context()
-	ip := clientIP(r, h.limits.TrustedProxies)
+	ip := limits.ClientIP(r, h.limits.TrustedProxies)
+	ctx = signing.WithActor(ctx, order.Actor{IP: ip, UserAgent: r.UserAgent()}) // a signatory's acts name their request
 	if id, secret, ok := r.BasicAuth(); ok {
 		if !h.allowAuthAttempt(w, r, ip, id) {
 			return

@@ -477,7 +477,19 @@ func (r *queryResolver) Viewer(ctx context.Context) (model.Viewer, error) {
 	return &model.Application{ID: p.Application.ID, Name: p.Application.Name}, nil
 }
 
-func (r *signatoryResolver) Href(ctx context.Context, obj *model.Signatory) (*string, error) {
+func (r *signatoryResolver) DownloadHref(ctx context.Context, obj *model.Signatory) (*string, error) {
+	p, err := caller(ctx)
+	if err != nil || obj.Order == nil {
+		return nil, nil
+	}
+	sig := obj.Order.Signatory(obj.ID)
+	if sig == nil {
+		return nil, nil
+	}
+	return r.Service.DownloadHref(p, obj.Order, sig), nil
+}
+
+func (r *signatoryResolver) Href(ctx context.Context, obj *model.Signatory) (string, error) {
 	href, _ := r.signatoryLink(ctx, obj)
 	return href, nil
 }
@@ -500,13 +512,13 @@ func (r *signatoryResolver) SignatureOrder(ctx context.Context, obj *model.Signa
 	return r.orderModel(o), nil
 }
 
-func (r *signatoryResolver) Token(ctx context.Context, obj *model.Signatory) (*string, error) {
+func (r *signatoryResolver) Token(ctx context.Context, obj *model.Signatory) (string, error) {
 	_, token := r.signatoryLink(ctx, obj)
 	return token, nil
 }
 
 func (r *signatoryViewerResolver) Download(ctx context.Context, obj *model.SignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
-	return nil, fault.NotImplemented("SignatoryViewer.download")
+	return r.signatoryDownload(ctx, verification)
 }
 
 func (r *signatureOrderResolver) Application(ctx context.Context, obj *model.SignatureOrder) (*model.Application, error) {
@@ -537,7 +549,7 @@ func (r *tenantResolver) WebhookLogs(ctx context.Context, obj *model.Tenant, fro
 }
 
 func (r *unvalidatedSignatoryViewerResolver) Download(ctx context.Context, obj *model.UnvalidatedSignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {
-	return nil, fault.NotImplemented("UnvalidatedSignatoryViewer.download")
+	return r.signatoryDownload(ctx, verification)
 }
 
 func (r *xmlDocumentResolver) Blob(ctx context.Context, obj *model.XMLDocument) (model.Blob, error) {

@@ -414,13 +414,10 @@ func checkArgs(t reporter, where string, want []contractField, got ast.ArgumentD
 	}
 }
 
-// relaxedOutputs are the output fields deliberately made nullable where the contract has them non-null:
-// a READ_ONLY API key gets null for a signatory's link and token, which let their holder sign (issue 9).
-// Clients that only read them with a READ_WRITE key see no difference.
-var relaxedOutputs = map[string]string{
-	"Signatory.href":  "String for String!",
-	"Signatory.token": "String for String!",
-}
+// relaxedOutputs are the output fields deliberately typed differently from the contract (none now: a
+// READ_ONLY key gets "" for a signatory's link and token, keeping the contract's String!, which the
+// official SDKs' models require).
+var relaxedOutputs = map[string]string{}
 
 func checkFields(t reporter, ct contractType, def *ast.Definition) {
 	t.Helper()

@@ -4,6 +4,7 @@ package model
 
 import (
 	"bytes"
+	"esign/internal/order"
 	"fmt"
 	"io"
 	"strconv"
@@ -733,8 +734,9 @@ type Signatory struct {
 	Documents         *SignatoryDocumentConnection `json:"documents"`
 	DownloadHref      *string                      `json:"downloadHref,omitempty"`
 	EvidenceProviders []SignatureEvidenceProvider  `json:"evidenceProviders"`
-	// The signing link for this signatory; null for a READ_ONLY API key (the link lets its holder sign).
-	Href            *string                   `json:"href,omitempty"`
+	// The signing link for this signatory; the empty string for a READ_ONLY API key (the link lets its holder
+	// sign; the contract's type is non-null, so SDKs that require it keep working).
+	Href            string                    `json:"href"`
 	ID              string                    `json:"id"`
 	Reference       *string                   `json:"reference,omitempty"`
 	Role            *string                   `json:"role,omitempty"`
@@ -745,10 +747,13 @@ type Signatory struct {
 	SpanID          string                    `json:"spanId"`
 	Status          SignatoryStatus           `json:"status"`
 	StatusReason    *string                   `json:"statusReason,omitempty"`
-	// Authenticates the signing page for this signatory (header Signatory-Token); null for a READ_ONLY API key.
-	Token   *string           `json:"token,omitempty"`
+	// Authenticates the signing page for this signatory (header Signatory-Token); the empty string for a
+	// READ_ONLY API key.
+	Token   string            `json:"token"`
 	TraceID string            `json:"traceId"`
 	UI      *SignatureOrderUI `json:"ui"`
+	// the order as loaded with the signatory, for resolvers that decide by it (downloadHref)
+	Order *order.SignatureOrder `json:"-"`
 	// the order the signatory belongs to, for the signatureOrder resolver
 	OrderID string `json:"-"`
 }
@@ -821,6 +826,9 @@ type SignatoryDocumentInput struct {
 	Preapproved      *bool              `json:"preapproved,omitempty"`
 	PDFSealPosition  *PDFSealPosition   `json:"pdfSealPosition,omitempty"`
 	PDFSealPositions []*PDFSealPosition `json:"pdfSealPositions,omitempty"`
+	// The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x). Only the
+	// signatory's own role is accepted: a different role per document is refused.
+	SignatoryRole *SignatoryRole `json:"signatoryRole,omitempty"`
 	// Extension (not in Criipto's API): typed fields the signatory fills on this document besides their
 	// seal, created in the document as read-only form fields when the order is created and written in the
 	// signatory's revision just before their seal. Only at createSignatureOrder, and only for SIGNER
@@ -922,8 +930,36 @@ type SignatureOrder struct {
 	TraceID           string                      `json:"traceId"`
 	UI                *SignatureOrderUI           `json:"ui"`
 	Webhook           *SignatureOrderWebhook      `json:"webhook,omitempty"`
+	// Extension (not in Criipto's API): the order's audit trail, oldest first: every change and every act
+	// of a person (link opened, document opened, approved or rejected, login with which provider and which
+	// claims, signed, sealed, closed, documents deleted and why, webhook delivered), with the person's IP
+	// address and user agent where one acted. Stored encrypted per order (sealed to the order's own key)
+	// and deleted with it. Pages of up to 500 entries: pass the last entry's seq as after for the next.
+	AuditTrail []*SignatureOrderAuditEntry `json:"auditTrail"`
 	// the owning application, for the application resolver
 	ApplicationID string `json:"-"`
+}
+
+// Extension: one detail of an audit entry.
+type SignatureOrderAuditDetail struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Extension: one entry of an order's audit trail.
+type SignatureOrderAuditEntry struct {
+	// 1, 2, 3, … in the order the entries were written.
+	Seq int       `json:"seq"`
+	At  time.Time `json:"at"`
+	// What happened, e.g. order.created, signatory.link_opened, document.approved, signatory.signed, documents.deleted.
+	Kind        string  `json:"kind"`
+	SignatoryID *string `json:"signatoryId,omitempty"`
+	DocumentID  *string `json:"documentId,omitempty"`
+	// The person's IP address, where a person acted (not for the application's own calls).
+	IP        *string `json:"ip,omitempty"`
+	UserAgent *string `json:"userAgent,omitempty"`
+	// What the entry records besides, e.g. provider, claims (names only), version, sha256, reason.
+	Details []*SignatureOrderAuditDetail `json:"details"`
 }
 
 // A page of signature orders; pass pageInfo.endCursor as `after` for the next page.

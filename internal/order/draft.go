@@ -149,8 +149,11 @@ type SignatoryDraft struct {
 	CooldownExpiresAt *time.Time
 	// Documents nil means all documents. At creation, ids may name a document by its reference,
 	// since the caller cannot know the ids the service will give.
-	Documents           []SignatoryDocument
-	EvidenceProviders   []string
+	Documents         []SignatoryDocument
+	EvidenceProviders []string
+	// ProviderSettings are per-signatory settings of providers EvidenceProviders names (set only
+	// with it).
+	ProviderSettings    []ProviderSettings
 	EvidenceValidation  []EvidenceValidation
 	SignatureAppearance *SignatureAppearance
 	UI                  *UI
@@ -233,6 +236,8 @@ func Build(d Draft, applicationID string, env Env) (*SignatureOrder, error) {
 	if err := checkSealsPageTemplates(d.Documents, o.MaxSignatories, env); err != nil {
 		return nil, err
 	}
+	o.record(env.Now, AuditOrderCreated, "", "", "documents", fmt.Sprint(len(o.Documents)),
+		"signatories", fmt.Sprint(len(d.Signatories)), "expiresAt", o.ExpiresAt.UTC().Format(time.RFC3339))
 	if _, err := o.AddSignatories("signatories", d.Signatories, env, true); err != nil {
 		return nil, err
 	}
@@ -640,6 +645,7 @@ func (o *SignatureOrder) AddSignatories(field string, drafts []SignatoryDraft, e
 		}
 		o.Signatories = append(o.Signatories, s)
 		ids = append(ids, s.ID)
+		o.record(env.Now, AuditSignatoryAdded, s.ID, "", "role", string(s.SignatoryRole))
 	}
 	if err := o.checkSealPositions(field); err != nil {
 		return nil, err
@@ -695,6 +701,12 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 		}
 		s.Documents = docs
 	}
+	for j, sd := range s.Documents {
+		if sd.Role != nil && *sd.Role != s.SignatoryRole {
+			return fault.Invalid(fmt.Sprintf("%s.documents[%d].signatoryRole", field, j),
+				"a role per document other than the signatory's own (%s) is not supported", s.SignatoryRole)
+		}
+	}
 	if s.SignatoryRole != RoleSigner {
 		for j, sd := range s.Documents {
 			if len(sd.Fields) > 0 {
@@ -719,6 +731,11 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 			}
 		}
 		s.EvidenceProviders = d.EvidenceProviders
+		settings, err := o.checkProviderSettings(field+".evidenceProviders", d.EvidenceProviders, d.ProviderSettings)
+		if err != nil {
+			return err
+		}
+		s.ProviderSettings = settings
 	}
 	if d.EvidenceValidation != nil {
 		for j, v := range d.EvidenceValidation {

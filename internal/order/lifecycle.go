@@ -1,6 +1,7 @@
 package order
 
 import (
+	"strconv"
 	"time"
 
 	"esign/internal/fault"
@@ -42,7 +43,11 @@ func (o *SignatureOrder) ChangeSignatory(id string, d SignatoryDraft) error {
 	if err := o.checkSealPositions("input"); err != nil {
 		return err
 	}
-	return o.checkSize() // changes can fill every signatory's fields after they were added short
+	if err := o.checkSize(); err != nil { // changes can fill every signatory's fields after they were added short
+		return err
+	}
+	o.record(time.Time{}, AuditSignatoryChanged, id, "")
+	return nil
 }
 
 // DeleteSignatory removes a signatory that has not signed.
@@ -58,6 +63,7 @@ func (o *SignatureOrder) DeleteSignatory(id string) error {
 			return fault.Conflictf("signatory has signed and cannot be deleted")
 		}
 		o.Signatories = append(o.Signatories[:i], o.Signatories[i+1:]...)
+		o.record(time.Time{}, AuditSignatoryDeleted, id, "")
 		return nil
 	}
 	return fault.NotFoundf("signatureOrder does not contain the defined signatory")
@@ -94,7 +100,18 @@ func (o *SignatureOrder) Change(maxSignatories *int, webhook *Webhook) error {
 		}
 		o.Webhook = webhook
 	}
-	return o.checkSize()
+	if err := o.checkSize(); err != nil {
+		return err
+	}
+	var details []string
+	if maxSignatories != nil {
+		details = append(details, "maxSignatories", strconv.Itoa(*maxSignatories))
+	}
+	if webhook != nil {
+		details = append(details, "webhook", "changed") // not the URL: it may carry a token
+	}
+	o.record(time.Time{}, AuditOrderChanged, "", "", details...)
+	return nil
 }
 
 // Extend moves expiresAt exactly days × 24 h later.
@@ -106,6 +123,7 @@ func (o *SignatureOrder) Extend(days int) error {
 		return err
 	}
 	o.ExpiresAt = o.ExpiresAt.Add(time.Duration(days) * 24 * time.Hour)
+	o.record(time.Time{}, AuditOrderExtended, "", "", "days", strconv.Itoa(days), "expiresAt", o.ExpiresAt.UTC().Format(time.RFC3339))
 	return nil
 }
 
@@ -116,6 +134,8 @@ func (o *SignatureOrder) Cancel(now time.Time) error {
 	}
 	o.Status = StatusCancelled
 	o.CancelledAt = &now
+	o.dropReason = DeletedByCancel
+	o.record(now, AuditOrderCancelled, "", "")
 	return nil
 }
 
@@ -141,7 +161,12 @@ func (o *SignatureOrder) Close(now time.Time, retainDays *int) error {
 	if retainDays != nil {
 		until := now.Add(time.Duration(*retainDays) * 24 * time.Hour)
 		o.RetainDocumentsUntil = &until
+		o.record(now, AuditOrderClosed, "", "", "retainDocumentsForDays", strconv.Itoa(*retainDays),
+			"retainDocumentsUntil", until.UTC().Format(time.RFC3339))
+		return nil
 	}
+	o.dropReason = DeletedAtClose
+	o.record(now, AuditOrderClosed, "", "")
 	return nil
 }
 
@@ -151,6 +176,7 @@ func (o *SignatureOrder) CheckCleanup() error {
 	if o.Status == StatusOpen {
 		return fault.Conflictf("signature order is OPEN: close or cancel it before cleaning up")
 	}
+	o.dropReason = DeletedByCleanup
 	return nil
 }
 
@@ -158,6 +184,7 @@ func (o *SignatureOrder) CheckCleanup() error {
 // included, and returns them so the caller can delete the blobs. After it, only metadata remains.
 func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
 	var dropped []DocumentVersion
+	held := o.HasStoredDocuments() || o.DocumentsDeletedAt == nil
 	for i := range o.Documents {
 		d := &o.Documents[i]
 		dropped = append(dropped, d.StoredBlobs()...)
@@ -177,5 +204,12 @@ func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
 		o.DocumentsDeletedAt = &now
 	}
 	o.RetainDocumentsUntil = nil
+	if held {
+		reason := o.dropReason
+		if reason == "" {
+			reason = DeletedBySweep
+		}
+		o.record(now, AuditDocumentsDeleted, "", "", "reason", reason, "documents", strconv.Itoa(len(o.Documents)))
+	}
 	return dropped
 }

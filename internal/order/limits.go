@@ -498,6 +498,7 @@ func CheckDataLogo(field, raw string) error {
 // is not counted, so that an order busy being signed can still be changed.
 func (o *SignatureOrder) checkSize() error {
 	c := *o
+	c.AuditKey = nil // key material, like the documents' (MaxOrderBytes)
 	c.Documents = make([]Document, len(o.Documents))
 	for i, d := range o.Documents {
 		d.Versions = nil

@@ -100,8 +100,16 @@ type SignatureOrder struct {
 	EvidenceProviders             []EvidenceProvider   `json:"evidenceProviders"`
 	Documents                     []Document           `json:"documents"`
 	Signatories                   []Signatory          `json:"signatories"`
+	// AuditKey seals the order's audit trail (audit.go); nil for orders created before it.
+	AuditKey *AuditKey `json:"auditKey,omitempty"`
 
 	events []Event // raised by changes since loading (Events); the store writes them to the outbox
+	// audit are the entries recorded since loading (AuditEntries), by actor at auditClock
+	// (ActingAs, RecordingAt); dropReason is why DropDocuments drops in this load. None is stored.
+	audit      []AuditEntry
+	actor      *Actor
+	auditClock time.Time
+	dropReason string
 }
 
 // UI is the signing page configuration of an order or a signatory.
@@ -326,7 +334,10 @@ type Signatory struct {
 	// Documents nil means every document of the order; otherwise the non-empty subset.
 	Documents []SignatoryDocument `json:"documents,omitempty"`
 	// EvidenceProviders nil means the order's providers that are enabled by default.
-	EvidenceProviders   []string             `json:"evidenceProviders,omitempty"`
+	EvidenceProviders []string `json:"evidenceProviders,omitempty"`
+	// ProviderSettings are this signatory's own settings of some of their providers
+	// (SignatoryProviders applies them).
+	ProviderSettings    []ProviderSettings   `json:"providerSettings,omitempty"`
 	EvidenceValidation  []EvidenceValidation `json:"evidenceValidation,omitempty"`
 	SignatureAppearance *SignatureAppearance `json:"signatureAppearance,omitempty"`
 	UI                  *UI                  `json:"ui,omitempty"`
@@ -348,6 +359,9 @@ type SignatoryDocument struct {
 	SealPositions []SealPosition `json:"sealPositions,omitempty"`
 	// Fields are the signatory's typed fields on the document (field.go); given only at creation.
 	Fields []SignatoryField `json:"fields,omitempty"`
+	// Role is the role asked for on this document (the input's signatoryRole), only checked: the
+	// signatory's own role applies to every document.
+	Role *Role `json:"-"`
 }
 
 // SealPosition places a visible seal on a page.

@@ -1,6 +1,7 @@
 package order
 
 import (
+	"strconv"
 	"time"
 
 	"esign/internal/fault"
@@ -87,6 +88,21 @@ func (o *SignatureOrder) requireActive(s *Signatory, now time.Time) error {
 	return nil
 }
 
+// InCooldown says whether the signatory's cooldown (cooldownExpiresAt: "when the cooldown period
+// expires and the signatory is allowed to perform their role") has not expired at now.
+func (s *Signatory) InCooldown(now time.Time) bool {
+	return s.CooldownExpiresAt != nil && now.Before(*s.CooldownExpiresAt)
+}
+
+// requireCooledDown refuses to approve, reject or sign during the signatory's cooldown.
+func requireCooledDown(s *Signatory, now time.Time) error {
+	if s.InCooldown(now) {
+		return fault.Conflictf("the signatory may not act before their cooldown expires at %s (cooldownExpiresAt)",
+			s.CooldownExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 // SetDocumentStatus records a signatory's OPENED, APPROVED or REJECTED for one of their documents.
 // An APPROVER who has approved every document becomes APPROVED.
 func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, status DocumentStatus, now time.Time) error {
@@ -108,6 +124,11 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	if s.SignatoryRole == RoleViewer && status != DocumentOpened {
 		return fault.Conflictf("a VIEWER can only open documents")
 	}
+	if status != DocumentOpened {
+		if err := requireCooledDown(s, now); err != nil {
+			return err
+		}
+	}
 	if status == DocumentRejected && o.UIFor(s).DisableRejection {
 		return fault.Conflictf("rejection is disabled for this signature order")
 	}
@@ -119,9 +140,11 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	}
 	s.DocumentStatus[documentID] = status
 	o.raise(EventDocumentStatusChanged, now, field{"signatoryId", s.ID}, field{"documentId", documentID}, field{"status", string(status)})
+	o.record(now, documentStatusAudit(status), s.ID, documentID)
 	if s.SignatoryRole == RoleApprover && s.Status != SignatoryApproved && o.allApproved(s) {
 		s.Status = SignatoryApproved
 		o.raise(EventSignatoryApproved, now, field{"signatoryId", s.ID})
+		o.record(now, AuditSignatoryApproved, s.ID, "")
 		o.raiseIfAllSigned(now)
 	}
 	return nil
@@ -178,6 +201,7 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 	s.Status = SignatoryRejected
 	s.StatusReason = reason
 	o.raise(EventSignatoryRejected, now, field{"signatoryId", s.ID}, field{"reason", reason})
+	o.record(now, AuditSignatoryRejected, s.ID, "", "reason", textOf(reason))
 	return nil
 }
 
@@ -194,6 +218,9 @@ func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signa
 	if s.SignatoryRole != RoleSigner {
 		return nil, fault.Conflictf("a %s does not sign", s.SignatoryRole)
 	}
+	if err := requireCooledDown(s, now); err != nil {
+		return nil, err
+	}
 	if !o.allApproved(s) {
 		return nil, fault.Conflictf("every document must be approved before signing")
 	}
@@ -202,7 +229,22 @@ func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signa
 
 // MarkSigned records a completed signature: each of the signatory's documents SIGNED.
 func (o *SignatureOrder) MarkSigned(signatoryID string, now time.Time) {
+	o.MarkSignedWith(signatoryID, now, SignatureProof{})
+}
+
+// MarkSignedWith is MarkSigned with how the signatory proved who they are, for the audit trail:
+// their login (when proof.Login), each document's new version and the signature.
+func (o *SignatureOrder) MarkSignedWith(signatoryID string, now time.Time, proof SignatureProof) {
 	s := o.Signatory(signatoryID)
+	if proof.Login {
+		o.record(now, AuditSignatoryLogin, s.ID, "", append(proof.details(), "stage", EvidenceStageSign)...)
+	}
+	for _, id := range o.SignatoryDocumentIDs(s) {
+		if v := o.Document(id).Current(); v != nil && v.SignedBy == s.ID {
+			o.record(now, AuditDocumentSealed, s.ID, id, "version", strconv.Itoa(v.Number),
+				"sha256", proof.SHA256[id], "fingerprint", v.Fingerprint)
+		}
+	}
 	if s.DocumentStatus == nil {
 		s.DocumentStatus = map[string]DocumentStatus{}
 	}
@@ -212,6 +254,7 @@ func (o *SignatureOrder) MarkSigned(signatoryID string, now time.Time) {
 	s.Status = SignatorySigned
 	s.StatusReason = nil
 	o.raise(EventSignatorySigned, now, field{"signatoryId", s.ID})
+	o.record(now, AuditSignatorySigned, s.ID, "", proof.details()...)
 	o.raiseIfAllSigned(now)
 }
 
@@ -237,6 +280,7 @@ func (o *SignatureOrder) raiseIfAllSigned(now time.Time) {
 // try again).
 func (o *SignatureOrder) SignError(signatoryID, message string, now time.Time) {
 	o.raise(EventSignatorySignError, now, field{"error", message}, field{"signatoryId", signatoryID})
+	o.record(now, AuditSignatorySignFailed, signatoryID, "", "error", message)
 }
 
 // AllCurrentSignatoriesSigned reports whether no signatory is still expected to act.
@@ -250,7 +294,7 @@ func (o *SignatureOrder) AllCurrentSignatoriesSigned() bool {
 }
 
 // SignatoryProviders are the evidence providers the signatory may use: their chosen ones, or the
-// order's enabled-by-default ones.
+// order's enabled-by-default ones, with the signatory's own settings applied (ProviderSettings).
 func (o *SignatureOrder) SignatoryProviders(s *Signatory) []EvidenceProvider {
 	var out []EvidenceProvider
 	for _, p := range o.EvidenceProviders {
@@ -262,7 +306,7 @@ func (o *SignatureOrder) SignatoryProviders(s *Signatory) []EvidenceProvider {
 			}
 		}
 		if chosen {
-			out = append(out, p)
+			out = append(out, s.withSettings(p))
 		}
 	}
 	return out
@@ -285,6 +329,11 @@ func (o *SignatureOrder) Track(signatoryID string, download bool, now time.Time)
 			event = EventDownloadLinkOpened
 		}
 		o.raise(event, now, field{"signatoryId", s.ID})
+		kind := AuditLinkOpened
+		if download {
+			kind = AuditDownloadLinkOpened
+		}
+		o.record(now, kind, s.ID, "")
 	}
 	return nil
 }

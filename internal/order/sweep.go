@@ -52,8 +52,12 @@ func (o *SignatureOrder) Sweep(now time.Time) SweepResult {
 		o.ExpiredAt = &now
 		r.Expired = true
 		o.raise(EventSignatureOrderExpired, now)
+		o.record(now, AuditOrderExpired, "", "")
+		o.dropReason = DeletedAtExpiry
 	case o.RetainDocumentsUntil != nil && now.Before(*o.RetainDocumentsUntil):
 		return r
+	case o.RetainDocumentsUntil != nil:
+		o.dropReason = DeletedRetentionEnded
 	}
 	if o.HasStoredDocuments() || o.DocumentsDeletedAt == nil {
 		r.Dropped = o.DropDocuments(now)

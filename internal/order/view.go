@@ -20,6 +20,7 @@ const (
 	BlockedExpired   Blocked = "expired"  // status EXPIRED, or past ExpiresAt before the sweeper saw it
 	BlockedNotOpen   Blocked = "not open" // the signatory is in no state to act (none is stored today)
 	BlockedNotTurn   Blocked = "not turn" // a lower signingSequence has not finished; never a VIEWER
+	BlockedCooldown  Blocked = "cooldown" // before the signatory's cooldownExpiresAt; never a VIEWER
 )
 
 // SignatoryView is what a signatory sees and may do at one moment.
@@ -116,6 +117,8 @@ func (o *SignatureOrder) blocked(s *Signatory, now time.Time) Blocked {
 		return BlockedNotOpen
 	case s.SignatoryRole != RoleViewer && !o.IsTurn(s):
 		return BlockedNotTurn
+	case s.SignatoryRole != RoleViewer && s.InCooldown(now):
+		return BlockedCooldown
 	}
 	return BlockedNone
 }

@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"strings"
 
 	"esign/internal/evidence"
@@ -33,6 +34,10 @@ type LoginStart struct {
 	// Form is the document form values the signatory typed before a SIGN-stage login: kept on the
 	// server (encrypted, once, for evidence.LoginTTL) and given back by TakeLoginForm at the callback.
 	Form []DocumentForm
+	// Drawing is the signature drawn before a SIGN-stage login of an allOf provider with a login
+	// and a drawable member: checked by the drawable's rules now, kept like Form, and signed with
+	// the login at the callback.
+	Drawing *DrawableInput
 }
 
 // StartLogin is startCriiptoVerifyEvidenceProvider: the URL to send the signatory to, for the
@@ -46,8 +51,13 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	if err != nil {
 		return "", "", err
 	}
-	if stage != order.EvidenceStageView && stage != order.EvidenceStageSign {
+	if stage != order.EvidenceStageView && stage != order.EvidenceStageSign && stage != order.LoginStageDownload {
 		return "", "", fault.Invalid("stage", "must be VIEW or SIGN")
+	}
+	if stage == order.LoginStageDownload {
+		if err := s.checkDownloadLogin(ctx, o, sig, sp, providerID); err != nil {
+			return "", "", err
+		}
 	}
 	if stage == order.EvidenceStageSign {
 		if err := requireViewAccess(o, sp); err != nil {
@@ -60,16 +70,24 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	if len(in.Form) > 0 && stage != order.EvidenceStageSign {
 		return "", "", fault.Invalid("form", "is carried by a SIGN-stage login only")
 	}
+	if in.Drawing != nil && stage != order.EvidenceStageSign {
+		return "", "", fault.Invalid("drawable", "is carried by a SIGN-stage login only")
+	}
 	p, err := loginProvider(o, sig, providerID)
 	if err != nil {
 		return "", "", err
 	}
 	var formID string
-	if len(in.Form) > 0 {
+	if len(in.Form) > 0 || in.Drawing != nil {
 		// Refused here, before the signatory leaves for the identity provider and before anything
 		// is stored.
 		if err := checkLoginForm(o, sig, in.Form, s.Now()); err != nil {
 			return "", "", err
+		}
+		if in.Drawing != nil {
+			if err := checkLoginDrawing(o, sig, providerID, in.Drawing); err != nil {
+				return "", "", err
+			}
 		}
 		formID = rand.Text()
 	}
@@ -79,7 +97,7 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	switch {
 	case p.CriiptoVerify != nil:
 		req.Scope = deref(p.CriiptoVerify.Scope)
-		req.LoginHint = deref(p.CriiptoVerify.LoginHint)
+		req.LoginHint = loginHint(p.CriiptoVerify)
 	case p.OIDC != nil:
 		req.Scope = "profile email"
 	}
@@ -88,7 +106,7 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 		return authURL, state, err
 	}
 	// Kept after the start succeeded, so a refused start leaves nothing behind.
-	if err := s.keepLoginForm(ctx, o.ID, sig.ID, formID, in.Form); err != nil {
+	if err := s.keepLoginForm(ctx, o.ID, sig.ID, formID, KeptLoginForm{Documents: in.Form, Drawing: in.Drawing}); err != nil {
 		return "", "", err
 	}
 	return authURL, state, nil
@@ -116,6 +134,9 @@ func (s *Service) CompleteViewLogin(ctx context.Context, sp SignatoryPrincipal, 
 	}
 	ev, err := s.completeLogin(ctx, o, sig, purpose.ProviderID, order.EvidenceStageView, code, browser)
 	if err != nil {
+		return "", "", err
+	}
+	if err := s.recordLogin(ctx, sp, purpose.ProviderID, ev); err != nil {
 		return "", "", err
 	}
 	return purpose.ProviderID, evidence.RawJWT(ev), nil
@@ -218,4 +239,18 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// loginHint is the login_hint a criiptoVerify login asks with: the provider's (or signatory's)
+// loginHint and, when it has a message, Criipto Verify's "message:" hint with the text in base64
+// (shown by the eIDs that can show one, such as BankID), space-separated.
+func loginHint(c *order.CriiptoVerifyProvider) string {
+	hints := []string{}
+	if h := deref(c.LoginHint); h != "" {
+		hints = append(hints, h)
+	}
+	if m := deref(c.Message); m != "" {
+		hints = append(hints, "message:"+base64.StdEncoding.EncodeToString([]byte(m)))
+	}
+	return strings.Join(hints, " ")
 }

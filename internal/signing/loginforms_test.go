@@ -72,9 +72,10 @@ func TestLoginFormTakenOnce(t *testing.T) {
 	if _, err := svc.TakeLoginForm(ctx, sps[1], state); err == nil || !strings.Contains(err.Error(), "another signatory") {
 		t.Errorf("another signatory's take: %v", err)
 	}
-	got, err := svc.TakeLoginForm(ctx, sps[0], state)
-	if err != nil || len(got) != 1 || got[0].DocumentID != doc || len(got[0].Fields) != 1 || got[0].Fields[0] != form[0].Fields[0] {
-		t.Fatalf("take: %+v, %v", got, err)
+	kept, err := svc.TakeLoginForm(ctx, sps[0], state)
+	got := kept.Documents
+	if err != nil || len(got) != 1 || got[0].DocumentID != doc || len(got[0].Fields) != 1 || got[0].Fields[0] != form[0].Fields[0] || kept.Drawing != nil {
+		t.Fatalf("take: %+v, %v", kept, err)
 	}
 	if _, err := svc.TakeLoginForm(ctx, sps[0], state); err == nil || !strings.Contains(err.Error(), "no longer kept") {
 		t.Errorf("second take: %v", err)
@@ -102,7 +103,7 @@ func TestLoginFormTakenOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := svc.TakeLoginForm(ctx, sps[0], state); err != nil || got != nil {
+	if got, err := svc.TakeLoginForm(ctx, sps[0], state); err != nil || got.Documents != nil || got.Drawing != nil {
 		t.Errorf("take without a form: %v, %v", got, err)
 	}
 

@@ -60,6 +60,9 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 		return nil, err
 	}
 	s.setTokenHashes(o)
+	if err := s.newAuditKey(ctx, o); err != nil {
+		return nil, err
+	}
 	if err := s.validateWebhook(ctx, o.Webhook); err != nil {
 		return nil, err
 	}
@@ -105,6 +108,7 @@ func (s *Service) CreateOrder(ctx context.Context, p Principal, d order.Draft) (
 		}
 		written = append(written, v)
 		doc.Versions = []order.DocumentVersion{v}
+		recordStored(o, doc.ID, v, stored[i])
 		if doc.SealsPageTemplate != nil {
 			// Stored as given: the intake only checked it, and the sealer imports its page.
 			t, err := s.putTemplate(ctx, o, doc, d.Documents[i].SealsPageTemplate.Data)
@@ -232,6 +236,7 @@ func (s *Service) updateOwn(ctx context.Context, p Principal, orderID string, no
 		if o.ApplicationID != p.Application.ID {
 			return store.ErrNotFound
 		}
+		o.RecordingAt(s.Now())
 		return fn(o)
 	})
 	if errors.Is(err, store.ErrNotFound) {

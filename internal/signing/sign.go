@@ -2,6 +2,7 @@ package signing
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -113,7 +114,8 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 				d := cur.Document(v.documentID)
 				d.Versions = append(d.Versions, v.version)
 			}
-			cur.MarkSigned(sig.ID, s.Now())
+			cur.ActingAs(actorOf(ctx))
+			cur.MarkSignedWith(sig.ID, s.Now(), signatureProof(cur, cur.Signatory(sig.ID), in, ev, sealed))
 			return nil
 		})
 		if _, domain := fault.As(err); err != nil && !domain && !errors.Is(err, errVersionsMoved) {
@@ -139,6 +141,7 @@ func (s *Service) signError(ctx context.Context, o *order.SignatureOrder, signat
 		msg = de.Error()
 	}
 	_, uerr := s.store.UpdateOrder(context.WithoutCancel(ctx), o.ID, func(cur *order.SignatureOrder) error {
+		cur.ActingAs(actorOf(ctx))
 		cur.SignError(signatoryID, msg, s.Now())
 		return nil
 	})
@@ -151,6 +154,7 @@ func (s *Service) signError(ctx context.Context, o *order.SignatureOrder, signat
 type sealedVersion struct {
 	documentID string
 	version    order.DocumentVersion
+	sha256     string // hex SHA-256 of the new version, for the audit trail (not stored in clear)
 }
 
 func versionsOf(sealed []sealedVersion) []order.DocumentVersion {
@@ -225,7 +229,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 			return fail(err)
 		}
 		v.SignedBy = sig.ID
-		sealed = append(sealed, sealedVersion{documentID: d.ID, version: v})
+		sealed = append(sealed, sealedVersion{documentID: d.ID, version: v, sha256: fmt.Sprintf("%x", sha256.Sum256(out))})
 	}
 	return sealed, nil
 }
@@ -345,5 +349,5 @@ func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID str
 			return nil, nil, fault.Conflictf("signActingAs needs every document of the signatory to be preapproved")
 		}
 	}
-	return s.Sign(ctx, SignatoryPrincipal{OrderID: o.ID, SignatoryID: signatoryID}, in)
+	return s.Sign(withoutActor(ctx), SignatoryPrincipal{OrderID: o.ID, SignatoryID: signatoryID}, in)
 }

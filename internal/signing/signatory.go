@@ -103,6 +103,7 @@ func (s *Service) updateAsSignatory(ctx context.Context, sp SignatoryPrincipal, 
 		if err := requireViewAccess(o, sp); err != nil {
 			return err
 		}
+		o.ActingAs(actorOf(ctx))
 		return fn(o)
 	})
 	if err != nil {
@@ -149,6 +150,7 @@ func (s *Service) SignatoryDocumentBytes(ctx context.Context, sp SignatoryPrinci
 // any state: a link opened on a closed order is still a fact worth recording.
 func (s *Service) Track(ctx context.Context, sp SignatoryPrincipal, download bool) (*order.SignatureOrder, *order.Signatory, error) {
 	o, err := s.store.UpdateOrder(ctx, sp.OrderID, func(o *order.SignatureOrder) error {
+		o.ActingAs(actorOf(ctx))
 		return o.Track(sp.SignatoryID, download, s.Now())
 	})
 	if err != nil {

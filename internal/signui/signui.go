@@ -18,6 +18,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -43,8 +44,9 @@ type Signing interface {
 	StartLogin(ctx context.Context, sp signing.SignatoryPrincipal, in signing.LoginStart) (string, string, error)
 	LoginState(state string) (evidence.LoginPurpose, error)
 	CompleteViewLogin(ctx context.Context, sp signing.SignatoryPrincipal, code signing.LoginCode, browser string) (string, string, error)
-	TakeLoginForm(ctx context.Context, sp signing.SignatoryPrincipal, state string) ([]signing.DocumentForm, error)
+	TakeLoginForm(ctx context.Context, sp signing.SignatoryPrincipal, state string) (signing.KeptLoginForm, error)
 	ValidateViewer(ctx context.Context, sp signing.SignatoryPrincipal, header string) (signing.SignatoryPrincipal, error)
+	Downloads
 }
 
 //go:embed templates static
@@ -105,15 +107,29 @@ func New(svc Signing, publicURL string, log *slog.Logger) (*Handler, error) {
 
 // Register adds the signing page's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /sign/{token}", h.page)
-	mux.HandleFunc("GET /sign/{token}/documents/{id}", h.document)
-	mux.Handle("POST /sign/{token}/documents/{id}", h.csrf.Handler(http.HandlerFunc(h.documentStatus)))
-	mux.Handle("POST /sign/{token}/reject", h.csrf.Handler(http.HandlerFunc(h.reject)))
-	mux.Handle("POST /sign/{token}/sign", h.csrf.Handler(http.HandlerFunc(h.sign)))
-	mux.HandleFunc("GET /sign/{token}/login", h.login)
-	mux.Handle("POST /sign/{token}/login", h.csrf.Handler(http.HandlerFunc(h.loginWithForm)))
-	mux.HandleFunc("GET /sign/callback", h.callback)
+	mux.Handle("GET /sign/{token}", acting(http.HandlerFunc(h.page)))
+	mux.Handle("GET /sign/{token}/documents/{id}", acting(http.HandlerFunc(h.document)))
+	mux.Handle("POST /sign/{token}/documents/{id}", acting(h.csrf.Handler(http.HandlerFunc(h.documentStatus))))
+	mux.Handle("POST /sign/{token}/reject", acting(h.csrf.Handler(http.HandlerFunc(h.reject))))
+	mux.Handle("POST /sign/{token}/sign", acting(h.csrf.Handler(http.HandlerFunc(h.sign))))
+	mux.Handle("GET /sign/{token}/login", acting(http.HandlerFunc(h.login)))
+	mux.Handle("POST /sign/{token}/login", acting(h.csrf.Handler(http.HandlerFunc(h.loginWithForm))))
+	mux.Handle("GET /sign/callback", acting(http.HandlerFunc(h.callback)))
+	h.registerDownload(mux)
 	mux.Handle("GET "+AssetsPath, http.StripPrefix(AssetsPath, h.assets))
+}
+
+// acting names the person behind a signing-page request for the audit trail: the connection's
+// address (the page has no trusted-proxy setting, so X-Forwarded-For proves nothing here) and the
+// user agent (signing.WithActor bounds and cleans both).
+func acting(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := r.RemoteAddr
+		if host, _, err := net.SplitHostPort(ip); err == nil {
+			ip = host
+		}
+		next.ServeHTTP(w, r.WithContext(signing.WithActor(r.Context(), order.Actor{IP: ip, UserAgent: r.UserAgent()})))
+	})
 }
 
 // signatory is the signatory a request is for, with what they see and may do (their order is
@@ -344,7 +360,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // loginWithForm starts a SIGN-stage login from the sign form (its "login" button): the document
-// form's values go with it, kept on the server until the callback signs with them.
+// form's values go with it, kept on the server until the callback signs with them. For an allOf
+// provider with a login member the drawn signature goes along too, refused here when missing.
 func (h *Handler) loginWithForm(w http.ResponseWriter, r *http.Request) {
 	s, ok := h.resolveForm(w, r)
 	if !ok {
@@ -352,7 +369,7 @@ func (h *Handler) loginWithForm(w http.ResponseWriter, r *http.Request) {
 	}
 	var p *provider
 	for _, vp := range s.view.Providers {
-		if lp := loginProviderView(vp, s.base(), order.EvidenceStageSign); lp.LoginURL != "" && vp.ID == r.PostFormValue("login") {
+		if lp := signProviderView(vp, s.base()); (lp.LoginURL != "" || lp.AllOfLogin) && vp.ID == r.PostFormValue("login") {
 			p = &lp
 		}
 	}
@@ -360,6 +377,7 @@ func (h *Handler) loginWithForm(w http.ResponseWriter, r *http.Request) {
 		h.status(w, r, s, http.StatusBadRequest, "error")
 		return
 	}
+	t := i18n.T(s.ui().Language)
 	s.posted = r.PostForm
 	docs, inputs, problems, err := h.signForms(r, s)
 	if err != nil {
@@ -368,10 +386,25 @@ func (h *Handler) loginWithForm(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(problems) > 0 {
 		s.fieldErrors = problems
-		h.render(w, r, s, http.StatusBadRequest, i18n.T(s.ui().Language)("formInvalid"))
+		h.render(w, r, s, http.StatusBadRequest, t("formInvalid"))
 		return
 	}
-	h.startLogin(w, r, s, signing.LoginStart{ProviderID: p.ID, AcrValue: p.acr, Stage: order.EvidenceStageSign, Form: docs}, inputs)
+	in := signing.LoginStart{ProviderID: p.ID, AcrValue: p.acr, Stage: order.EvidenceStageSign, Form: docs}
+	if p.AllOfLogin && p.Draw {
+		data := r.PostFormValue("image")
+		if data == "" {
+			h.render(w, r, s, http.StatusBadRequest, t("drawingMissing"))
+			return
+		}
+		img, err := decodePNGDataURL(data)
+		if err != nil {
+			h.fail(w, r, s, err)
+			return
+		}
+		name := r.PostFormValue("name")
+		in.Drawing = &signing.DrawableInput{Image: img, Name: &name}
+	}
+	h.startLogin(w, r, s, in, inputs)
 }
 
 // startLogin starts in, bound to this browser, and sends the browser to the identity provider.
@@ -453,21 +486,39 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		http.SetCookie(w, &http.Cookie{Name: viewCookie, Value: providerID + ":" + jwt, Path: s.base(),
 			HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, s.base(), http.StatusSeeOther)
+	case order.LoginStageDownload:
+		h.downloadCallback(w, r, s, code, browser)
 	default:
 		// The document form typed before the login, kept on the server; gone (expired, or this
 		// callback ran already) is refused rather than signed without: the values were meant.
-		docs, err := h.svc.TakeLoginForm(r.Context(), s.sp, code.State)
+		kept, err := h.svc.TakeLoginForm(r.Context(), s.sp, code.State)
 		if err != nil {
 			h.failLogin(w, r, s, err)
 			return
 		}
-		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser, Documents: docs}
+		in := signing.SignInput{ProviderID: purpose.ProviderID, VerifyCode: &code, Browser: browser, Documents: kept.Documents}
+		if providerKind(s.view.Providers, purpose.ProviderID) == order.ProviderAllOf {
+			// One signature with the login and the other member: the drawing kept at the start
+			// (an allOf with a drawable member signed without one is refused by Sign), or noop.
+			in.VerifyCode = nil
+			in.AllOf = &signing.SignInput{VerifyCode: &code, Drawable: kept.Drawing, Noop: true}
+		}
 		if _, _, err := h.svc.Sign(r.Context(), s.sp, in); err != nil {
 			h.failLogin(w, r, s, err)
 			return
 		}
 		h.done(w, r, s, "success")
 	}
+}
+
+// providerKind is the kind of the provider with id among providers, "" for none.
+func providerKind(providers []order.EvidenceProvider, id string) order.ProviderKind {
+	for _, p := range providers {
+		if p.ID == id {
+			return p.Kind
+		}
+	}
+	return ""
 }
 
 // failLogin answers a login that failed at the callback with what went wrong, on a page without

@@ -66,6 +66,7 @@ type document struct {
 type provider struct {
 	ID, Kind, Name      string
 	LoginURL            string // oidc and criiptoVerify
+	AllOfLogin          bool   // allOf with a login member: its sign form posts to the login start
 	Draw                bool   // drawable, alone or in allOf
 	RequireName         bool
 	MinWidth, MinHeight int
@@ -148,6 +149,7 @@ var blockedText = map[order.Blocked]string{
 	order.BlockedExpired:   "expired",
 	order.BlockedNotOpen:   "closed",
 	order.BlockedNotTurn:   "notTurn",
+	order.BlockedCooldown:  "cooldown",
 }
 
 // documentStatusText is the text key of the signatory's status for a document; an OPENED
@@ -205,9 +207,11 @@ func signProviderView(p order.EvidenceProvider, base string) provider {
 			case sub.Drawable != nil:
 				draw(sub.Drawable)
 			case sub.OIDC != nil || sub.CriiptoVerify != nil:
-				// A login inside allOf would need the drawing carried through the provider's
-				// redirect; the hosted page offers such providers through the API only.
-				return provider{}
+				// The drawing cannot go through the provider's redirect: the sign form posts it to
+				// the login start, which keeps it on the server for the callback
+				// (signing.LoginStart.Drawing).
+				lp := loginProviderView(sub, base, order.EvidenceStageSign)
+				v.AllOfLogin, v.Name, v.Message, v.acr = true, lp.Name, lp.Message, lp.acr
 			}
 		}
 	}

@@ -171,6 +171,16 @@ type Store interface {
 	// CreateOrder, UpdateOrder and SweepDue also write the events the order raised (order.Events) to
 	// the webhook outbox, in the same transaction, each due at once.
 
+	// CreateOrder, UpdateOrder and SweepDue also append the entries the order recorded
+	// (order.AuditEntries) to its audit trail, in the same transaction, each sealed to the order's
+	// audit key (SealAudit; an order without one records none) and numbered after the order's last
+	// entry. RecordWebhookInvocation appends the attempt's entry (order.WebhookAuditEntry) to the
+	// trail of the order when it still exists. PurgeOrders deletes the trail with the order.
+
+	// ListAuditEntries returns up to limit (> 0) entries of the order's trail with a Seq after
+	// afterSeq, by Seq; none for an order without entries or without a row.
+	ListAuditEntries(ctx context.Context, orderID string, afterSeq int64, limit int) ([]SealedAuditEntry, error)
+
 	// ClaimWebhookDeliveries leases up to c.Limit deliveries due at c.Now, earliest due first, of
 	// applications not in c.SkipApplications: they are due again only after c.Lease, so another
 	// worker retries one whose worker died. Attempt is counted up. Deliveries another claim holds

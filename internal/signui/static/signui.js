@@ -59,8 +59,10 @@ document.querySelectorAll("form.sign-form").forEach(function (form) {
   });
 
   form.addEventListener("submit", function (e) {
-    // A login button of this form posts the document form to the login start: no drawing.
-    if (e.submitter && e.submitter.hasAttribute("data-form-login")) return;
+    // A login button of this form posts the document form to the login start: no drawing. The
+    // button of an allOf provider with a login (data-allof-login) goes to the login start too, but
+    // with the drawing, which the server keeps for the callback: it does not leave without one.
+    if (e.submitter && e.submitter.hasAttribute("data-form-login") && !e.submitter.hasAttribute("data-allof-login")) return;
     if (!drawn) {
       e.preventDefault();
       say(form.dataset.missing);

@@ -243,7 +243,10 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 		if err := insertIndex(ctx, tx, o); err != nil {
 			return err
 		}
-		return insertEvents(ctx, tx, o)
+		if err := insertEvents(ctx, tx, o); err != nil {
+			return err
+		}
+		return insertAudit(ctx, tx, o)
 	})
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, classify(err))
@@ -328,6 +331,9 @@ func applyAndSave(ctx context.Context, tx pgx.Tx, data []byte, fn store.Updater)
 		return nil, classify(err)
 	}
 	if err := insertEvents(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	if err := insertAudit(ctx, tx, o); err != nil {
 		return nil, err
 	}
 	if a.DocumentsDropped {
@@ -453,6 +459,11 @@ func (d *DB) ClaimWebhookDeliveries(ctx context.Context, c store.WebhookClaim) (
 // RecordWebhookInvocation implements store.Store.
 func (d *DB) RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvocation) error {
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		// The order's row first: its lock keeps the trail's numbering gap-free, and taking it
+		// before the delivery's row keeps the lock order of UpdateOrder (order, then outbox).
+		if err := insertWebhookAudit(ctx, tx, inv); err != nil {
+			return err
+		}
 		_, err := tx.Exec(ctx,
 			`INSERT INTO webhook_invocations (id, delivery_id, application_id, order_id, event, url, request_body,
 			   response_body, status_code, outcome, exception, timeout_ms, at, retrying_at)
@@ -469,6 +480,93 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvoc
 		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, classify(err))
 	}
 	return nil
+}
+
+// insertAudit seals the entries the order recorded into its audit trail, after its last entry.
+// The caller holds the order's row lock, so no other writer takes the same numbers.
+func insertAudit(ctx context.Context, tx pgx.Tx, o *order.SignatureOrder) error {
+	if len(o.AuditEntries()) == 0 || o.AuditKey == nil {
+		return nil
+	}
+	next, err := nextAuditSeq(ctx, tx, o.ID)
+	if err != nil {
+		return err
+	}
+	sealed, err := store.SealAudit(o, next)
+	if err != nil {
+		return err
+	}
+	orderIDs := make([]string, len(sealed))
+	seqs := make([]int64, len(sealed))
+	ats := make([]time.Time, len(sealed))
+	ciphertexts := make([][]byte, len(sealed))
+	for i, e := range sealed {
+		orderIDs[i], seqs[i], ats[i], ciphertexts[i] = e.OrderID, e.Seq, e.At, e.Sealed
+	}
+	// One statement whatever the number of entries.
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_entries (order_id, seq, at, ciphertext)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::bytea[])`,
+		orderIDs, seqs, ats, ciphertexts); err != nil {
+		return fmt.Errorf("audit trail: %w", classify(err))
+	}
+	return nil
+}
+
+func nextAuditSeq(ctx context.Context, tx pgx.Tx, orderID string) (int64, error) {
+	var last int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_entries WHERE order_id = $1`, orderID).Scan(&last); err != nil {
+		return 0, fmt.Errorf("audit trail: %w", classify(err))
+	}
+	return last + 1, nil
+}
+
+// insertWebhookAudit adds the attempt to its order's audit trail, locking the order's row for the
+// numbering; nothing when the order is gone (purged while its delivery was out) or has no audit key.
+func insertWebhookAudit(ctx context.Context, tx pgx.Tx, inv order.WebhookInvocation) error {
+	var data []byte
+	err := tx.QueryRow(ctx, `SELECT data FROM signature_orders WHERE id = $1 FOR UPDATE`, inv.OrderID).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit trail: %w", classify(err))
+	}
+	next, err := nextAuditSeq(ctx, tx, inv.OrderID)
+	if err != nil {
+		return err
+	}
+	e, err := store.SealWebhookAudit(data, inv, next)
+	if err != nil || e == nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_entries (order_id, seq, at, ciphertext) VALUES ($1, $2, $3, $4)`,
+		e.OrderID, e.Seq, e.At, e.Sealed); err != nil {
+		return fmt.Errorf("audit trail: %w", classify(err))
+	}
+	return nil
+}
+
+// ListAuditEntries implements store.Store.
+func (d *DB) ListAuditEntries(ctx context.Context, orderID string, afterSeq int64, limit int) ([]store.SealedAuditEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list audit entries of order %s: limit %d is not positive", orderID, limit)
+	}
+	rows, err := d.pool.Query(ctx,
+		`SELECT order_id, seq, at, ciphertext FROM audit_entries WHERE order_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+		orderID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit entries of order %s: %w", orderID, classify(err))
+	}
+	entries, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.SealedAuditEntry, error) {
+		var e store.SealedAuditEntry
+		err := row.Scan(&e.OrderID, &e.Seq, &e.At, &e.Sealed)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list audit entries of order %s: %w", orderID, classify(err))
+	}
+	return entries, nil
 }
 
 // EnqueueWebhook implements store.Store.

@@ -287,6 +287,9 @@ func (d *DB) CreateOrder(ctx context.Context, o *order.SignatureOrder) error {
 	if err := insertEvents(ctx, tx, o); err != nil {
 		return fmt.Errorf("create order %s: %w", o.ID, err)
 	}
+	if err := insertAudit(ctx, tx, o); err != nil {
+		return fmt.Errorf("create order %s: %w", o.ID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create order %s: commit: %w", o.ID, err)
 	}
@@ -370,6 +373,9 @@ func applyAndSave(ctx context.Context, tx *sql.Tx, data []byte, fn store.Updater
 		return nil, classify(err)
 	}
 	if err := insertEvents(ctx, tx, o); err != nil {
+		return nil, err
+	}
+	if err := insertAudit(ctx, tx, o); err != nil {
 		return nil, err
 	}
 	if a.DocumentsDropped {
@@ -462,6 +468,63 @@ func (d *DB) PurgeOrders(ctx context.Context, retiredBefore time.Time, limit int
 	return int(n), nil
 }
 
+// insertAudit seals the entries the order recorded into its audit trail, after its last entry.
+// The caller holds the write lock, so no other writer takes the same numbers.
+func insertAudit(ctx context.Context, tx *sql.Tx, o *order.SignatureOrder) error {
+	if len(o.AuditEntries()) == 0 || o.AuditKey == nil {
+		return nil
+	}
+	next, err := nextAuditSeq(ctx, tx, o.ID)
+	if err != nil {
+		return err
+	}
+	sealed, err := store.SealAudit(o, next)
+	if err != nil {
+		return err
+	}
+	for _, e := range sealed {
+		if err := insertAuditEntry(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func nextAuditSeq(ctx context.Context, tx *sql.Tx, orderID string) (int64, error) {
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM audit_entries WHERE order_id = ?`, orderID).Scan(&last); err != nil {
+		return 0, fmt.Errorf("audit trail: %w", classify(err))
+	}
+	return last + 1, nil
+}
+
+func insertAuditEntry(ctx context.Context, tx *sql.Tx, e store.SealedAuditEntry) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_entries (order_id, seq, at, ciphertext) VALUES (?, ?, ?, ?)`,
+		e.OrderID, e.Seq, micros(e.At), e.Sealed); err != nil {
+		return fmt.Errorf("audit trail: %w", classify(err))
+	}
+	return nil
+}
+
+// ListAuditEntries implements store.Store.
+func (d *DB) ListAuditEntries(ctx context.Context, orderID string, afterSeq int64, limit int) ([]store.SealedAuditEntry, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("list audit entries of order %s: limit %d is not positive", orderID, limit)
+	}
+	entries, err := queryAll(ctx, d.r, func(rows *sql.Rows) (store.SealedAuditEntry, error) {
+		var e store.SealedAuditEntry
+		var at int64
+		err := rows.Scan(&e.OrderID, &e.Seq, &at, &e.Sealed)
+		e.At = fromMicros(at)
+		return e, err
+	}, `SELECT order_id, seq, at, ciphertext FROM audit_entries WHERE order_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+		orderID, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list audit entries of order %s: %w", orderID, err)
+	}
+	return entries, nil
+}
+
 // insertEvents writes the events the order raised to the webhook outbox, due at once.
 func insertEvents(ctx context.Context, tx *sql.Tx, o *order.SignatureOrder) error {
 	for _, e := range o.Events() {
@@ -547,10 +610,35 @@ func (d *DB) RecordWebhookInvocation(ctx context.Context, inv order.WebhookInvoc
 	if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ?`, nullMicros(inv.RetryingAt), inv.DeliveryID); err != nil {
 		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
 	}
+	if err := insertWebhookAudit(ctx, tx, inv); err != nil {
+		return fmt.Errorf("record webhook invocation %s: %w", inv.ID, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record webhook invocation %s: commit: %w", inv.ID, err)
 	}
 	return nil
+}
+
+// insertWebhookAudit adds the attempt to its order's audit trail; nothing when the order is gone
+// (purged while its delivery was out) or has no audit key.
+func insertWebhookAudit(ctx context.Context, tx *sql.Tx, inv order.WebhookInvocation) error {
+	var data []byte
+	err := tx.QueryRowContext(ctx, `SELECT data FROM signature_orders WHERE id = ?`, inv.OrderID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("audit trail: %w", classify(err))
+	}
+	next, err := nextAuditSeq(ctx, tx, inv.OrderID)
+	if err != nil {
+		return err
+	}
+	e, err := store.SealWebhookAudit(data, inv, next)
+	if err != nil || e == nil {
+		return err
+	}
+	return insertAuditEntry(ctx, tx, *e)
 }
 
 // EnqueueWebhook implements store.Store.

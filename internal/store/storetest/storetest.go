@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"esign/internal/auditlog"
 	"esign/internal/idempotency"
 	"esign/internal/order"
 	"esign/internal/store"
@@ -38,18 +39,19 @@ var Cases = map[string][]string{
 	"GetAPIKeyByClientID": {"APIKeys", "TimesComeBackUTC"},
 	"ListAPIKeys":         {"APIKeys"},
 
-	"CreateOrder": {"OrderRoundTrip", "CreateOrderConflict", "CreateOrderWritesEvents", "Index"},
+	"CreateOrder": {"OrderRoundTrip", "CreateOrderConflict", "CreateOrderWritesEvents", "Index", "AuditTrail"},
 	"GetOrder":    {"OrderRoundTrip"},
 	"UpdateOrder": {"UpdateOrder", "UpdateOrderUpdaterError", "UpdateOrderNotFound", "UpdateOrderKeepsKeys",
-		"UpdateOrderRewritesColumns", "IndexConflictOnUpdate", "ConcurrentUpdates", "WebhookOutbox", "KeptAnswersGoWithDocuments"},
+		"UpdateOrderRewritesColumns", "IndexConflictOnUpdate", "ConcurrentUpdates", "WebhookOutbox", "KeptAnswersGoWithDocuments",
+		"AuditTrail", "AuditTrailInSameTransaction", "ConcurrentAuditEntries"},
 	"FindOrderID": {"Index", "IndexConflictOnUpdate"},
 	"ListOrders":  {"ListOrders", "ListOrdersStatus", "ListOrdersIsolation", "NonPositiveLimits"},
 	"SweepDue": {"SweepDue", "SweepDueBoundary", "SweepDueUpdaterError", "SweepDueWritesEvents", "ConcurrentSweeps",
-		"KeptAnswersGoWithDocuments"},
-	"PurgeOrders": {"PurgeOrders", "PurgeOrdersBoundaryAndOrphans", "WebhookOutbox"},
+		"KeptAnswersGoWithDocuments", "AuditTrailInSameTransaction"},
+	"PurgeOrders": {"PurgeOrders", "PurgeOrdersBoundaryAndOrphans", "WebhookOutbox", "AuditTrailGoesWithOrder"},
 
 	"ClaimWebhookDeliveries":  {"WebhookOutbox", "WebhookClaimOrderAndLease", "WebhookClaimSkipsApplications", "ConcurrentWebhookClaims"},
-	"RecordWebhookInvocation": {"WebhookOutbox", "WebhookLogs", "WebhookLogsRoundTrip"},
+	"RecordWebhookInvocation": {"WebhookOutbox", "WebhookLogs", "WebhookLogsRoundTrip", "WebhookAuditEntries", "ConcurrentAuditEntries"},
 	"EnqueueWebhook":          {"EnqueueWebhook", "WebhookClaimSkipsApplications", "WebhookClaimOrderAndLease"},
 	"GetWebhookDelivery":      {"EnqueueWebhook", "WebhookOutbox"},
 	"ListWebhookInvocations":  {"WebhookLogs", "WebhookLogsRoundTrip", "NonPositiveLimits", "PurgeOrdersBoundaryAndOrphans"},
@@ -66,6 +68,9 @@ var Cases = map[string][]string{
 	"PutLoginForm":    {"LoginForms", "LoginFormsGoWithTheirOrder"},
 	"TakeLoginForm":   {"LoginForms", "LoginFormsExpiryBoundary", "LoginFormsGoWithTheirOrder", "ConcurrentLoginFormTakes"},
 	"PurgeLoginForms": {"LoginFormsExpiryBoundary"},
+
+	"ListAuditEntries": {"AuditTrail", "AuditTrailInSameTransaction", "AuditTrailGoesWithOrder", "ConcurrentAuditEntries",
+		"WebhookAuditEntries"},
 
 	"Ping":  {"Ping", "Close"},
 	"Close": {"Close"},
@@ -123,6 +128,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"LoginFormsExpiryBoundary", testLoginFormsExpiryBoundary},
 		{"LoginFormsGoWithTheirOrder", testLoginFormsGoWithTheirOrder},
 		{"ConcurrentLoginFormTakes", testConcurrentLoginFormTakes},
+		{"AuditTrail", testAuditTrail},
+		{"AuditTrailInSameTransaction", testAuditTrailInSameTransaction},
+		{"AuditTrailGoesWithOrder", testAuditTrailGoesWithOrder},
+		{"ConcurrentAuditEntries", testConcurrentAuditEntries},
+		{"WebhookAuditEntries", testWebhookAuditEntries},
 		{"Close", testClose},
 	}
 	t.Run("Checklist", func(t *testing.T) {
@@ -216,7 +226,25 @@ func NewOrder(applicationID, id string, createdAt time.Time) *order.SignatureOrd
 				DocumentStatus:      map[string]order.DocumentStatus{id + "-doc1": order.DocumentSigned},
 				TokenHash:           TokenHash(id + "-sig2")},
 		},
+		AuditKey: newAuditKey(),
 	}
+}
+
+// fixturePublicAuditKey is one public audit key for every NewOrder, so that two NewOrder calls
+// compare equal (the private half is dropped: these orders' entries are only counted).
+var fixturePublicAuditKey = sync.OnceValue(func() []byte {
+	public, _, err := auditlog.NewKey()
+	if err != nil {
+		panic(err) // only when the system's randomness fails
+	}
+	return public
+})
+
+// newAuditKey is a real public audit key (entries the order records are sealed to it) and
+// stand-ins for the encrypted private key and its wrapped keys.
+func newAuditKey() *order.AuditKey {
+	return &order.AuditKey{Public: slices.Clone(fixturePublicAuditKey()), Private: []byte{9, 8, 7},
+		Keys: order.Keys{InnerKeyID: "inner-a", Inner: []byte{1}, OuterKeyID: "outer-a", Outer: []byte{2}}}
 }
 
 // NewSignatory returns a plain open signatory with a token hash derived from its id.
