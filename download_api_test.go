@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,9 +101,38 @@ func TestSignatoryDownloadOverGraphQL(t *testing.T) {
 		t.Errorf("a READ_ONLY key sees %s %q, want downloadHref null (it carries the signatory's token)", r.Data, r.firstError())
 	}
 
+	// The completion certificate of the retained close: a sealed PDF quoting the trail.
+	certificate := func() []byte {
+		t.Helper()
+		r, _ := s.graphql(t, s.readKey.basic(), `query($o: ID!) { signatureOrder(id: $o) { completionCertificate } }`, map[string]any{"o": o.ID})
+		var out struct {
+			SignatureOrder struct{ CompletionCertificate *string }
+		}
+		if err := json.Unmarshal(r.Data, &out); err != nil || r.firstError() != "" {
+			t.Fatalf("completionCertificate: %.200s %q", r.Data, r.firstError())
+		}
+		if out.SignatureOrder.CompletionCertificate == nil {
+			return nil
+		}
+		b, err := base64.StdEncoding.DecodeString(*out.SignatureOrder.CompletionCertificate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	cert := certificate()
+	if !bytes.HasPrefix(cert, []byte("%PDF-")) {
+		t.Fatalf("the completion certificate after a retained close: %.40q", cert)
+	}
+	pdftest.QPDFCheck(t, cert)
+	pdftest.RequireOpenSSLValid(t, cert, filepath.Join(s.env["DATA_DIR"], "pki", "ca.crt"), 1, 1)
+
 	if r, _ := s.graphql(t, s.writeKey.basic(), `mutation($o: ID!) { cleanupSignatureOrder(input: {signatureOrderId: $o}) { signatureOrder { id } } }`,
 		map[string]any{"o": o.ID}); r.firstError() != "" {
 		t.Fatalf("cleanup: %s", r.firstError())
+	}
+	if cert := certificate(); cert != nil {
+		t.Errorf("the completion certificate outlives the documents: %d bytes after cleanup", len(cert))
 	}
 	d, msg = download()
 	if msg != "" || !strings.Contains(string(d), `"expired":true`) || !strings.Contains(string(d), `"documents":null`) {

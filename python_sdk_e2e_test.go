@@ -32,6 +32,7 @@ var pythonSDKSteps = []string{
 	"a READ_ONLY key cannot create",
 	"a READ_ONLY key reads the order",
 	"bad credentials",
+	"batch signatory",
 }
 
 // pythonSDKKnownFailures are the steps that fail against this server today because of how the Python
@@ -43,20 +44,12 @@ var pythonSDKKnownFailures = map[string]string{}
 // e2e/python-sdk-requirements.txt) against a real server in both modes, as TestSDKEndToEnd does with
 // the Node one; unlike the Node SDK it sends every unset input field as an explicit null. The sealed
 // PDFs it reads back are checked by the same validators.
-//
-// The batch signatory step runs only with E2E_BATCH=1 in the environment: createBatchSignatory is not
-// implemented on the server yet. Until then the test logs it as pending and the script checks that
-// the server still refuses it, so the step cannot stay off once the server implements it.
 func TestPythonSDKEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: not in -short")
 	}
 	python := testenv.PythonSDK(t)
-	batch := os.Getenv("E2E_BATCH") == "1"
 	steps := pythonSDKSteps
-	if batch {
-		steps = append(steps[:len(steps):len(steps)], "batch signatory")
-	}
 	pdfDir := t.TempDir()
 	pdfA, pdfB := filepath.Join(pdfDir, "a.pdf"), filepath.Join(pdfDir, "b.pdf")
 	for path, spec := range map[string]pdftest.Spec{
@@ -101,14 +94,6 @@ func TestPythonSDKEndToEnd(t *testing.T) {
 			if len(problems) > 0 {
 				t.Logf("full script output:\n%s", out)
 			}
-			if !batch {
-				if run.pending == "" {
-					t.Error("without E2E_BATCH=1 the script must report the batch step as pending")
-				}
-				t.Log("PENDING: the batch signatory step (createBatchSignatory, queryBatchSignatory) did not run: " +
-					"the server does not implement createBatchSignatory yet. Run with E2E_BATCH=1 once it does " +
-					"(until then the script fails when the server accepts it). " + run.pending)
-			}
 			if run.status["read the retained blobs"] != "ok" {
 				t.Fatal("no sealed PDFs to check: reading the retained blobs failed")
 			}
@@ -123,14 +108,13 @@ func TestPythonSDKEndToEnd(t *testing.T) {
 	}
 }
 
-// pythonSDKRun is what the script printed: each step's status (ok, FAIL, SKIP) and line, the pending
-// batch line, and the summary.
+// pythonSDKRun is what the script printed: each step's status (ok, FAIL, SKIP) and line, and the
+// summary.
 type pythonSDKRun struct {
 	status  map[string]string
 	line    map[string]string
 	order   []string
-	lines   []string // the step, pending and summary lines (not tracebacks)
-	pending string
+	lines   []string // the step and summary lines (not tracebacks)
 	summary string
 }
 
@@ -140,8 +124,6 @@ func parsePythonSDKRun(out string) pythonSDKRun {
 		switch status, rest, _ := strings.Cut(l, " "); {
 		case l == "PASS" || status == "FAILED":
 			run.summary = l
-		case strings.HasPrefix(l, "PENDING batch signatory:"):
-			run.pending = l
 		case status == "ok" || status == "FAIL" || status == "SKIP":
 			name, _, named := strings.Cut(rest, ": ")
 			if !named {

@@ -1,5 +1,6 @@
 // Command esign is a self-hostable e-signature service that speaks the Criipto (Idura) Signatures
-// GraphQL API. Subcommands: serve (the default), apikey create, keys init, webhooks encrypt-secrets.
+// GraphQL API. Subcommands: serve (the default), apikey create, tenant create / key create / attach,
+// keys init, webhooks encrypt-secrets.
 // This is the composition root: configuration (internal/config: the environment parsed once, see
 // README.md for the table) → store → blobs → keys (internal/keyring) → service → HTTP.
 package main
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: esign apikey create --application NAME [--mode READ_WRITE|READ_ONLY] [--environment TEST|PRODUCTION] [--note TEXT]")
 		}
 		return createAPIKey(ctx, cfg, log, args[1:], stdout)
+	case "tenant":
+		return tenantCommand(ctx, cfg, log, args, stdout)
 	case "keys":
 		if len(args) == 0 || args[0] != "init" {
 			return errors.New("usage: esign keys init")
@@ -86,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return encryptWebhookSecrets(ctx, cfg, log, stdout)
 	default:
-		return fmt.Errorf("unknown command %q (serve, apikey create, keys init, webhooks encrypt-secrets)", cmd)
+		return fmt.Errorf("unknown command %q (serve, apikey create, tenant create|key create|attach, keys init, webhooks encrypt-secrets)", cmd)
 	}
 }
 
@@ -191,6 +194,9 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, observer sig
 		JWT: jwts, Login: login, Verify: cfg.Verify, Webhooks: a.webhooks, PDFAdmission: pdfAdmission,
 		Sealer:    &seal.Sealer{Key: pades.Key{Signer: keys.Seal.Signer, Chain: keys.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
 		Finalizer: &seal.Finalizer{TSA: stamper, Revocation: revocation, Admission: pdfAdmission},
+		Receipts:  &signing.ReceiptKey{Signer: keys.Seal.Signer, Chain: keys.Seal.Chain},
+
+		Certificates: &seal.Sealer{Key: pades.Key{Signer: keys.Seal.Signer, Chain: keys.Seal.Chain}, TSA: stamper, Admission: pdfAdmission},
 	}, log)
 	// Secrets are sealed at rest; the dispatcher opens each one only to sign a request.
 	a.webhooks.DecryptSecret = a.service.DecryptWebhookSecret
@@ -238,6 +244,74 @@ func createAPIKey(ctx context.Context, cfg config.Config, log *slog.Logger, args
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(creds)
+}
+
+const tenantUsage = `usage: esign tenant create --name NAME [--note TEXT]
+       esign tenant key create --tenant ID [--note TEXT]
+       esign tenant attach --tenant ID --application ID`
+
+// tenantCommand runs `esign tenant ...`: tenants and their keys exist only through this command; a
+// tenant key then manages the tenant's applications and their keys over the API.
+func tenantCommand(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout io.Writer) error {
+	var (
+		verb  string
+		flags *flag.FlagSet
+	)
+	switch {
+	case len(args) >= 1 && (args[0] == "create" || args[0] == "attach"):
+		verb, flags, args = args[0], flag.NewFlagSet("tenant "+args[0], flag.ContinueOnError), args[1:]
+	case len(args) >= 2 && args[0] == "key" && args[1] == "create":
+		verb, flags, args = "key create", flag.NewFlagSet("tenant key create", flag.ContinueOnError), args[2:]
+	default:
+		return errors.New(tenantUsage)
+	}
+	name := flags.String("name", "", "tenant name (tenant create)")
+	tenantID := flags.String("tenant", "", "tenant id (tenant key create, tenant attach)")
+	applicationID := flags.String("application", "", "application id (tenant attach)")
+	note := flags.String("note", "", "a note to remember the key by")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	missing := ""
+	switch {
+	case verb == "create" && *name == "":
+		missing = "--name"
+	case verb != "create" && *tenantID == "":
+		missing = "--tenant"
+	case verb == "attach" && *applicationID == "":
+		missing = "--application"
+	}
+	if missing != "" {
+		return fmt.Errorf("%s is required\n%s", missing, tenantUsage)
+	}
+	// Like apikey create: credentials live in the database alone, so nothing else is opened.
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var notePtr *string
+	if *note != "" {
+		notePtr = note
+	}
+	svc := signing.New(st, nil, nil, nil, signing.Config{}, log)
+	var out any
+	switch verb {
+	case "create":
+		out, err = svc.CreateTenant(ctx, *name, notePtr)
+	case "key create":
+		out, err = svc.CreateTenantKey(ctx, *tenantID, notePtr)
+	case "attach":
+		err = svc.AttachApplication(ctx, *tenantID, *applicationID)
+		out = map[string]string{"tenantId": *tenantID, "applicationId": *applicationID}
+	}
+	if err != nil {
+		if de, ok := fault.As(err); ok {
+			return errors.New(de.Error())
+		}
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(out)
 }
 
 // encryptWebhookSecrets seals the webhook secrets an older version stored in clear (run once after
@@ -348,6 +422,7 @@ func newHTTPHandler(cfg config.Config, a *app, log *slog.Logger, metrics *teleme
 	if err != nil {
 		return nil, err
 	}
+	page.TrustProxies(cfg.GraphQLLimits.TrustedProxies)
 	page.Register(mux)
 	a.responder.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

@@ -6,14 +6,11 @@ left unset reaches the server as an explicit null; this script is where that is 
 
   ESIGN_ENDPOINT=http://127.0.0.1:8080/v1/graphql ESIGN_CLIENT_ID=... ESIGN_CLIENT_SECRET=... \
   ESIGN_PDF_A=a.pdf ESIGN_PDF_B=b.pdf ESIGN_OUTPUT_DIR=out \
-  [ESIGN_READONLY_CLIENT_ID=... ESIGN_READONLY_CLIENT_SECRET=...] [E2E_BATCH=1] python e2e/python-sdk-e2e.py
+  [ESIGN_READONLY_CLIENT_ID=... ESIGN_READONLY_CLIENT_SECRET=...] python e2e/python-sdk-e2e.py
 
 The steps run in order and share state. Each step prints one line: "ok <step>: <what it did>", or
 "FAIL <step>: <the server's error>", or "SKIP <step>" when a step it needs failed; the exit status is
-non-zero when any step did not pass. The batch signatory step runs only with E2E_BATCH=1
-(createBatchSignatory is not implemented on the server yet); without it the script prints
-"PENDING batch signatory: ..." after calling createBatchSignatory once to show the server's answer, and
-fails if that call succeeds (the step should then be switched on).
+non-zero when any step did not pass.
 """
 
 import base64
@@ -455,15 +452,6 @@ class Run:
         check(got.id == batch.id and len(got.items) == 2, f"queryBatchSignatory: {got.id}, {len(got.items)} items")
         return f"batch signatory {batch.id} over orders {[o.id for o in orders]}; queryBatchSignatory agrees"
 
-    def batch_probe(self):
-        """Without E2E_BATCH=1: shows the server's answer to createBatchSignatory, and fails once it works."""
-        _, items = self.batch_items()
-        try:
-            batch = self.client.createBatchSignatory(CreateBatchSignatoryInput(items=items))
-        except TransportQueryError as err:
-            return f"server answers {server_error(err)}"
-        raise StepFailed(f"createBatchSignatory succeeded ({batch.id}): the server implements it now; run with E2E_BATCH=1")
-
 
 def main():
     run = Run()
@@ -484,10 +472,8 @@ def main():
         ("a READ_ONLY key cannot create", run.read_only_cannot_create, []),
         ("a READ_ONLY key reads the order", run.read_only_reads, ["close with retention"]),
         ("bad credentials", run.bad_credentials, []),
+        ("batch signatory", run.batch, []),
     ]
-    batch = os.environ.get("E2E_BATCH") == "1"
-    if batch:
-        steps.append(("batch signatory", run.batch, []))
     passed, failed = set(), []
     for name, fn, needs in steps:
         missing = [n for n in needs if n not in passed]
@@ -506,14 +492,6 @@ def main():
             if not isinstance(err, (TransportQueryError, ValidationError)):
                 traceback.print_exc(limit=-3)  # a fault of the script or the SDK, not an answer
             failed.append(name)
-    if not batch:
-        try:
-            answer = run.batch_probe()
-            print(f"PENDING batch signatory: not run (E2E_BATCH is not 1; createBatchSignatory is not "
-                  f"implemented on the server yet); {answer}", flush=True)
-        except Exception as err:
-            print(f"FAIL batch signatory probe: {err if isinstance(err, StepFailed) else server_error(err)}", flush=True)
-            failed.append("batch signatory probe")
     if failed:
         print(f"FAILED {len(failed)} of {len(steps)} steps: {', '.join(failed)}", flush=True)
         return 1

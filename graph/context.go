@@ -21,6 +21,8 @@ type Caller struct {
 	// Signatory is set for a valid Signatory-Token; SignatoryTokenGiven also for an invalid one.
 	Signatory           *signing.SignatoryPrincipal
 	SignatoryTokenGiven bool
+	// Batch is set for a valid batch signatory token (given in the same header).
+	Batch *signing.BatchPrincipal
 }
 
 // requestState is per HTTP request: the caller and document bytes already in hand.

@@ -248,7 +248,8 @@ func webhook(in *model.CreateSignatureOrderWebhookInput) *order.Webhook {
 	if in == nil {
 		return nil
 	}
-	return &order.Webhook{URL: in.URL, ValidateConnectivity: deref(in.ValidateConnectivity), Secret: in.Secret}
+	return &order.Webhook{URL: in.URL, ValidateConnectivity: deref(in.ValidateConnectivity), Secret: in.Secret,
+		DeletionReceipts: deref(in.DeletionReceipts)}
 }
 
 func documentDraft(field string, in *model.DocumentInput) (order.DocumentDraft, error) {
@@ -902,4 +903,41 @@ func (r *Resolver) auditTrail(ctx context.Context, orderID string, after, first 
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// deletionReceipt answers SignatureOrder.deletionReceipt: null until the documents are deleted.
+func (r *Resolver) deletionReceipt(ctx context.Context, orderID string) (*model.SignatureOrderDeletionReceipt, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sr, err := r.Service.DeletionReceipt(ctx, p, orderID)
+	if err != nil || sr == nil {
+		return nil, err
+	}
+	m := &model.SignatureOrderDeletionReceipt{ID: sr.Receipt.ID, Reason: sr.Receipt.Reason, DeletedAt: sr.Receipt.DeletedAt,
+		Jws: sr.JWS, HashKey: base64.StdEncoding.EncodeToString(sr.HashKey), Documents: []*model.SignatureOrderDeletionReceiptDocument{}}
+	for _, d := range sr.Receipt.Documents {
+		md := &model.SignatureOrderDeletionReceiptDocument{DocumentID: d.DocumentID, Versions: []*model.SignatureOrderDeletionReceiptVersion{}}
+		for _, v := range d.Versions {
+			md.Versions = append(md.Versions, &model.SignatureOrderDeletionReceiptVersion{Version: v.Number, KeyedHash: v.KeyedHash})
+		}
+		m.Documents = append(m.Documents, md)
+	}
+	return m, nil
+}
+
+// completionCertificate answers SignatureOrder.completionCertificate: null when there is none.
+func (r *Resolver) completionCertificate(ctx context.Context, orderID string) (model.Blob, error) {
+	p, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pdf, err := r.Service.CompletionCertificate(ctx, p, orderID)
+	if err != nil || pdf == nil {
+		return nil, err
+	}
+	// Like a document's bytes: a kept Idempotency-Key answer holding it goes when the documents go.
+	answerHoldsDocuments(ctx, orderID)
+	return model.Blob(pdf), nil
 }

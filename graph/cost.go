@@ -44,7 +44,7 @@ func newCostModel(schema *ast.Schema, timezones int) *costModel {
 		"Query.timezones":                                  timezones,
 		"SignatureOrder.signatories":                       signatoriesPerOrder,
 		"AddSignatoriesOutput.signatories":                 signatoriesPerOrder,
-		"BatchSignatory.items":                             1, // batch signatories are not built: none exists
+		"BatchSignatory.items":                             order.MaxBatchItems,
 		"SignatureOrder.documents":                         documentsPerOrder,
 		"Signatory.documents":                              documentsPerOrder,
 		"SignatoryViewer.documents":                        documentsPerOrder,
@@ -77,6 +77,8 @@ func newCostModel(schema *ast.Schema, timezones int) *costModel {
 		"UserViewer.tenants":                               1, // never returned
 		"SignatureOrder.auditTrail":                        signing.MaxAuditPage,
 		"SignatureOrderAuditEntry.details":                 order.AuditMaxDetails,
+		"SignatureOrderDeletionReceipt.documents":          documentsPerOrder,
+		"SignatureOrderDeletionReceiptDocument.versions":   signatoriesPerOrder + 2, // the original, a seal each, the close's
 	}
 	return &costModel{schema: schema, bounds: b}
 }

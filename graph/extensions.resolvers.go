@@ -13,3 +13,11 @@ import (
 func (r *signatureOrderResolver) AuditTrail(ctx context.Context, obj *model.SignatureOrder, after *int, first *int) ([]*model.SignatureOrderAuditEntry, error) {
 	return r.auditTrail(ctx, obj.ID, after, first)
 }
+
+func (r *signatureOrderResolver) DeletionReceipt(ctx context.Context, obj *model.SignatureOrder) (*model.SignatureOrderDeletionReceipt, error) {
+	return r.deletionReceipt(ctx, obj.ID)
+}
+
+func (r *signatureOrderResolver) CompletionCertificate(ctx context.Context, obj *model.SignatureOrder) (model.Blob, error) {
+	return r.completionCertificate(ctx, obj.ID)
+}

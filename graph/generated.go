@@ -410,23 +410,25 @@ type ComplexityRoot struct {
 	}
 
 	SignatureOrder struct {
-		Application       func(childComplexity int) int
-		AuditTrail        func(childComplexity int, after *int, first *int) int
-		ClosedAt          func(childComplexity int) int
-		CreatedAt         func(childComplexity int) int
-		Documents         func(childComplexity int) int
-		EvidenceProviders func(childComplexity int) int
-		ExpiresAt         func(childComplexity int) int
-		ID                func(childComplexity int) int
-		MaxSignatories    func(childComplexity int) int
-		Signatories       func(childComplexity int) int
-		Status            func(childComplexity int) int
-		Tenant            func(childComplexity int) int
-		Timezone          func(childComplexity int) int
-		Title             func(childComplexity int) int
-		TraceID           func(childComplexity int) int
-		UI                func(childComplexity int) int
-		Webhook           func(childComplexity int) int
+		Application           func(childComplexity int) int
+		AuditTrail            func(childComplexity int, after *int, first *int) int
+		ClosedAt              func(childComplexity int) int
+		CompletionCertificate func(childComplexity int) int
+		CreatedAt             func(childComplexity int) int
+		DeletionReceipt       func(childComplexity int) int
+		Documents             func(childComplexity int) int
+		EvidenceProviders     func(childComplexity int) int
+		ExpiresAt             func(childComplexity int) int
+		ID                    func(childComplexity int) int
+		MaxSignatories        func(childComplexity int) int
+		Signatories           func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Tenant                func(childComplexity int) int
+		Timezone              func(childComplexity int) int
+		Title                 func(childComplexity int) int
+		TraceID               func(childComplexity int) int
+		UI                    func(childComplexity int) int
+		Webhook               func(childComplexity int) int
 	}
 
 	SignatureOrderAuditDetail struct {
@@ -449,6 +451,25 @@ type ComplexityRoot struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	SignatureOrderDeletionReceipt struct {
+		DeletedAt func(childComplexity int) int
+		Documents func(childComplexity int) int
+		HashKey   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Jws       func(childComplexity int) int
+		Reason    func(childComplexity int) int
+	}
+
+	SignatureOrderDeletionReceiptDocument struct {
+		DocumentID func(childComplexity int) int
+		Versions   func(childComplexity int) int
+	}
+
+	SignatureOrderDeletionReceiptVersion struct {
+		KeyedHash func(childComplexity int) int
+		Version   func(childComplexity int) int
 	}
 
 	SignatureOrderEdge struct {
@@ -663,6 +684,8 @@ type SignatureOrderResolver interface {
 	Tenant(ctx context.Context, obj *model.SignatureOrder) (*model.Tenant, error)
 
 	AuditTrail(ctx context.Context, obj *model.SignatureOrder, after *int, first *int) ([]*model.SignatureOrderAuditEntry, error)
+	DeletionReceipt(ctx context.Context, obj *model.SignatureOrder) (*model.SignatureOrderDeletionReceipt, error)
+	CompletionCertificate(ctx context.Context, obj *model.SignatureOrder) (model.Blob, error)
 }
 type SignatureOrderWebhookResolver interface {
 	Logs(ctx context.Context, obj *model.SignatureOrderWebhook, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error)
@@ -2181,12 +2204,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignatureOrder.ClosedAt(childComplexity), true
+	case "SignatureOrder.completionCertificate":
+		if e.ComplexityRoot.SignatureOrder.CompletionCertificate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrder.CompletionCertificate(childComplexity), true
 	case "SignatureOrder.createdAt":
 		if e.ComplexityRoot.SignatureOrder.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SignatureOrder.CreatedAt(childComplexity), true
+	case "SignatureOrder.deletionReceipt":
+		if e.ComplexityRoot.SignatureOrder.DeletionReceipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrder.DeletionReceipt(childComplexity), true
 	case "SignatureOrder.documents":
 		if e.ComplexityRoot.SignatureOrder.Documents == nil {
 			break
@@ -2346,6 +2381,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignatureOrderConnection.TotalCount(childComplexity), true
+
+	case "SignatureOrderDeletionReceipt.deletedAt":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.DeletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.DeletedAt(childComplexity), true
+	case "SignatureOrderDeletionReceipt.documents":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.Documents(childComplexity), true
+	case "SignatureOrderDeletionReceipt.hashKey":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.HashKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.HashKey(childComplexity), true
+	case "SignatureOrderDeletionReceipt.id":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.ID(childComplexity), true
+	case "SignatureOrderDeletionReceipt.jws":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.Jws == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.Jws(childComplexity), true
+	case "SignatureOrderDeletionReceipt.reason":
+		if e.ComplexityRoot.SignatureOrderDeletionReceipt.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceipt.Reason(childComplexity), true
+
+	case "SignatureOrderDeletionReceiptDocument.documentId":
+		if e.ComplexityRoot.SignatureOrderDeletionReceiptDocument.DocumentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceiptDocument.DocumentID(childComplexity), true
+	case "SignatureOrderDeletionReceiptDocument.versions":
+		if e.ComplexityRoot.SignatureOrderDeletionReceiptDocument.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceiptDocument.Versions(childComplexity), true
+
+	case "SignatureOrderDeletionReceiptVersion.keyedHash":
+		if e.ComplexityRoot.SignatureOrderDeletionReceiptVersion.KeyedHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceiptVersion.KeyedHash(childComplexity), true
+	case "SignatureOrderDeletionReceiptVersion.version":
+		if e.ComplexityRoot.SignatureOrderDeletionReceiptVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SignatureOrderDeletionReceiptVersion.Version(childComplexity), true
 
 	case "SignatureOrderEdge.cursor":
 		if e.ComplexityRoot.SignatureOrderEdge.Cursor == nil {
@@ -3147,6 +3245,73 @@ type SignatureOrderAuditEntry {
 type SignatureOrderAuditDetail {
   key: String!
   value: String!
+}
+
+extend input CreateSignatureOrderWebhookInput {
+  """
+  Extension: also send SIGNATURE_ORDER_DOCUMENTS_DELETED ({event, signatureOrderId, receiptId, reason,
+  deletedAt}) when the order's documents are deleted; its signed receipt is SignatureOrder.deletionReceipt.
+  Default false, so receivers that know only the contract's events get none they did not ask for.
+  """
+  deletionReceipts: Boolean
+}
+
+extend enum WebhookInvocationEvent {
+  "Extension: the order's documents were deleted (sent only to webhooks with deletionReceipts: true)."
+  SIGNATURE_ORDER_DOCUMENTS_DELETED
+}
+
+extend type SignatureOrder {
+  """
+  Extension: what the service states about the deletion of the order's documents (close without
+  retention, cleanup, cancel, expiry, end of retention): which documents by keyed hash, when and why,
+  signed with the service's seal key. Null until the documents are deleted; kept with the order's
+  metadata after that.
+  """
+  deletionReceipt: SignatureOrderDeletionReceipt
+}
+
+"Extension: a deletion receipt."
+type SignatureOrderDeletionReceipt {
+  id: ID!
+  "closed without retention, cleanup, cancelled, expired, retention ended or sweep."
+  reason: String!
+  deletedAt: DateTime!
+  documents: [SignatureOrderDeletionReceiptDocument!]!
+  """
+  The receipt as a compact JWS (header x5c: the seal certificate's chain), signed when asked for: its
+  payload holds iss, sub (the order id), jti (the receipt id), iat, reason, deletedAt and documents. Anyone
+  who trusts the seal's root can check it.
+  """
+  jws: String!
+  """
+  The key of the keyed hashes (base64): keyedHash = hex(HMAC-SHA256(hashKey, SHA-256(the version's
+  bytes))). Give it, with the receipt, to whoever should be able to check a document against it.
+  """
+  hashKey: String!
+}
+
+"Extension: one deleted document of a deletion receipt."
+type SignatureOrderDeletionReceiptDocument {
+  documentId: ID!
+  versions: [SignatureOrderDeletionReceiptVersion!]!
+}
+
+"Extension: one deleted version: 0 is the document as uploaded (after repair), each signature adds one."
+type SignatureOrderDeletionReceiptVersion {
+  version: Int!
+  "Empty for a version stored before receipts existed."
+  keyedHash: String!
+}
+
+extend type SignatureOrder {
+  """
+  Extension: the order's completion certificate (PDF): the order, its documents with their SHA-256 before
+  and after signing, and each signatory's acts and evidence from the audit trail, in the order's language,
+  sealed and timestamped (PAdES B-LTA) at closeSignatureOrder with retainDocumentsForDays. Null before that,
+  for a close without retention, and once the documents are deleted (it is deleted with them).
+  """
+  completionCertificate: Blob
 }
 `, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `"""
@@ -4820,6 +4985,10 @@ func (ec *executionContext) childFields_SignatureOrder(ctx context.Context, fiel
 		return ec.fieldContext_SignatureOrder_webhook(ctx, field)
 	case "auditTrail":
 		return ec.fieldContext_SignatureOrder_auditTrail(ctx, field)
+	case "deletionReceipt":
+		return ec.fieldContext_SignatureOrder_deletionReceipt(ctx, field)
+	case "completionCertificate":
+		return ec.fieldContext_SignatureOrder_completionCertificate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignatureOrder", field.Name)
 }
@@ -4866,6 +5035,44 @@ func (ec *executionContext) childFields_SignatureOrderConnection(ctx context.Con
 		return ec.fieldContext_SignatureOrderConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatureOrderDeletionReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_id(ctx, field)
+	case "reason":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_reason(ctx, field)
+	case "deletedAt":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_deletedAt(ctx, field)
+	case "documents":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_documents(ctx, field)
+	case "jws":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_jws(ctx, field)
+	case "hashKey":
+		return ec.fieldContext_SignatureOrderDeletionReceipt_hashKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderDeletionReceipt", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatureOrderDeletionReceiptDocument(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "documentId":
+		return ec.fieldContext_SignatureOrderDeletionReceiptDocument_documentId(ctx, field)
+	case "versions":
+		return ec.fieldContext_SignatureOrderDeletionReceiptDocument_versions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderDeletionReceiptDocument", field.Name)
+}
+
+func (ec *executionContext) childFields_SignatureOrderDeletionReceiptVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_SignatureOrderDeletionReceiptVersion_version(ctx, field)
+	case "keyedHash":
+		return ec.fieldContext_SignatureOrderDeletionReceiptVersion_keyedHash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SignatureOrderDeletionReceiptVersion", field.Name)
 }
 
 func (ec *executionContext) childFields_SignatureOrderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12485,6 +12692,61 @@ func (ec *executionContext) fieldContext_SignatureOrder_auditTrail(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _SignatureOrder_deletionReceipt(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrder_deletionReceipt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SignatureOrder().DeletionReceipt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SignatureOrderDeletionReceipt) graphql.Marshaler {
+			return ec.marshalOSignatureOrderDeletionReceipt2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceipt(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrder_deletionReceipt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatureOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatureOrderDeletionReceipt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatureOrder_completionCertificate(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrder_completionCertificate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SignatureOrder().CompletionCertificate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Blob) graphql.Marshaler {
+			return ec.marshalOBlob2esignᚋgraphᚋmodelᚐBlob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrder_completionCertificate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrder", field, true, true, "Blob")
+}
+
 func (ec *executionContext) _SignatureOrderAuditDetail_key(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderAuditDetail) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12809,6 +13071,254 @@ func (ec *executionContext) _SignatureOrderConnection_totalCount(ctx context.Con
 }
 func (ec *executionContext) fieldContext_SignatureOrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignatureOrderConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_id(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceipt", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_reason(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_deletedAt(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_deletedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceipt", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_documents(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Documents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SignatureOrderDeletionReceiptDocument) graphql.Marshaler {
+			return ec.marshalNSignatureOrderDeletionReceiptDocument2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptDocumentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatureOrderDeletionReceipt",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatureOrderDeletionReceiptDocument(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_jws(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_jws(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Jws, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_jws(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt_hashKey(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceipt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceipt_hashKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HashKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceipt_hashKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceipt", field, false, false, "String")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptDocument_documentId(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceiptDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceiptDocument_documentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceiptDocument_documentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceiptDocument", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptDocument_versions(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceiptDocument) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceiptDocument_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SignatureOrderDeletionReceiptVersion) graphql.Marshaler {
+			return ec.marshalNSignatureOrderDeletionReceiptVersion2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceiptDocument_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SignatureOrderDeletionReceiptDocument",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SignatureOrderDeletionReceiptVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptVersion_version(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceiptVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceiptVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceiptVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceiptVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptVersion_keyedHash(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderDeletionReceiptVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SignatureOrderDeletionReceiptVersion_keyedHash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KeyedHash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SignatureOrderDeletionReceiptVersion_keyedHash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SignatureOrderDeletionReceiptVersion", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignatureOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SignatureOrderEdge) (ret graphql.Marshaler) {
@@ -17106,7 +17616,7 @@ func (ec *executionContext) unmarshalInputCreateSignatureOrderWebhookInput(ctx c
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"url", "validateConnectivity", "secret"}
+	fieldsInOrder := [...]string{"url", "validateConnectivity", "secret", "deletionReceipts"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17134,6 +17644,13 @@ func (ec *executionContext) unmarshalInputCreateSignatureOrderWebhookInput(ctx c
 				return it, err
 			}
 			it.Secret = data
+		case "deletionReceipts":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deletionReceipts"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeletionReceipts = data
 		}
 	}
 	return it, nil
@@ -23097,6 +23614,18 @@ func (ec *executionContext) _SignatureOrder(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SignatureOrder_auditTrail(ctx, field, obj)
 				})
+		case "deletionReceipt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SignatureOrder_deletionReceipt(ctx, field, obj)
+				})
+		case "completionCertificate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SignatureOrder_completionCertificate(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23244,6 +23773,140 @@ func (ec *executionContext) _SignatureOrderConnection(ctx context.Context, sel a
 		case "totalCount":
 			out.Values[i] = ec._SignatureOrderConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatureOrderDeletionReceiptImplementors = []string{"SignatureOrderDeletionReceipt"}
+
+func (ec *executionContext) _SignatureOrderDeletionReceipt(ctx context.Context, sel ast.SelectionSet, obj *model.SignatureOrderDeletionReceipt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatureOrderDeletionReceiptImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatureOrderDeletionReceipt")
+		case "id":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletedAt":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_deletedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "documents":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_documents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "jws":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_jws(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hashKey":
+			out.Values[i] = ec._SignatureOrderDeletionReceipt_hashKey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatureOrderDeletionReceiptDocumentImplementors = []string{"SignatureOrderDeletionReceiptDocument"}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptDocument(ctx context.Context, sel ast.SelectionSet, obj *model.SignatureOrderDeletionReceiptDocument) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatureOrderDeletionReceiptDocumentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatureOrderDeletionReceiptDocument")
+		case "documentId":
+			out.Values[i] = ec._SignatureOrderDeletionReceiptDocument_documentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "versions":
+			out.Values[i] = ec._SignatureOrderDeletionReceiptDocument_versions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var signatureOrderDeletionReceiptVersionImplementors = []string{"SignatureOrderDeletionReceiptVersion"}
+
+func (ec *executionContext) _SignatureOrderDeletionReceiptVersion(ctx context.Context, sel ast.SelectionSet, obj *model.SignatureOrderDeletionReceiptVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, signatureOrderDeletionReceiptVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SignatureOrderDeletionReceiptVersion")
+		case "version":
+			out.Values[i] = ec._SignatureOrderDeletionReceiptVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "keyedHash":
+			out.Values[i] = ec._SignatureOrderDeletionReceiptVersion_keyedHash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -25268,6 +25931,54 @@ func (ec *executionContext) marshalNSignatureOrderConnection2ᚖesignᚋgraphᚋ
 	return ec._SignatureOrderConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSignatureOrderDeletionReceiptDocument2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderDeletionReceiptDocument) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatureOrderDeletionReceiptDocument2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptDocument(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatureOrderDeletionReceiptDocument2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptDocument(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderDeletionReceiptDocument) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatureOrderDeletionReceiptDocument!")
+		return graphql.Null
+	}
+	return ec._SignatureOrderDeletionReceiptDocument(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSignatureOrderDeletionReceiptVersion2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderDeletionReceiptVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSignatureOrderDeletionReceiptVersion2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSignatureOrderDeletionReceiptVersion2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceiptVersion(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderDeletionReceiptVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SignatureOrderDeletionReceiptVersion!")
+		return graphql.Null
+	}
+	return ec._SignatureOrderDeletionReceiptVersion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSignatureOrderEdge2ᚕᚖesignᚋgraphᚋmodelᚐSignatureOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SignatureOrderEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 1, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -26537,6 +27248,13 @@ func (ec *executionContext) marshalOSignatureOrder2ᚖesignᚋgraphᚋmodelᚐSi
 		return graphql.Null
 	}
 	return ec._SignatureOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSignatureOrderDeletionReceipt2ᚖesignᚋgraphᚋmodelᚐSignatureOrderDeletionReceipt(ctx context.Context, sel ast.SelectionSet, v *model.SignatureOrderDeletionReceipt) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SignatureOrderDeletionReceipt(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSignatureOrderStatus2ᚖesignᚋgraphᚋmodelᚐSignatureOrderStatus(ctx context.Context, v any) (*model.SignatureOrderStatus, error) {

@@ -25,6 +25,7 @@ import (
 	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/internal/signing"
+	"esign/internal/tenant"
 )
 
 // OperationObserver records each operation's outcome and duration (metrics).
@@ -89,21 +90,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ip := limits.ClientIP(r, h.limits.TrustedProxies)
 	ctx = signing.WithActor(ctx, order.Actor{IP: ip, UserAgent: r.UserAgent()}) // a signatory's acts name their request
+	var tenantID string                                                         // set for a valid tenant key
 	if id, secret, ok := r.BasicAuth(); ok {
 		if !h.allowAuthAttempt(w, r, ip, id) {
 			return
 		}
-		principal, err := h.service.Authenticate(ctx, id, secret)
-		switch {
-		case err == nil:
-			c.App = &principal
-		case isDomainError(err):
-			c.AuthErr = err
-			if h.authFailed(w, r, "api key", ip, id) {
-				return
+		if tenant.IsTenantClientID(id) {
+			// A tenant key never becomes c.App: application operations answer it "Unauthorized access".
+			tp, err := h.service.AuthenticateTenant(ctx, id, secret)
+			switch {
+			case err == nil:
+				ctx, tenantID = WithTenantCaller(ctx, tp), tp.Tenant.ID
+			case isDomainError(err):
+				c.AuthErr = err
+				if h.authFailed(w, r, "tenant key", ip, id) {
+					return
+				}
+			default:
+				c.AuthErr = h.internal(ctx, "authenticate tenant", err)
 			}
-		default:
-			c.AuthErr = h.internal(ctx, "authenticate", err)
+		} else {
+			principal, err := h.service.Authenticate(ctx, id, secret)
+			switch {
+			case err == nil:
+				c.App = &principal
+			case isDomainError(err):
+				c.AuthErr = err
+				if h.authFailed(w, r, "api key", ip, id) {
+					return
+				}
+			default:
+				c.AuthErr = h.internal(ctx, "authenticate", err)
+			}
 		}
 	}
 	if token := r.Header.Get("Signatory-Token"); token != "" {
@@ -112,9 +130,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		sp, ok, err := h.service.AuthenticateSignatory(ctx, token)
+		var bp signing.BatchPrincipal
+		batch := false
+		if err == nil && !ok {
+			// A batch signatory's token comes in the same header; the two kinds cannot collide.
+			bp, batch, err = h.service.AuthenticateBatchSignatory(ctx, token)
+		}
 		switch {
 		case err != nil:
 			c.AuthErr = h.internal(ctx, "authenticate signatory", err)
+		case batch:
+			c.Batch = &bp
 		case !ok:
 			h.authFailed(w, r, "signatory token", ip, "")
 		case ok:
@@ -137,10 +163,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusOK, de)
 		return
 	}
-	a := &admission{authenticated: c.App != nil || c.Signatory != nil}
+	a := &admission{authenticated: c.App != nil || c.Signatory != nil || tenantID != ""}
 	switch {
 	case c.App != nil:
 		a.appKey = "application " + c.App.Application.ID
+	case tenantID != "":
+		a.appKey = "tenant " + tenantID
 	case c.Signatory != nil: // a signatory's work counts against its order (its application's share)
 		a.appKey = "order " + c.Signatory.OrderID
 	}

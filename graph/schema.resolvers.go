@@ -15,6 +15,9 @@ import (
 )
 
 func (r *applicationResolver) APIKeys(ctx context.Context, obj *model.Application) ([]*model.ApplicationAPIKey, error) {
+	if tp, ok := asTenant(ctx); ok {
+		return r.tenantApplicationKeys(ctx, tp, obj.ID)
+	}
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -61,14 +64,17 @@ func (r *applicationResolver) SignatureOrders(ctx context.Context, obj *model.Ap
 }
 
 func (r *applicationResolver) Tenant(ctx context.Context, obj *model.Application) (*model.Tenant, error) {
-	return nil, nil // this service has no tenants: every application stands alone
+	return r.applicationTenant(ctx, obj)
 }
 
 func (r *applicationResolver) VerifyApplication(ctx context.Context, obj *model.Application) (*model.VerifyApplication, error) {
-	return nil, fault.NotImplemented("Application.verifyApplication")
+	return r.verifyApplication(ctx, obj)
 }
 
 func (r *applicationResolver) WebhookLogs(ctx context.Context, obj *model.Application, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
+	if _, ok := asTenant(ctx); ok {
+		return r.tenantWebhookLogs(ctx, "", obj.ID, from, to, succeeded)
+	}
 	return r.webhookLogs(ctx, "", from, to, succeeded)
 }
 
@@ -190,15 +196,15 @@ func (r *mutationResolver) CompleteCriiptoVerifyEvidenceProvider(ctx context.Con
 }
 
 func (r *mutationResolver) CreateApplication(ctx context.Context, input model.CreateApplicationInput) (*model.CreateApplicationOutput, error) {
-	return nil, fault.NotImplemented("createApplication (use the apikey create command)")
+	return r.createApplication(ctx, input)
 }
 
 func (r *mutationResolver) CreateApplicationAPIKey(ctx context.Context, input model.CreateApplicationAPIKeyInput) (*model.CreateApplicationAPIKeyOutput, error) {
-	return nil, fault.NotImplemented("createApplicationApiKey (use the apikey create command)")
+	return r.createApplicationKey(ctx, input)
 }
 
 func (r *mutationResolver) CreateBatchSignatory(ctx context.Context, input model.CreateBatchSignatoryInput) (*model.CreateBatchSignatoryOutput, error) {
-	return nil, fault.NotImplemented("createBatchSignatory")
+	return r.createBatchSignatory(ctx, input)
 }
 
 func (r *mutationResolver) CreateSignatureOrder(ctx context.Context, input model.CreateSignatureOrderInput) (*model.CreateSignatureOrderOutput, error) {
@@ -219,7 +225,7 @@ func (r *mutationResolver) CreateSignatureOrder(ctx context.Context, input model
 }
 
 func (r *mutationResolver) DeleteApplicationAPIKey(ctx context.Context, input model.DeleteApplicationAPIKeyInput) (*model.DeleteApplicationAPIKeyOutput, error) {
-	return nil, fault.NotImplemented("deleteApplicationApiKey")
+	return r.deleteApplicationKey(ctx, input)
 }
 
 func (r *mutationResolver) DeleteSignatory(ctx context.Context, input model.DeleteSignatoryInput) (*model.DeleteSignatoryOutput, error) {
@@ -247,7 +253,7 @@ func (r *mutationResolver) ExtendSignatureOrder(ctx context.Context, input model
 }
 
 func (r *mutationResolver) RefreshApplicationAPIKey(ctx context.Context, input model.RefreshApplicationAPIKeyInput) (*model.RefreshApplicationAPIKeyOutput, error) {
-	return nil, fault.NotImplemented("refreshApplicationApiKey")
+	return r.refreshApplicationKey(ctx, input)
 }
 
 func (r *mutationResolver) RejectSignatureOrder(ctx context.Context, input model.RejectSignatureOrderInput) (*model.RejectSignatureOrderOutput, error) {
@@ -392,6 +398,9 @@ func (r *pdfDocumentFormResolver) Fields(ctx context.Context, obj *model.PDFDocu
 }
 
 func (r *queryResolver) Application(ctx context.Context, id *string, verifyApplication *model.VerifyApplicationQueryInput) (*model.Application, error) {
+	if tp, ok := asTenant(ctx); ok {
+		return r.tenantApplication(ctx, tp, id, verifyApplication)
+	}
 	p, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -403,10 +412,7 @@ func (r *queryResolver) Application(ctx context.Context, id *string, verifyAppli
 }
 
 func (r *queryResolver) BatchSignatory(ctx context.Context, id string) (*model.BatchSignatory, error) {
-	if _, err := caller(ctx); err != nil {
-		return nil, err
-	}
-	return nil, nil // batch signatories are not built yet, so no id can name one
+	return r.batchSignatory(ctx, id)
 }
 
 func (r *queryResolver) Document(ctx context.Context, id string) (model.Document, error) {
@@ -450,10 +456,7 @@ func (r *queryResolver) SignatureOrder(ctx context.Context, id string) (*model.S
 }
 
 func (r *queryResolver) Tenant(ctx context.Context, id string) (*model.Tenant, error) {
-	if _, err := caller(ctx); err != nil {
-		return nil, err
-	}
-	return nil, nil // this service has no tenants
+	return r.tenant(ctx, id)
 }
 
 func (r *queryResolver) Timezones(ctx context.Context) ([]string, error) {
@@ -462,6 +465,9 @@ func (r *queryResolver) Timezones(ctx context.Context) ([]string, error) {
 
 func (r *queryResolver) Viewer(ctx context.Context) (model.Viewer, error) {
 	if st := state(ctx); st != nil && st.App == nil && st.SignatoryTokenGiven {
+		if st.Batch != nil {
+			return r.batchViewer(ctx, *st.Batch)
+		}
 		if st.Signatory == nil {
 			if st.AuthErr != nil {
 				return nil, st.AuthErr
@@ -541,11 +547,11 @@ func (r *signatureOrderWebhookResolver) Logs(ctx context.Context, obj *model.Sig
 }
 
 func (r *tenantResolver) Applications(ctx context.Context, obj *model.Tenant, domain *string) ([]*model.Application, error) {
-	return nil, fault.NotImplemented("Tenant.applications")
+	return r.tenantApplications(ctx, obj, domain)
 }
 
 func (r *tenantResolver) WebhookLogs(ctx context.Context, obj *model.Tenant, from string, to string, succeeded *bool) ([]model.WebhookInvocation, error) {
-	return nil, fault.NotImplemented("Tenant.webhookLogs")
+	return r.tenantWebhookLogs(ctx, obj.ID, "", from, to, succeeded)
 }
 
 func (r *unvalidatedSignatoryViewerResolver) Download(ctx context.Context, obj *model.UnvalidatedSignatoryViewer, verification *model.DownloadVerificationInput) (*model.SignatoryViewerDownload, error) {

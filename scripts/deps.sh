@@ -32,6 +32,17 @@ have gs || need_pkgs+=(ghostscript)
 # pip-installed by the tests into a virtualenv: Debian's python3 needs python3-venv for that (ensurepip).
 have python3 || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_pkgs+=(python3-venv)
+# The official Python SDK (criipto-signatures 2.x, python_sdk_e2e_test.go) needs Python 3.13 or newer,
+# which Debian 12 does not package: the test finds it on PATH, in pyenv's versions, or at
+# $PYTHON_SDK_INTERPRETER (internal/testenv/pythonsdk.go). Said here, before a long test run.
+py313=""
+for c in "${PYTHON_SDK_INTERPRETER:-}" python3.13 python3.14 python3 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3; do
+  if [ -n "$c" ] && "$c" -c 'import sys, venv; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1; then py313=$c; break; fi
+done
+if [ -z "$py313" ]; then
+  echo "deps: no Python 3.13+ for the official Python SDK test: install one (pyenv install 3.13, python.org, or" >&2
+  echo "  Debian 13's python3 and python3-venv) or set PYTHON_SDK_INTERPRETER; with CI=true that test fails" >&2
+fi
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && have apt-get; then

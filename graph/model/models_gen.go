@@ -333,6 +333,10 @@ type CreateSignatureOrderWebhookInput struct {
 	URL                  string `json:"url"`
 	ValidateConnectivity *bool  `json:"validateConnectivity,omitempty"`
 	Secret               Blob   `json:"secret,omitempty"`
+	// Extension: also send SIGNATURE_ORDER_DOCUMENTS_DELETED ({event, signatureOrderId, receiptId, reason,
+	// deletedAt}) when the order's documents are deleted; its signed receipt is SignatureOrder.deletionReceipt.
+	// Default false, so receivers that know only the contract's events get none they did not ask for.
+	DeletionReceipts *bool `json:"deletionReceipts,omitempty"`
 }
 
 type CriiptoVerifyEvidenceProviderRedirect struct {
@@ -936,6 +940,16 @@ type SignatureOrder struct {
 	// address and user agent where one acted. Stored encrypted per order (sealed to the order's own key)
 	// and deleted with it. Pages of up to 500 entries: pass the last entry's seq as after for the next.
 	AuditTrail []*SignatureOrderAuditEntry `json:"auditTrail"`
+	// Extension: what the service states about the deletion of the order's documents (close without
+	// retention, cleanup, cancel, expiry, end of retention): which documents by keyed hash, when and why,
+	// signed with the service's seal key. Null until the documents are deleted; kept with the order's
+	// metadata after that.
+	DeletionReceipt *SignatureOrderDeletionReceipt `json:"deletionReceipt,omitempty"`
+	// Extension: the order's completion certificate (PDF): the order, its documents with their SHA-256 before
+	// and after signing, and each signatory's acts and evidence from the audit trail, in the order's language,
+	// sealed and timestamped (PAdES B-LTA) at closeSignatureOrder with retainDocumentsForDays. Null before that,
+	// for a close without retention, and once the documents are deleted (it is deleted with them).
+	CompletionCertificate Blob `json:"completionCertificate,omitempty"`
 	// the owning application, for the application resolver
 	ApplicationID string `json:"-"`
 }
@@ -968,6 +982,35 @@ type SignatureOrderConnection struct {
 	PageInfo *PageInfo             `json:"pageInfo"`
 	// How many orders match, over all pages.
 	TotalCount *int `json:"totalCount,omitempty"`
+}
+
+// Extension: a deletion receipt.
+type SignatureOrderDeletionReceipt struct {
+	ID string `json:"id"`
+	// closed without retention, cleanup, cancelled, expired, retention ended or sweep.
+	Reason    string                                   `json:"reason"`
+	DeletedAt time.Time                                `json:"deletedAt"`
+	Documents []*SignatureOrderDeletionReceiptDocument `json:"documents"`
+	// The receipt as a compact JWS (header x5c: the seal certificate's chain), signed when asked for: its
+	// payload holds iss, sub (the order id), jti (the receipt id), iat, reason, deletedAt and documents. Anyone
+	// who trusts the seal's root can check it.
+	Jws string `json:"jws"`
+	// The key of the keyed hashes (base64): keyedHash = hex(HMAC-SHA256(hashKey, SHA-256(the version's
+	// bytes))). Give it, with the receipt, to whoever should be able to check a document against it.
+	HashKey string `json:"hashKey"`
+}
+
+// Extension: one deleted document of a deletion receipt.
+type SignatureOrderDeletionReceiptDocument struct {
+	DocumentID string                                  `json:"documentId"`
+	Versions   []*SignatureOrderDeletionReceiptVersion `json:"versions"`
+}
+
+// Extension: one deleted version: 0 is the document as uploaded (after repair), each signature adds one.
+type SignatureOrderDeletionReceiptVersion struct {
+	Version int `json:"version"`
+	// Empty for a version stored before receipts existed.
+	KeyedHash string `json:"keyedHash"`
 }
 
 // A signature order with its cursor.
@@ -2076,6 +2119,8 @@ const (
 	WebhookInvocationEventSignatoryDownloadLinkOpened    WebhookInvocationEvent = "SIGNATORY_DOWNLOAD_LINK_OPENED"
 	WebhookInvocationEventSignatoryDocumentStatusChanged WebhookInvocationEvent = "SIGNATORY_DOCUMENT_STATUS_CHANGED"
 	WebhookInvocationEventAllCurrentSignatoriesSigned    WebhookInvocationEvent = "ALL_CURRENT_SIGNATORIES_SIGNED"
+	// Extension: the order's documents were deleted (sent only to webhooks with deletionReceipts: true).
+	WebhookInvocationEventSignatureOrderDocumentsDeleted WebhookInvocationEvent = "SIGNATURE_ORDER_DOCUMENTS_DELETED"
 )
 
 var AllWebhookInvocationEvent = []WebhookInvocationEvent{
@@ -2088,11 +2133,12 @@ var AllWebhookInvocationEvent = []WebhookInvocationEvent{
 	WebhookInvocationEventSignatoryDownloadLinkOpened,
 	WebhookInvocationEventSignatoryDocumentStatusChanged,
 	WebhookInvocationEventAllCurrentSignatoriesSigned,
+	WebhookInvocationEventSignatureOrderDocumentsDeleted,
 }
 
 func (e WebhookInvocationEvent) IsValid() bool {
 	switch e {
-	case WebhookInvocationEventSignatoryRejected, WebhookInvocationEventSignatorySigned, WebhookInvocationEventSignatoryApproved, WebhookInvocationEventSignatorySignError, WebhookInvocationEventSignatureOrderExpired, WebhookInvocationEventSignatorySignLinkOpened, WebhookInvocationEventSignatoryDownloadLinkOpened, WebhookInvocationEventSignatoryDocumentStatusChanged, WebhookInvocationEventAllCurrentSignatoriesSigned:
+	case WebhookInvocationEventSignatoryRejected, WebhookInvocationEventSignatorySigned, WebhookInvocationEventSignatoryApproved, WebhookInvocationEventSignatorySignError, WebhookInvocationEventSignatureOrderExpired, WebhookInvocationEventSignatorySignLinkOpened, WebhookInvocationEventSignatoryDownloadLinkOpened, WebhookInvocationEventSignatoryDocumentStatusChanged, WebhookInvocationEventAllCurrentSignatoriesSigned, WebhookInvocationEventSignatureOrderDocumentsDeleted:
 		return true
 	}
 	return false

@@ -185,6 +185,13 @@ func (o *SignatureOrder) CheckCleanup() error {
 func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
 	var dropped []DocumentVersion
 	held := o.HasStoredDocuments() || o.DocumentsDeletedAt == nil
+	reason := o.dropReason
+	if reason == "" {
+		reason = DeletedBySweep
+	}
+	if held && o.DeletionReceipt == nil {
+		o.issueReceipt(now, reason)
+	}
 	for i := range o.Documents {
 		d := &o.Documents[i]
 		dropped = append(dropped, d.StoredBlobs()...)
@@ -200,15 +207,12 @@ func (o *SignatureOrder) DropDocuments(now time.Time) []DocumentVersion {
 			d.DeletedAt = &now
 		}
 	}
+	dropped = append(dropped, o.dropCertificate()...) // it lives as long as the documents
 	if o.DocumentsDeletedAt == nil {
 		o.DocumentsDeletedAt = &now
 	}
 	o.RetainDocumentsUntil = nil
 	if held {
-		reason := o.dropReason
-		if reason == "" {
-			reason = DeletedBySweep
-		}
 		o.record(now, AuditDocumentsDeleted, "", "", "reason", reason, "documents", strconv.Itoa(len(o.Documents)))
 	}
 	return dropped

@@ -47,7 +47,7 @@ const (
 	MaxSealPositions       = 100 // pdfSealPositions of one signatory document
 	MaxListItems           = 20  // acrValues, audiences, identifierFromEvidence, templates, replacements, fromEvidence
 	MaxFormFields          = 500 // form field values given when signing
-	MaxBatchItems          = MaxSignatoriesHardLimit
+	MaxBatchItems          = 50  // items of one batch signatory: the contract sets none; one person signing 50 orders at once is a lot
 )
 
 // Bounds of placements (placement.go), from the REST contracts where they set them.

@@ -87,9 +87,11 @@ type SignatureOrder struct {
 	RetainDocumentsUntil *time.Time `json:"retainDocumentsUntil,omitempty"`
 	// DocumentsDeletedAt is set once every document's blob and keys are gone.
 	DocumentsDeletedAt *time.Time `json:"documentsDeletedAt,omitempty"`
-	MaxSignatories     int        `json:"maxSignatories"`
-	Timezone           string     `json:"timezone"`
-	TraceID            string     `json:"traceId"`
+	// DeletionReceipt is what was deleted when the documents were (receipt.go); nil before.
+	DeletionReceipt *DeletionReceipt `json:"deletionReceipt,omitempty"`
+	MaxSignatories  int              `json:"maxSignatories"`
+	Timezone        string           `json:"timezone"`
+	TraceID         string           `json:"traceId"`
 
 	DisableVerifyEvidenceProvider bool                 `json:"disableVerifyEvidenceProvider,omitempty"`
 	FixDocumentFormattingErrors   bool                 `json:"fixDocumentFormattingErrors,omitempty"`
@@ -102,6 +104,8 @@ type SignatureOrder struct {
 	Signatories                   []Signatory          `json:"signatories"`
 	// AuditKey seals the order's audit trail (audit.go); nil for orders created before it.
 	AuditKey *AuditKey `json:"auditKey,omitempty"`
+	// Certificate is the completion certificate's blob (certificate.go); nil when none is kept.
+	Certificate *DocumentVersion `json:"certificate,omitempty"`
 
 	events []Event // raised by changes since loading (Events); the store writes them to the outbox
 	// audit are the entries recorded since loading (AuditEntries), by actor at auditClock
@@ -137,6 +141,9 @@ type Webhook struct {
 	// change; as stored it is encrypted by package signing (bound to the order), which decrypts it only to
 	// sign a delivery. Orders stored before encryption may still hold it raw until encrypt-secrets runs.
 	Secret []byte `json:"secret,omitempty"`
+	// DeletionReceipts asks for the EventDocumentsDeleted event (an extension: receivers that know
+	// only the contract's events get none they did not ask for).
+	DeletionReceipts bool `json:"deletionReceipts,omitempty"`
 }
 
 // SignatureAppearance is kept as given; it shapes the visible seal (signing issue).
@@ -306,6 +313,9 @@ type DocumentVersion struct {
 	// SignedBy is the signatory whose signature made this version (empty for the original). The
 	// signature's evidence stays inside the encrypted PDF, not in the database.
 	SignedBy string `json:"signedBy,omitempty"`
+	// KeyedHash is the version's hash for the deletion receipt (receipt.go), hex; empty for
+	// versions stored before receipts existed.
+	KeyedHash string `json:"keyedHash,omitempty"`
 }
 
 // Keys are the two wrapped data keys of a version's two encryption layers, with the ids of the key

@@ -2,10 +2,8 @@ package signing
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,12 +56,11 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, env tenant.Envi
 	if err != nil {
 		return Credentials{}, fmt.Errorf("find or create application %q: %w", name, err)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return Credentials{}, fmt.Errorf("generate secret: %w", err)
+	secret, err := newSecret()
+	if err != nil {
+		return Credentials{}, err
 	}
-	creds := Credentials{ApplicationID: app.ID, ClientID: s.NewID(),
-		ClientSecret: base64.RawURLEncoding.EncodeToString(secret)}
+	creds := Credentials{ApplicationID: app.ID, ClientID: s.NewID(), ClientSecret: secret}
 	key := tenant.APIKey{ID: s.NewID(), ApplicationID: app.ID, ClientID: creds.ClientID,
 		SecretHash: hashSecret(creds.ClientSecret), Mode: mode, Note: note, CreatedAt: s.Now()}
 	if err := s.store.CreateAPIKey(ctx, key); err != nil {
@@ -79,9 +76,11 @@ func hashSecret(secret string) []byte {
 	return sum[:]
 }
 
-// Authenticate checks HTTP Basic credentials. Any failure is the same "Unauthorized access".
+// Authenticate checks HTTP Basic credentials of an application key. Any failure is the same
+// "Unauthorized access"; so is a tenant key's client id (AuthenticateTenant takes those), which
+// never makes an application principal.
 func (s *Service) Authenticate(ctx context.Context, clientID, clientSecret string) (Principal, error) {
-	if clientID == "" || clientSecret == "" {
+	if clientID == "" || clientSecret == "" || tenant.IsTenantClientID(clientID) {
 		return Principal{}, fault.Unauthorized()
 	}
 	key, err := s.store.GetAPIKeyByClientID(ctx, clientID)

@@ -119,6 +119,34 @@ func templateBlobKey(orderID, documentID string) string {
 	return fmt.Sprintf("orders/%s/%s/template-%s", orderID, documentID, uuid.Must(uuid.NewV7()))
 }
 
+// certificateBlobKey is where an order's completion certificate lives: under its pseudo-document,
+// in the layout of a version's key (blobOrderID and blobWrittenAt read it alike).
+func certificateBlobKey(orderID string) string {
+	return fmt.Sprintf("orders/%s/%s/certificate-%s", orderID, order.CertificateDocumentID, uuid.Must(uuid.NewV7()))
+}
+
+// certificateDocument is the pseudo-document the completion certificate is encrypted as: the
+// envelope binds it to the order and order.CertificateDocumentID, which no document has.
+var certificateDocument = &order.Document{ID: order.CertificateDocumentID, Title: "completion certificate"}
+
+// putCertificate stores an order's completion certificate exactly as a version (putVersion), for
+// the caller to record in o.Certificate.
+func (s *Service) putCertificate(ctx context.Context, o *order.SignatureOrder, data []byte) (order.DocumentVersion, error) {
+	return s.putBlob(ctx, o, certificateDocument, order.CertificateVersion, certificateBlobKey(o.ID), data)
+}
+
+// readCertificate decrypts an order's completion certificate; nil when it keeps none.
+func (s *Service) readCertificate(ctx context.Context, o *order.SignatureOrder) ([]byte, error) {
+	if o.Certificate == nil {
+		return nil, nil
+	}
+	data, err := s.readVersion(ctx, o, certificateDocument, o.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("completion certificate: %w", err)
+	}
+	return data, nil
+}
+
 // blobOrderID is the order a blob key names ("" for a key that is not a document blob).
 func blobOrderID(key string) string {
 	parts := strings.Split(key, "/")
@@ -183,7 +211,7 @@ func (s *Service) putBlob(ctx context.Context, o *order.SignatureOrder, d *order
 		s.cfg.Observer.DocumentStored(int64(len(data)))
 	}
 	return order.DocumentVersion{Number: number, BlobKey: key, Size: int64(len(data)),
-		Fingerprint: s.documentFingerprint(data), Keys: keys, CreatedAt: s.Now()}, nil
+		Fingerprint: s.documentFingerprint(data), KeyedHash: s.receiptHash(o.ID, data), Keys: keys, CreatedAt: s.Now()}, nil
 }
 
 // fingerprintPrefix marks a keyed fingerprint, so that it is never read as a plain SHA-256 (which

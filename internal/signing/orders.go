@@ -408,12 +408,19 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 		if err != nil {
 			return nil, err
 		}
+		// Kept with the retained documents, at the close's time (certificate.go).
+		closing := s.Now()
+		cert, err := s.issueCertificate(ctx, p, current, bytes, closing, retainDays)
+		if err != nil {
+			s.deleteBlobs(context.WithoutCancel(ctx), orderID, versionsOf(finalized))
+			return nil, err
+		}
 		var dropped []order.DocumentVersion
 		o, err := s.update(ctx, p, orderID, func(o *order.SignatureOrder) error {
 			if versionsDiffer(o, current) {
 				return errVersionsMoved
 			}
-			now := s.Now()
+			now := closing
 			if err := o.Close(now, retainDays); err != nil {
 				return err
 			}
@@ -421,13 +428,18 @@ func (s *Service) CloseOrder(ctx context.Context, p Principal, orderID string, r
 				d := o.Document(v.documentID)
 				d.Versions = append(d.Versions, v.version)
 			}
+			if cert != nil {
+				if err := o.SetCertificate(cert.version, cert.sha256, now); err != nil {
+					return err
+				}
+			}
 			if retainDays == nil {
 				dropped = o.DropDocuments(now)
 			}
 			return nil
 		})
 		if err != nil {
-			return versionsOf(finalized), err
+			return append(versionsOf(finalized), cert.versions()...), err
 		}
 		s.deleteBlobs(ctx, o.ID, dropped)
 		closed = Closed{Order: o, Bytes: bytes}

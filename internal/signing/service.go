@@ -43,6 +43,9 @@ type Config struct {
 	Sealer DocumentSealer
 	// Finalizer adds validation data and a document timestamp to signed documents at close.
 	Finalizer DocumentFinalizer
+	// Certificates seals the completion certificate of a close that retains the documents
+	// (certificate.go); nil: closes keep none.
+	Certificates CertificateSealer
 	// JWT verifies ID tokens presented as oidc evidence.
 	JWT JWTChecker
 	// Webhooks validates webhook receivers and sends manual retries; nil refuses validateConnectivity.
@@ -51,6 +54,8 @@ type Config struct {
 	Login *evidence.Login
 	// Verify is the eID broker behind criiptoVerify providers; nil when none is configured.
 	Verify *VerifyConfig
+	// Receipts signs deletion receipts (the seal key); nil answers them not implemented.
+	Receipts *ReceiptKey
 	// PDFAdmission holds back reading signatures back from a document until the process's PDF memory
 	// budget has room (the sealer and finalizer hold their own handle); nil admits all.
 	PDFAdmission *pdf.Admission

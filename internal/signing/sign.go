@@ -82,9 +82,24 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	if err := evidence.CheckValidation(sig.EvidenceValidation, ev); err != nil {
 		return nil, nil, s.signError(ctx, o, sig.ID, err)
 	}
+	updated, err := s.sealAndRecord(ctx, sp, o, sig, in, ev, forms)
+	if err != nil {
+		return nil, nil, err
+	}
+	return updated, updated.Signatory(sig.ID), nil
+}
+
+// sealAndRecord is the second half of Sign, for evidence already checked: it seals every document
+// of the signatory with ev and records the signature (its events and audit entries) in one update
+// of the order. in is what the signatory presented (its ProviderID is the provider's id in this
+// order), for the audit trail. A batch signatory (SignBatch) runs it once per order with the same
+// evidence.
+func (s *Service) sealAndRecord(ctx context.Context, sp SignatoryPrincipal, o *order.SignatureOrder, sig *order.Signatory,
+	in SignInput, ev evidence.Evidence, forms map[string]formInput) (*order.SignatureOrder, error) {
 	var updated *order.SignatureOrder
-	err = s.writeVersions(ctx, o.ID, "signing", func(first bool) ([]order.DocumentVersion, error) {
+	err := s.writeVersions(ctx, o.ID, "signing", func(first bool) ([]order.DocumentVersion, error) {
 		if !first {
+			var err error
 			if o, sig, err = s.signatoryOrder(ctx, sp); err != nil {
 				return nil, err
 			}
@@ -124,9 +139,9 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 		return versionsOf(sealed), err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return updated, updated.Signatory(sig.ID), nil
+	return updated, nil
 }
 
 // signError raises SIGNATORY_SIGN_ERROR for a failed signature (with the message the caller gets,

@@ -162,6 +162,9 @@ func (s *Service) SweepOrphanBlobs(ctx context.Context, now time.Time, grace tim
 					referenced[v.BlobKey] = true
 				}
 			}
+			if c := o.Certificate; c != nil {
+				referenced[c.BlobKey] = true // the completion certificate, kept with the documents
+			}
 		}
 		for _, key := range keys {
 			if referenced[key] {

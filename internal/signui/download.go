@@ -46,8 +46,8 @@ type downloadView struct {
 }
 
 func (h *Handler) registerDownload(mux *http.ServeMux) {
-	mux.HandleFunc("GET /sign/{token}/download", h.downloadPage)
-	mux.HandleFunc("GET /sign/{token}/download/{id}", h.downloadDocument)
+	mux.Handle("GET /sign/{token}/download", h.acting(http.HandlerFunc(h.downloadPage)))
+	mux.Handle("GET /sign/{token}/download/{id}", h.acting(http.HandlerFunc(h.downloadDocument)))
 }
 
 func (s *signatory) downloadBase() string { return s.base() + "/download" }

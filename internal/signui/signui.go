@@ -18,14 +18,15 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
 	"esign/internal/evidence"
 	"esign/internal/fault"
 	"esign/internal/i18n"
+	"esign/internal/limits"
 	"esign/internal/order"
 	"esign/internal/signing"
 )
@@ -80,6 +81,8 @@ type Handler struct {
 	tmpl      *template.Template
 	assets    *assets
 	csrf      *http.CrossOriginProtection
+	// trustedProxies may say who is behind them (TrustProxies).
+	trustedProxies []netip.Prefix
 }
 
 // New builds the handler. publicURL is the service's external base URL: the OpenID Connect callback
@@ -107,30 +110,32 @@ func New(svc Signing, publicURL string, log *slog.Logger) (*Handler, error) {
 
 // Register adds the signing page's routes to mux.
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /sign/{token}", acting(http.HandlerFunc(h.page)))
-	mux.Handle("GET /sign/{token}/documents/{id}", acting(http.HandlerFunc(h.document)))
-	mux.Handle("POST /sign/{token}/documents/{id}", acting(h.csrf.Handler(http.HandlerFunc(h.documentStatus))))
-	mux.Handle("POST /sign/{token}/reject", acting(h.csrf.Handler(http.HandlerFunc(h.reject))))
-	mux.Handle("POST /sign/{token}/sign", acting(h.csrf.Handler(http.HandlerFunc(h.sign))))
-	mux.Handle("GET /sign/{token}/login", acting(http.HandlerFunc(h.login)))
-	mux.Handle("POST /sign/{token}/login", acting(h.csrf.Handler(http.HandlerFunc(h.loginWithForm))))
-	mux.Handle("GET /sign/callback", acting(http.HandlerFunc(h.callback)))
+	mux.Handle("GET /sign/{token}", h.acting(http.HandlerFunc(h.page)))
+	mux.Handle("GET /sign/{token}/documents/{id}", h.acting(http.HandlerFunc(h.document)))
+	mux.Handle("POST /sign/{token}/documents/{id}", h.acting(h.csrf.Handler(http.HandlerFunc(h.documentStatus))))
+	mux.Handle("POST /sign/{token}/reject", h.acting(h.csrf.Handler(http.HandlerFunc(h.reject))))
+	mux.Handle("POST /sign/{token}/sign", h.acting(h.csrf.Handler(http.HandlerFunc(h.sign))))
+	mux.Handle("GET /sign/{token}/login", h.acting(http.HandlerFunc(h.login)))
+	mux.Handle("POST /sign/{token}/login", h.acting(h.csrf.Handler(http.HandlerFunc(h.loginWithForm))))
+	mux.Handle("GET /sign/callback", h.acting(http.HandlerFunc(h.callback)))
 	h.registerDownload(mux)
+	h.registerBatch(mux)
 	mux.Handle("GET "+AssetsPath, http.StripPrefix(AssetsPath, h.assets))
 }
 
 // acting names the person behind a signing-page request for the audit trail: the connection's
 // address (the page has no trusted-proxy setting, so X-Forwarded-For proves nothing here) and the
 // user agent (signing.WithActor bounds and cleans both).
-func acting(next http.Handler) http.Handler {
+func (h *Handler) acting(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip := r.RemoteAddr
-		if host, _, err := net.SplitHostPort(ip); err == nil {
-			ip = host
-		}
+		ip := limits.ClientIP(r, h.trustedProxies)
 		next.ServeHTTP(w, r.WithContext(signing.WithActor(r.Context(), order.Actor{IP: ip, UserAgent: r.UserAgent()})))
 	})
 }
+
+// TrustProxies makes the page believe X-Forwarded-For from these proxies for the address the audit
+// trail records (the API's TRUSTED_PROXIES); without, the connection's peer is the person's address.
+func (h *Handler) TrustProxies(prefixes []netip.Prefix) { h.trustedProxies = prefixes }
 
 // signatory is the signatory a request is for, with what they see and may do (their order is
 // view.Order, they are view.Signatory).

@@ -145,6 +145,27 @@ type Store interface {
 	// ListAPIKeys returns an application's keys, oldest first.
 	ListAPIKeys(ctx context.Context, applicationID string) ([]tenant.APIKey, error)
 
+	// Tenants, their keys, and what a tenant does to its applications' keys (tenants.go in each backend).
+	// CreateTenant returns ErrConflict when the id is taken.
+	CreateTenant(ctx context.Context, t tenant.Tenant) error
+	// GetTenant returns ErrNotFound when there is none.
+	GetTenant(ctx context.Context, id string) (tenant.Tenant, error)
+	// CreateTenantKey returns ErrConflict when the id or client id is taken, ErrNotFound when the tenant is unknown.
+	CreateTenantKey(ctx context.Context, key tenant.TenantKey) error
+	// GetTenantKeyByClientID returns ErrNotFound when there is none.
+	GetTenantKeyByClientID(ctx context.Context, clientID string) (tenant.TenantKey, error)
+	// ListTenantApplications returns the tenant's applications, oldest first (created_at, then id).
+	ListTenantApplications(ctx context.Context, tenantID string) ([]tenant.Application, error)
+	// AttachApplication puts an application without a tenant into one; attaching it again to the same
+	// tenant changes nothing. ErrNotFound when either is unknown, ErrConflict when the application is
+	// in another tenant.
+	AttachApplication(ctx context.Context, applicationID, tenantID string) error
+	// SetAPIKeySecret replaces the secret hash of the application's key and returns the key as it is
+	// now; ErrNotFound when the application has no key with that id.
+	SetAPIKeySecret(ctx context.Context, applicationID, keyID string, secretHash []byte) (tenant.APIKey, error)
+	// DeleteAPIKey deletes the application's key; ErrNotFound when the application has no key with that id.
+	DeleteAPIKey(ctx context.Context, applicationID, keyID string) error
+
 	// CreateOrder saves a new order and its index; ErrConflict when the order id or any indexed key is taken.
 	CreateOrder(ctx context.Context, o *order.SignatureOrder) error
 	// GetOrder returns ErrNotFound when there is none.
@@ -229,6 +250,14 @@ type Store interface {
 	TakeLoginForm(ctx context.Context, orderID, signatoryID, id string, now time.Time) ([]byte, error)
 	// PurgeLoginForms deletes form values that expired at or before now and says how many.
 	PurgeLoginForms(ctx context.Context, now time.Time) (int, error)
+
+	// CreateBatchSignatory saves a batch signatory with its items (in their order); ErrConflict when
+	// the id or the token hash is taken, ErrNotFound when its application does not exist.
+	CreateBatchSignatory(ctx context.Context, b order.BatchSignatory) error
+	// GetBatchSignatory returns ErrNotFound when there is none.
+	GetBatchSignatory(ctx context.Context, id string) (order.BatchSignatory, error)
+	// FindBatchSignatoryByTokenHash returns the batch whose token has that hash; ErrNotFound when none.
+	FindBatchSignatoryByTokenHash(ctx context.Context, tokenHash string) (order.BatchSignatory, error)
 
 	// Ping reports whether the backend is reachable.
 	Ping(ctx context.Context) error

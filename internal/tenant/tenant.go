@@ -1,5 +1,6 @@
-// Package tenant is who calls the service: an integrator's application, its environment, and its
-// API keys with what each may do. The store persists these; the service authenticates with them.
+// Package tenant is who calls the service: an integrator's tenant (the organisation), its
+// applications, their environment, and the credentials of each level with what each may do. The
+// store persists these; the service authenticates with them.
 package tenant
 
 import "time"
@@ -22,10 +23,17 @@ const (
 
 // Application is an integrator's account; orders belong to exactly one.
 type Application struct {
-	ID          string
-	Name        string
+	ID   string
+	Name string
+	// TenantID is the tenant the application belongs to; "" for an application made before tenants
+	// existed (the CLI attaches it to one).
+	TenantID    string
 	Environment Environment
-	CreatedAt   time.Time
+	// VerifyDomain and VerifyRealm are the Criipto Verify application createApplication named, kept
+	// as given: application(verifyApplication:) and Tenant.applications(domain:) look them up.
+	VerifyDomain string
+	VerifyRealm  string
+	CreatedAt    time.Time
 }
 
 // APIKey is one credential of an application. Only a hash of the secret is stored.

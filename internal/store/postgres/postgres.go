@@ -135,8 +135,8 @@ func unavailable(err error) bool {
 // CreateApplication implements store.Store.
 func (d *DB) CreateApplication(ctx context.Context, app tenant.Application) error {
 	_, err := d.pool.Exec(ctx,
-		`INSERT INTO applications (id, name, environment, created_at) VALUES ($1, $2, $3, $4)`,
-		app.ID, app.Name, string(app.Environment), app.CreatedAt)
+		`INSERT INTO applications (id, name, environment, created_at, tenant_id, verify_domain, verify_realm) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		app.ID, app.Name, string(app.Environment), app.CreatedAt, nullString(app.TenantID), app.VerifyDomain, app.VerifyRealm)
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", app.ID, classify(err))
 	}
@@ -162,17 +162,10 @@ func (d *DB) GetApplicationByName(ctx context.Context, name string) (tenant.Appl
 }
 
 func (d *DB) getApplication(ctx context.Context, where string, arg any) (tenant.Application, error) {
-	var (
-		app tenant.Application
-		env string
-	)
-	err := d.pool.QueryRow(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
-		Scan(&app.ID, &app.Name, &env, &app.CreatedAt)
+	app, err := scanApplication(d.pool.QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications `+where, arg))
 	if err != nil {
 		return tenant.Application{}, classify(err)
 	}
-	app.Environment = tenant.Environment(env)
-	app.CreatedAt = app.CreatedAt.UTC()
 	return app, nil
 }
 

@@ -161,8 +161,8 @@ func nullMicros(t *time.Time) any {
 // CreateApplication implements store.Store.
 func (d *DB) CreateApplication(ctx context.Context, app tenant.Application) error {
 	_, err := d.w.ExecContext(ctx,
-		`INSERT INTO applications (id, name, environment, created_at) VALUES (?, ?, ?, ?)`,
-		app.ID, app.Name, string(app.Environment), micros(app.CreatedAt))
+		`INSERT INTO applications (id, name, environment, created_at, tenant_id, verify_domain, verify_realm) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		app.ID, app.Name, string(app.Environment), micros(app.CreatedAt), nullString(app.TenantID), app.VerifyDomain, app.VerifyRealm)
 	if err != nil {
 		return fmt.Errorf("create application %s: %w", app.ID, classify(err))
 	}
@@ -188,18 +188,10 @@ func (d *DB) GetApplicationByName(ctx context.Context, name string) (tenant.Appl
 }
 
 func (d *DB) getApplication(ctx context.Context, where string, arg any) (tenant.Application, error) {
-	var (
-		app     tenant.Application
-		env     string
-		created int64
-	)
-	err := d.r.QueryRowContext(ctx, `SELECT id, name, environment, created_at FROM applications `+where, arg).
-		Scan(&app.ID, &app.Name, &env, &created)
+	app, err := scanApplication(d.r.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications `+where, arg))
 	if err != nil {
 		return tenant.Application{}, classify(err)
 	}
-	app.Environment = tenant.Environment(env)
-	app.CreatedAt = fromMicros(created)
 	return app, nil
 }
 

@@ -31,13 +31,22 @@ import (
 // column, drops a filter, swaps a bound), and its entry here; the "Checklist" case fails while a
 // method of store.Store has no entry, or an entry names a case Run does not have.
 var Cases = map[string][]string{
-	"CreateApplication":    {"Applications", "TimesComeBackUTC"},
-	"GetApplication":       {"Applications", "TimesComeBackUTC"},
-	"GetApplicationByName": {"Applications"},
+	"CreateApplication":    {"Applications", "TimesComeBackUTC", "TenantApplications"},
+	"GetApplication":       {"Applications", "TimesComeBackUTC", "TenantApplications"},
+	"GetApplicationByName": {"Applications", "TenantApplications"},
 
 	"CreateAPIKey":        {"APIKeys", "TimesComeBackUTC"},
 	"GetAPIKeyByClientID": {"APIKeys", "TimesComeBackUTC"},
-	"ListAPIKeys":         {"APIKeys"},
+	"ListAPIKeys":         {"APIKeys", "APIKeySecretsAndDeletion"},
+
+	"CreateTenant":           {"Tenants", "TenantApplications"},
+	"GetTenant":              {"Tenants"},
+	"CreateTenantKey":        {"Tenants"},
+	"GetTenantKeyByClientID": {"Tenants"},
+	"ListTenantApplications": {"TenantApplications"},
+	"AttachApplication":      {"TenantApplications"},
+	"SetAPIKeySecret":        {"APIKeySecretsAndDeletion"},
+	"DeleteAPIKey":           {"APIKeySecretsAndDeletion"},
 
 	"CreateOrder": {"OrderRoundTrip", "CreateOrderConflict", "CreateOrderWritesEvents", "Index", "AuditTrail"},
 	"GetOrder":    {"OrderRoundTrip"},
@@ -72,6 +81,10 @@ var Cases = map[string][]string{
 	"ListAuditEntries": {"AuditTrail", "AuditTrailInSameTransaction", "AuditTrailGoesWithOrder", "ConcurrentAuditEntries",
 		"WebhookAuditEntries"},
 
+	"CreateBatchSignatory":          {"BatchSignatories", "BatchSignatoryConflicts", "ConcurrentBatchSignatories"},
+	"GetBatchSignatory":             {"BatchSignatories", "BatchSignatoryConflicts"},
+	"FindBatchSignatoryByTokenHash": {"BatchSignatories", "BatchSignatoryConflicts", "ConcurrentBatchSignatories"},
+
 	"Ping":  {"Ping", "Close"},
 	"Close": {"Close"},
 }
@@ -84,6 +97,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Applications", testApplications},
 		{"APIKeys", testAPIKeys},
+		{"Tenants", testTenants},
+		{"TenantApplications", testTenantApplications},
+		{"APIKeySecretsAndDeletion", testAPIKeySecretsAndDeletion},
 		{"OrderRoundTrip", testOrderRoundTrip},
 		{"CreateOrderConflict", testCreateOrderConflict},
 		{"UpdateOrder", testUpdateOrder},
@@ -133,6 +149,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditTrailGoesWithOrder", testAuditTrailGoesWithOrder},
 		{"ConcurrentAuditEntries", testConcurrentAuditEntries},
 		{"WebhookAuditEntries", testWebhookAuditEntries},
+		{"BatchSignatories", testBatchSignatories},
+		{"BatchSignatoryConflicts", testBatchSignatoryConflicts},
+		{"ConcurrentBatchSignatories", testConcurrentBatchSignatories},
 		{"Close", testClose},
 	}
 	t.Run("Checklist", func(t *testing.T) {
