@@ -71,7 +71,7 @@ type LoginRequest struct {
 	For LoginPurpose
 }
 
-// LoginPurpose binds a login to one signatory, provider and stage.
+// LoginPurpose binds a login to one signatory (or one batch signatory), provider and stage.
 type LoginPurpose struct {
 	OrderID     string `json:"o"`
 	SignatoryID string `json:"s"`
@@ -83,6 +83,9 @@ type LoginPurpose struct {
 	// Form is the id of the document form values the hosted page kept for a SIGN-stage login
 	// (signing.StartLogin): the values stay on the server, only this id travels. Empty for none.
 	Form string `json:"fm,omitempty"`
+	// Batch is the batch signatory a SIGN-stage login is for (signing.StartBatchLogin): one login
+	// signs every item, so OrderID and SignatoryID are empty and ProviderID is the batch's provider.
+	Batch string `json:"bt,omitempty"`
 }
 
 type loginState struct {

@@ -365,14 +365,7 @@ func (s *Service) SignBatch(ctx context.Context, bp BatchPrincipal, in SignInput
 	if err != nil {
 		return res, err
 	}
-	var chosen *order.BatchProvider
-	for i := range providers {
-		for _, id := range providers[i].IDs {
-			if id == in.ProviderID {
-				chosen = &providers[i]
-			}
-		}
-	}
+	chosen := batchProviderNamed(providers, in.ProviderID)
 	if chosen == nil {
 		return res, fault.Invalid("id", "%q is not an evidence provider every signatory of the batch may use", in.ProviderID)
 	}
@@ -416,4 +409,105 @@ func (s *Service) signBatchItem(ctx context.Context, it order.BatchItemView, in 
 	// A uniqueEvidenceKey is the provider's setting, the same in every item's order; each order
 	// claims it for its own signatory (ClaimEvidenceKey in sealAndRecord).
 	return s.sealAndRecord(ctx, SignatoryPrincipal{OrderID: o.ID, SignatoryID: sig.ID}, o, sig, in, ev, forms)
+}
+
+// batchProviderNamed is the provider among providers that has id in any item's order, or nil.
+func batchProviderNamed(providers []order.BatchProvider, id string) *order.BatchProvider {
+	for i := range providers {
+		for _, pid := range providers[i].IDs {
+			if pid == id {
+				return &providers[i]
+			}
+		}
+	}
+	return nil
+}
+
+// StartBatchLogin starts the SIGN-stage login with which the batch's person signs every item at
+// once (CompleteBatchLogin): providerID names a criiptoVerify or oidc provider the batch offers
+// (BatchView's Providers). Every item's provider has the same settings (order.BatchProviders), so
+// the login's client is the same for all of them. The state names the batch, not an order's
+// signatory; browser binds it to the hosted page's cookie.
+func (s *Service) StartBatchLogin(ctx context.Context, bp BatchPrincipal, providerID, acrValue, redirectURI, browser string) (authURL, state string, err error) {
+	if s.cfg.Login == nil {
+		return "", "", fault.NotImplemented("OpenID Connect login (no login flow is configured)")
+	}
+	v, err := s.BatchView(ctx, bp)
+	if err != nil {
+		return "", "", err
+	}
+	p, err := s.batchLoginProvider(v, providerID)
+	if err != nil {
+		return "", "", err
+	}
+	scope, hint := loginScope(p.Provider)
+	return s.cfg.Login.Start(ctx, evidence.LoginRequest{Client: s.loginClient(p.Provider), RedirectURI: redirectURI,
+		AcrValue: acrValue, Scope: scope, LoginHint: hint, For: batchLoginPurpose(bp, providerID, browser)})
+}
+
+// CompleteBatchLogin completes a login StartBatchLogin started and signs every item that can sign
+// with its ID token (SignBatch: checked once, each order sealed on its own). The code is exchanged
+// once, and only while some item can still sign: a second callback with the same state is refused
+// before it reaches the identity provider. An error with an empty result: nothing was signed and
+// the login was not used, or it was refused.
+func (s *Service) CompleteBatchLogin(ctx context.Context, bp BatchPrincipal, code LoginCode, browser string) (BatchResult, error) {
+	if s.cfg.Login == nil {
+		return BatchResult{}, fault.NotImplemented("OpenID Connect login (no login flow is configured)")
+	}
+	started, err := s.cfg.Login.Purpose(code.State)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	if started.Batch != bp.BatchID {
+		return BatchResult{}, fault.Invalid("state", "belongs to another signatory, provider or stage")
+	}
+	v, err := s.BatchView(ctx, bp)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	p, err := s.batchLoginProvider(v, started.ProviderID)
+	if err != nil {
+		return BatchResult{}, err
+	}
+	ev, err := s.cfg.Login.Complete(ctx, s.loginClient(p.Provider), code.Code, code.State, batchLoginPurpose(bp, started.ProviderID, browser))
+	if err != nil {
+		return BatchResult{}, err
+	}
+	jwt := evidence.RawJWT(ev)
+	in := SignInput{ProviderID: started.ProviderID}
+	if p.Provider.Kind == order.ProviderOIDC {
+		in.OIDCJWT = &jwt
+	} else {
+		in.VerifyJWT = &jwt
+	}
+	return s.SignBatch(ctx, bp, in)
+}
+
+// batchLoginPurpose is what a batch's login is for: no order's signatory, the batch.
+func batchLoginPurpose(bp BatchPrincipal, providerID, browser string) evidence.LoginPurpose {
+	return evidence.LoginPurpose{ProviderID: providerID, Stage: order.EvidenceStageSign, Browser: browser, Batch: bp.BatchID}
+}
+
+// batchLoginProvider is the login provider named providerID (its id in any item's order) that the
+// batch's signable items share, or why a login cannot sign now.
+func (s *Service) batchLoginProvider(v order.BatchView, providerID string) (*order.BatchProvider, error) {
+	now, signable := s.Now(), false
+	for _, it := range v.Items {
+		if it.Actionable() {
+			if _, err := it.Order.CheckCanSign(it.Item.SignatoryID, now); err == nil {
+				signable = true
+			}
+		}
+	}
+	if !signable {
+		return nil, fault.Conflictf("no signatory of the batch can sign now")
+	}
+	p := batchProviderNamed(v.Providers, providerID)
+	if p == nil {
+		return nil, fault.Invalid("id", "%q is not an evidence provider every signatory of the batch may use", providerID)
+	}
+	if p.Provider.Kind != order.ProviderOIDC && p.Provider.Kind != order.ProviderCriiptoVerify {
+		return nil, fault.Invalid("id", "%q is not an OpenID Connect evidence provider", providerID)
+	}
+	return p, nil
 }

@@ -3,7 +3,12 @@ package signing_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +18,7 @@ import (
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
+	"esign/internal/signing/signingtest"
 	"esign/internal/tenant"
 )
 
@@ -38,15 +44,7 @@ func batchOrder(t *testing.T, e *env, p signing.Principal, title string) (*order
 
 func auditKinds(t *testing.T, e *env, p signing.Principal, orderID string) []order.AuditKind {
 	t.Helper()
-	trail, err := e.svc.AuditTrail(context.Background(), p, orderID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []order.AuditKind
-	for _, entry := range trail {
-		out = append(out, entry.Kind)
-	}
-	return out
+	return auditKindsOf(t, e.svc, p, orderID)
 }
 
 func count[T comparable](list []T, v T) int {
@@ -316,4 +314,221 @@ func TestSignBatchWithOneIDToken(t *testing.T) {
 		VerifyCode: &signing.LoginCode{Code: "c", State: "s"}}); err == nil || !strings.Contains(err.Error(), "not implemented") {
 		t.Errorf("an authorization code: %v", err)
 	}
+}
+
+// codeIdP is an OpenID provider with a token endpoint (oidctest's issuer signs its ID tokens): it
+// redeems each authorization code once, as a real provider does, and puts the nonce it was given
+// into the ID token.
+type codeIdP struct {
+	srv   *httptest.Server
+	keys  *oidctest.Issuer
+	mu    sync.Mutex
+	nonce string
+	used  map[string]bool
+	// exchanges counts the token requests, refused ones too.
+	exchanges int
+}
+
+func newCodeIdP(t *testing.T) *codeIdP {
+	t.Helper()
+	idp := &codeIdP{keys: oidctest.NewIssuer(t), used: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": idp.srv.URL, "jwks_uri": idp.keys.URL() + "/jwks",
+			"authorization_endpoint": idp.srv.URL + "/auth", "token_endpoint": idp.srv.URL + "/token",
+			"id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		idp.mu.Lock()
+		idp.exchanges++
+		code, nonce := r.PostFormValue("code"), idp.nonce
+		reused := idp.used[code]
+		idp.used[code] = true
+		idp.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if reused {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 3600,
+			"id_token": idp.keys.Token(t, nil, map[string]any{"iss": idp.srv.URL, "nonce": nonce, "sub": "person-1"})})
+	})
+	idp.srv = httptest.NewServer(mux)
+	t.Cleanup(idp.srv.Close)
+	return idp
+}
+
+// authorized is what the provider does when the person logs in at authURL: it remembers the
+// login's nonce for the ID token of the code it sends back.
+func (idp *codeIdP) authorized(t *testing.T, authURL string) (state string) {
+	t.Helper()
+	u, err := url.Parse(authURL)
+	if err != nil || !strings.HasPrefix(authURL, idp.srv.URL+"/auth") {
+		t.Fatalf("authorization URL %q: %v", authURL, err)
+	}
+	idp.mu.Lock()
+	idp.nonce = u.Query().Get("nonce")
+	idp.mu.Unlock()
+	return u.Query().Get("state")
+}
+
+func (idp *codeIdP) exchangeCount() int {
+	idp.mu.Lock()
+	defer idp.mu.Unlock()
+	return idp.exchanges
+}
+
+// One login signs a batch of two orders: started for the batch (the state names no order's
+// signatory), the code exchanged once and the ID token verified once, each order sealed and
+// recorded on its own with the login's evidence; a second callback with the same state is refused
+// without reaching the provider, and a state is bound to its batch and browser.
+func TestBatchSignsWithOneLogin(t *testing.T) {
+	ctx := context.Background()
+	idp := newCodeIdP(t)
+	verifier := evidence.NewJWTVerifier(5*time.Second, true)
+	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwts := &countingJWT{JWTChecker: verifier}
+	sealer := &markSealer{}
+	dir := t.TempDir()
+	st, blobs := signingtest.Embedded(t, dir)
+	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: jwts, Sealer: sealer})
+	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
+	sub := "sub"
+	var orders []*order.SignatureOrder
+	var items []order.BatchItem
+	for _, title := range []string{"A", "B"} {
+		o, err := svc.CreateOrder(ctx, p, order.Draft{
+			EvidenceProviders: []order.EvidenceProvider{
+				{EnabledByDefault: true, Noop: &order.NoopProvider{Name: "test"}},
+				{EnabledByDefault: true, OIDC: &order.OIDCProvider{Name: "Test ID", Domain: idp.srv.URL, ClientID: "client-1",
+					Audience: "client-1", UniqueEvidenceKey: &sub}}},
+			Documents:   []order.DocumentDraft{{Kind: order.DocumentPDF, Title: title, StorageMode: order.StorageModeTemporary, Data: pdftest.Make(t, 1, 0)}},
+			Signatories: []order.SignatoryDraft{{}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		orders = append(orders, o)
+		items = append(items, order.BatchItem{OrderID: o.ID, SignatoryID: o.Signatories[0].ID})
+	}
+	b, err := svc.CreateBatchSignatory(ctx, p, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp := signing.BatchPrincipal{BatchID: b.ID}
+	if _, err := svc.ApproveBatch(ctx, bp); err != nil {
+		t.Fatal(err)
+	}
+	v, err := svc.BatchView(ctx, bp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var oidcID, noopID string
+	for _, bprov := range v.Providers {
+		switch bprov.Provider.Kind {
+		case order.ProviderOIDC:
+			oidcID = bprov.ID()
+		case order.ProviderNoop:
+			noopID = bprov.ID()
+		}
+	}
+	const redirect, browser = "https://sign.example/sign/callback", "the-browser"
+	for _, tc := range []struct {
+		name, provider, want string
+	}{
+		{"a provider without a login", noopID, "not an OpenID Connect evidence provider"},
+		{"an unknown provider", "nope", "not an evidence provider every signatory"},
+	} {
+		if _, _, err := svc.StartBatchLogin(ctx, bp, tc.provider, "", redirect, browser); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+
+	authURL, state, err := svc.StartBatchLogin(ctx, bp, oidcID, "", redirect, browser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := idp.authorized(t, authURL); got != state {
+		t.Fatalf("the URL's state %q is not the one returned", got)
+	}
+	purpose, err := svc.LoginState(state)
+	if err != nil || purpose.Batch != b.ID || purpose.OrderID != "" || purpose.SignatoryID != "" || purpose.Browser != browser ||
+		purpose.Stage != order.EvidenceStageSign || purpose.ProviderID != oidcID {
+		t.Fatalf("the state says %+v, %v; want the batch's SIGN login in this browser", purpose, err)
+	}
+	code := signing.LoginCode{Code: "the-code", State: state}
+
+	// Bound to its batch and its browser: refused before the code is exchanged, or by the state's check.
+	other, err := svc.CreateBatchSignatory(ctx, p, items, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CompleteBatchLogin(ctx, signing.BatchPrincipal{BatchID: other.ID}, code, browser); err == nil || !strings.Contains(err.Error(), "state") {
+		t.Errorf("another batch completed the login: %v", err)
+	}
+	if _, err := svc.CompleteBatchLogin(ctx, bp, code, "another-browser"); err == nil || !strings.Contains(err.Error(), "state") {
+		t.Errorf("another browser completed the login: %v", err)
+	}
+	if n := idp.exchangeCount(); n != 0 {
+		t.Fatalf("%d code exchanges before the right callback", n)
+	}
+
+	res, err := svc.CompleteBatchLogin(ctx, bp, code, browser)
+	if err != nil || len(res.Items) != 2 || len(res.Failed()) != 0 {
+		t.Fatalf("complete: %+v, %v", res, err)
+	}
+	if n := idp.exchangeCount(); n != 1 {
+		t.Errorf("%d code exchanges, want one for both orders", n)
+	}
+	if jwts.calls != 1 {
+		t.Errorf("the ID token was verified %d times for signing, want once", jwts.calls)
+	}
+	if got := sealer.calls.Load(); got != 2 {
+		t.Errorf("%d seals, want one per order", got)
+	}
+	for i, it := range res.Items {
+		s := it.Order.Signatory(it.Item.SignatoryID)
+		if it.Order.ID != orders[i].ID || s.Status != order.SignatorySigned || s.EvidenceKey == "" {
+			t.Errorf("order %d: %s, evidence key %q", i, s.Status, s.EvidenceKey)
+		}
+		doc, err := svc.DocumentBytes(ctx, p, it.Order.ID, it.Order.Documents[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(doc.Current, []byte("type criipto.signature.jwt.v1")) {
+			t.Errorf("order %d is not sealed with the login's ID token:\n%q", i, doc.Current[len(doc.Current)-120:])
+		}
+		if kinds := auditKindsOf(t, svc, p, it.Order.ID); count(kinds, order.AuditSignatorySigned) != 1 {
+			t.Errorf("order %d trail %v", i, kinds)
+		}
+	}
+
+	// The same state again: nothing is left to sign, refused before the provider sees the code.
+	if res, err := svc.CompleteBatchLogin(ctx, bp, code, browser); err == nil || len(res.Items) != 0 || !strings.Contains(err.Error(), "can sign now") {
+		t.Errorf("a second callback: %+v, %v", res, err)
+	}
+	if n := idp.exchangeCount(); n != 1 {
+		t.Errorf("%d code exchanges after a second callback, want 1", n)
+	}
+	// An authorization code handed to SignBatch directly is still refused.
+	if _, err := svc.SignBatch(ctx, bp, signing.SignInput{ProviderID: oidcID, VerifyCode: &code}); err == nil || !strings.Contains(err.Error(), "not implemented") {
+		t.Errorf("an authorization code to SignBatch: %v", err)
+	}
+}
+
+func auditKindsOf(t *testing.T, svc *signing.Service, p signing.Principal, orderID string) []order.AuditKind {
+	t.Helper()
+	trail, err := svc.AuditTrail(context.Background(), p, orderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []order.AuditKind
+	for _, entry := range trail {
+		out = append(out, entry.Kind)
+	}
+	return out
 }

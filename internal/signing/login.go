@@ -94,13 +94,7 @@ func (s *Service) StartLogin(ctx context.Context, sp SignatoryPrincipal, in Logi
 	req := evidence.LoginRequest{Client: s.loginClient(p), RedirectURI: in.RedirectURI, AcrValue: in.AcrValue,
 		IDTokenHint: in.IDTokenHint, For: evidence.LoginPurpose{OrderID: o.ID, SignatoryID: sig.ID,
 			ProviderID: providerID, Stage: stage, Browser: in.Browser, Form: formID}}
-	switch {
-	case p.CriiptoVerify != nil:
-		req.Scope = deref(p.CriiptoVerify.Scope)
-		req.LoginHint = loginHint(p.CriiptoVerify)
-	case p.OIDC != nil:
-		req.Scope = "profile email"
-	}
+	req.Scope, req.LoginHint = loginScope(p)
 	authURL, state, err = s.cfg.Login.Start(ctx, req)
 	if err != nil || formID == "" {
 		return authURL, state, err
@@ -239,6 +233,17 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// loginScope is the scope (besides openid) and login_hint a login provider's login asks with.
+func loginScope(p order.EvidenceProvider) (scope, hint string) {
+	switch {
+	case p.CriiptoVerify != nil:
+		return deref(p.CriiptoVerify.Scope), loginHint(p.CriiptoVerify)
+	case p.OIDC != nil:
+		return "profile email", ""
+	}
+	return "", ""
 }
 
 // loginHint is the login_hint a criiptoVerify login asks with: the provider's (or signatory's)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"esign/internal/evidence"
 	"esign/internal/fault"
 	"esign/internal/i18n"
 	"esign/internal/order"
@@ -17,8 +18,10 @@ import (
 // approves them all, gives one drawn (or noop) signature, and each order is signed on its own
 // (signing.SignBatch); the answer shows each item's outcome. Its path is not under /sign/: a
 // pattern "/sign/batch/{token}" would overlap "/sign/{token}/login" and the like, which ServeMux
-// refuses. A login (OIDC, criiptoVerify) is not offered here yet: its state names one order's
-// signatory; the API's SignBatch accepts an ID token.
+// refuses. An eID login (oidc, criiptoVerify) signs every item at once: its state names the batch
+// (signing.StartBatchLogin), and the signing page's /sign/callback completes it (batchCallback).
+// An allOf provider with a login member is not offered here: its drawing would have to be kept
+// across the login.
 
 // BatchSigning is what the batch page needs from the signing service (*signing.Service).
 type BatchSigning interface {
@@ -27,6 +30,9 @@ type BatchSigning interface {
 	BatchDocumentBytes(ctx context.Context, bp signing.BatchPrincipal, orderID, documentID string) (signing.DocumentBytes, error)
 	ApproveBatch(ctx context.Context, bp signing.BatchPrincipal) (signing.BatchResult, error)
 	SignBatch(ctx context.Context, bp signing.BatchPrincipal, in signing.SignInput) (signing.BatchResult, error)
+	BatchSignatoryToken(batchID string) string
+	StartBatchLogin(ctx context.Context, bp signing.BatchPrincipal, providerID, acrValue, redirectURI, browser string) (authURL, state string, err error)
+	CompleteBatchLogin(ctx context.Context, bp signing.BatchPrincipal, code signing.LoginCode, browser string) (signing.BatchResult, error)
 }
 
 // BatchPath is where batch pages are served (signing.Service.BatchSignatoryHref links there).
@@ -44,6 +50,7 @@ func (h *Handler) registerBatch(mux *http.ServeMux) {
 	mux.Handle("GET "+BatchPath+"{token}/documents/{order}/{id}", h.acting(http.HandlerFunc(b.document)))
 	mux.Handle("POST "+BatchPath+"{token}/approve", h.acting(h.csrf.Handler(http.HandlerFunc(b.approve))))
 	mux.Handle("POST "+BatchPath+"{token}/sign", h.acting(h.csrf.Handler(http.HandlerFunc(b.sign))))
+	mux.Handle("POST "+BatchPath+"{token}/login", h.acting(h.csrf.Handler(http.HandlerFunc(b.login))))
 }
 
 type batchPages struct {
@@ -66,7 +73,9 @@ type batchView struct {
 	Items      []batchItem
 	ApproveAll bool // some item that can act has a document to approve
 	Outcome    bool // the answer to signing: each item says what became of it
-	LoginOnly  bool // the items share only login providers, which this page does not offer
+	LoginOnly  bool // the items share only providers this page does not offer (allOf with a login)
+	// LoginProviders sign every item with one eID login (their forms post to the login start).
+	LoginProviders []provider
 }
 
 type batchItem struct {
@@ -233,6 +242,86 @@ func isLogin(p order.EvidenceProvider) bool {
 	return v.LoginURL != "" || v.AllOfLogin
 }
 
+// login starts the eID login that signs every item (its form's "login" button), bound to this
+// browser by the signing page's cookie, which /sign/callback reads.
+func (p *batchPages) login(w http.ResponseWriter, r *http.Request) {
+	b, ok := p.resolveForm(w, r)
+	if !ok {
+		return
+	}
+	chosen := b.view.Provider(r.PostFormValue("login"))
+	if chosen == nil {
+		p.h.status(w, r, nil, http.StatusBadRequest, "error")
+		return
+	}
+	lp := signProviderView(chosen.Provider, b.base())
+	if lp.LoginURL == "" {
+		p.h.status(w, r, nil, http.StatusBadRequest, "error")
+		return
+	}
+	browser := randomToken()
+	authURL, _, err := p.svc.StartBatchLogin(r.Context(), b.bp, chosen.ID(), lp.acr, p.h.publicURL+"/sign/callback", browser)
+	if err != nil {
+		p.fail(w, r, b, err)
+		return
+	}
+	// Path /sign/: the callback is the signing page's.
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Value: browser, Path: "/sign/", MaxAge: int(evidence.LoginTTL.Seconds()),
+		HttpOnly: true, Secure: p.h.secure, SameSite: http.SameSiteLaxMode})
+	securityHeaders(w, "default-src 'none'")
+	toProvider(w, authURL, b.view.UI.Language)
+}
+
+// batchCallback is /sign/callback for a login started on the batch page (purpose.Batch), once the
+// browser binding is checked: it signs every item that can sign with the login and shows the batch
+// page with each item's outcome. A login refused before anything was signed is answered without
+// the batch's links, as the signing page's failed logins are: the callback's URL went through the
+// identity provider.
+func (h *Handler) batchCallback(w http.ResponseWriter, r *http.Request, purpose evidence.LoginPurpose, browser string) {
+	svc, ok := h.svc.(BatchSigning)
+	if !ok {
+		h.status(w, r, nil, http.StatusNotFound, "invalidLink")
+		return
+	}
+	p := &batchPages{h: h, svc: svc}
+	r.SetPathValue("token", svc.BatchSignatoryToken(purpose.Batch))
+	b, ok := p.resolve(w, r)
+	if !ok {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: browserCookie, Path: "/sign/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		// Cancelled at the provider, or it refused: back to the page, nothing changed.
+		h.log.InfoContext(r.Context(), "batch login not completed at the identity provider", "batch", purpose.Batch, "error", e)
+		http.Redirect(w, r, b.base(), http.StatusSeeOther)
+		return
+	}
+	res, err := svc.CompleteBatchLogin(r.Context(), b.bp, signing.LoginCode{Code: q.Get("code"), State: q.Get("state")}, browser)
+	if err != nil && len(res.Items) == 0 {
+		de, ok := fault.As(err)
+		if !ok {
+			h.fail(w, r, nil, err) // logged; a generic page without the token
+			return
+		}
+		ui := b.view.UI
+		v := h.baseView(ui)
+		v.Message, v.Error = i18n.T(ui.Language)("loginFailed"), de.Message
+		h.write(w, httpStatus(de), "page.html", v, ui)
+		return
+	}
+	p.reload(r, b)
+	t := i18n.T(b.view.UI.Language)
+	msg := t("batchDone")
+	if len(res.Failed()) > 0 {
+		msg = t("batchPartial")
+	}
+	if err != nil {
+		msg = p.message(r, b, err)
+	}
+	p.render(w, b, http.StatusOK, msg, &res)
+}
+
 // batchBlockedText is the text key of why an item cannot act.
 var batchBlockedText = map[order.Blocked]string{
 	order.BlockedGone:      "batchGone",
@@ -300,12 +389,14 @@ func (p *batchPages) render(w http.ResponseWriter, b *batch, code int, errMsg st
 	if actionable > 0 && !v.ApproveAll {
 		v.SignReady = true
 		for _, bp := range b.view.Providers {
-			if isLogin(bp.Provider) {
-				continue
+			switch pv := signProviderView(bp.Provider, b.base()); {
+			case pv.LoginURL != "":
+				v.LoginProviders = append(v.LoginProviders, pv)
+			case !pv.AllOfLogin:
+				v.Providers = append(v.Providers, pv)
 			}
-			v.Providers = append(v.Providers, signProviderView(bp.Provider, b.base()))
 		}
-		v.LoginOnly = len(v.Providers) == 0
+		v.LoginOnly = len(v.Providers) == 0 && len(v.LoginProviders) == 0
 	}
 	p.h.writeBatch(w, code, v, ui)
 }

@@ -434,15 +434,19 @@ func (h *Handler) startLogin(w http.ResponseWriter, r *http.Request, s *signator
 		http.Redirect(w, r, authURL, http.StatusSeeOther)
 		return
 	}
-	// A form post (the document's form went along) may not be redirected to the identity provider:
-	// the page's CSP form-action allows this origin only, and browsers apply it to redirects. A
-	// navigation is not a form submission, so this page navigates there instead (a refresh, with a
-	// link for a browser that does not follow it).
-	u := template.HTMLEscapeString(authURL)
+	toProvider(w, authURL, s.ui().Language)
+}
+
+// toProvider answers a form post that starts a login with a page that navigates to the identity
+// provider. A form post (the document's form went along) may not be redirected there: the page's
+// CSP form-action allows this origin only, and browsers apply it to redirects. A navigation is not
+// a form submission, so this page navigates there instead (a refresh, with a link for a browser
+// that does not follow it).
+func toProvider(w http.ResponseWriter, authURL, lang string) {
+	u, text := template.HTMLEscapeString(authURL), template.HTMLEscapeString(i18n.T(lang)("continueLogin"))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = fmt.Fprintf(w, `<!doctype html><html lang="%s"><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=%s"><title>%s</title><p><a href="%s">%s</a></p></html>`,
-		i18n.HTML(s.ui().Language), u, template.HTMLEscapeString(i18n.T(s.ui().Language)("continueLogin")), u,
-		template.HTMLEscapeString(i18n.T(s.ui().Language)("continueLogin")))
+		i18n.HTML(lang), u, text, u, text)
 }
 
 // callback is where the provider sends the browser back: a VIEW login stores the ID token for
@@ -463,11 +467,16 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	c, err := r.Cookie(browserCookie)
 	if err != nil || c.Value == "" || purpose.Browser == "" ||
 		subtle.ConstantTimeCompare([]byte(c.Value), []byte(purpose.Browser)) != 1 {
-		h.log.InfoContext(r.Context(), "login callback without the browser binding of its start", "order", purpose.OrderID)
+		h.log.InfoContext(r.Context(), "login callback without the browser binding of its start", "order", purpose.OrderID, "batch", purpose.Batch)
 		h.status(w, r, nil, http.StatusForbidden, "loginElsewhere")
 		return
 	}
 	browser := c.Value
+	if purpose.Batch != "" {
+		// Started on the batch page: one login signs every item of the batch.
+		h.batchCallback(w, r, purpose, browser)
+		return
+	}
 	r.SetPathValue("token", h.svc.SignatoryToken(purpose.SignatoryID))
 	s, ok := h.resolve(w, r)
 	if !ok {
