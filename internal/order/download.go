@@ -143,7 +143,7 @@ func (o *SignatureOrder) DownloadProofFor(s *Signatory, d Download, signed *Sign
 		}
 	}
 	proof := &DownloadProof{Provider: chosen[0], Login: chosen[1], Issuer: signed.Issuer, Subject: signed.Subject}
-	if key := uniqueKeyClaim(chosen[1]); key != "" && s.EvidenceKey != "" {
+	if key := chosen[1].UniqueEvidenceKey(); key != "" && s.EvidenceKey != "" {
 		proof.EvidenceKey, proof.EvidenceKeyClaim = s.EvidenceKey, key
 	}
 	if d.Signed != nil {
@@ -224,7 +224,9 @@ func providerAudience(p EvidenceProvider) string {
 	return p.CriiptoVerify.ClientID
 }
 
-func uniqueKeyClaim(p EvidenceProvider) string {
+// UniqueEvidenceKey is the claim that must differ between the order's signatories (and that names
+// the same person again at a download), if the provider names one.
+func (p EvidenceProvider) UniqueEvidenceKey() string {
 	switch {
 	case p.OIDC != nil && p.OIDC.UniqueEvidenceKey != nil:
 		return *p.OIDC.UniqueEvidenceKey

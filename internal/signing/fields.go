@@ -59,13 +59,9 @@ func (s *Service) createFields(ctx context.Context, o *order.SignatureOrder, doc
 			}
 		}
 	}
-	layout, err := pdf.SearchText(ctx, s.cfg.PDFAdmission, data, texts)
+	layout, err := s.layoutOf(ctx, doc, data, texts, "")
 	if err != nil {
-		var problem *pdf.Problem
-		if errors.As(err, &problem) {
-			return nil, fault.Invalid("", "Document %s %s", doc.Title, problem.Reason)
-		}
-		return nil, fmt.Errorf("read document %s for its fields: %w", doc.ID, err)
+		return nil, err
 	}
 	var fields []pades.NewField
 	var paths []string

@@ -52,13 +52,9 @@ func (s *Service) resolvePlacements(ctx context.Context, o *order.SignatureOrder
 			texts = append(texts, p.Anchor.Text)
 		}
 	}
-	layout, err := pdf.SearchText(ctx, s.cfg.PDFAdmission, data, texts)
+	layout, err := s.layoutOf(ctx, d, data, texts, "; nothing was signed")
 	if err != nil {
-		var problem *pdf.Problem
-		if errors.As(err, &problem) {
-			return nil, fault.Invalid("", "Document %s %s; nothing was signed", d.Title, problem.Reason)
-		}
-		return nil, fmt.Errorf("read document %s for its placements: %w", d.ID, err)
+		return nil, err
 	}
 	rects, err := order.ResolvePlacements(ps, layoutPages{layout}, layoutPages{layout})
 	if err != nil {
@@ -109,4 +105,19 @@ func (p layoutPages) FindText(text string) ([]order.Rect, error) {
 		out[i] = order.Rect{Page: b.Page, X: b.X, Y: b.Y, Width: b.Width, Height: b.Height}
 	}
 	return out, nil
+}
+
+// layoutOf reads document d's pages and where texts stand on them (pdf.SearchText, admitted to the
+// PDF memory budget). A document the PDF checks refuse is an INVALID error naming it with the rule,
+// then after; anything else is the service's.
+func (s *Service) layoutOf(ctx context.Context, d *order.Document, data []byte, texts []string, after string) (*pdf.TextLayout, error) {
+	layout, err := pdf.SearchText(ctx, s.cfg.PDFAdmission, data, texts)
+	if err != nil {
+		var problem *pdf.Problem
+		if errors.As(err, &problem) {
+			return nil, fault.Invalid("", "Document %s %s%s", d.Title, problem.Reason, after)
+		}
+		return nil, fmt.Errorf("read the text layout of document %s: %w", d.ID, err)
+	}
+	return layout, nil
 }

@@ -270,25 +270,13 @@ func (s *Service) evidenceFor(ctx context.Context, o *order.SignatureOrder, sig 
 	if err != nil {
 		return evidence.Evidence{}, err
 	}
-	if key := uniqueEvidenceKey(*provider); key != "" {
+	if key := provider.UniqueEvidenceKey(); key != "" {
 		ev.UniqueKey = evidence.UniqueKey(ev, key)
 		if ev.UniqueKey == "" {
 			return evidence.Evidence{}, fault.Invalid("input", "the evidence lacks the claim %q that tells signatories apart", key)
 		}
 	}
 	return ev, nil
-}
-
-// uniqueEvidenceKey is the claim that must differ between the order's signatories, if the provider
-// names one.
-func uniqueEvidenceKey(p order.EvidenceProvider) string {
-	switch {
-	case p.OIDC != nil && p.OIDC.UniqueEvidenceKey != nil:
-		return *p.OIDC.UniqueEvidenceKey
-	case p.CriiptoVerify != nil && p.CriiptoVerify.UniqueEvidenceKey != nil:
-		return *p.CriiptoVerify.UniqueEvidenceKey
-	}
-	return ""
 }
 
 func (s *Service) checkEvidence(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, field string, p order.EvidenceProvider, in SignInput) (evidence.Evidence, error) {

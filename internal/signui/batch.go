@@ -398,19 +398,5 @@ func (p *batchPages) render(w http.ResponseWriter, b *batch, code int, errMsg st
 		}
 		v.LoginOnly = len(v.Providers) == 0 && len(v.LoginProviders) == 0
 	}
-	p.h.writeBatch(w, code, v, ui)
-}
-
-// writeBatch is write for batch.html, with the signing page's headers and CSP.
-func (h *Handler) writeBatch(w http.ResponseWriter, code int, v batchView, ui order.UI) {
-	var buf strings.Builder
-	if err := h.tmpl.ExecuteTemplate(&buf, "batch.html", v); err != nil {
-		h.log.Error("render batch page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	securityHeaders(w, contentSecurityPolicy(ui))
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	_, _ = w.Write([]byte(buf.String()))
+	p.h.write(w, code, "batch.html", v, ui)
 }

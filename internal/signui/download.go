@@ -1,7 +1,6 @@
 package signui
 
 import (
-	"bytes"
 	"context"
 	"mime"
 	"net/http"
@@ -108,7 +107,7 @@ func (h *Handler) downloadPage(w http.ResponseWriter, r *http.Request) {
 			v.Files = append(v.Files, document{ID: doc.ID, Title: doc.Title, URL: s.downloadBase() + "/" + url.PathEscape(doc.ID)})
 		}
 	}
-	h.writeDownload(w, http.StatusOK, v, ui)
+	h.write(w, http.StatusOK, "download.html", v, ui)
 }
 
 // downloadLoginView is the login button of the download's provider (an allOf provider logs in with
@@ -184,19 +183,4 @@ func (h *Handler) downloadCallback(w http.ResponseWriter, r *http.Request, s *si
 func (h *Handler) downloadBaseView(ui order.UI) downloadView {
 	b := h.baseView(ui)
 	return downloadView{T: b.T, Lang: b.Lang, Assets: b.Assets, Logo: b.Logo, Stylesheet: b.Stylesheet}
-}
-
-// writeDownload writes download.html with the signing page's headers (CSP, no referrer, no
-// framing, no caching).
-func (h *Handler) writeDownload(w http.ResponseWriter, code int, v downloadView, ui order.UI) {
-	var buf bytes.Buffer
-	if err := h.tmpl.ExecuteTemplate(&buf, "download.html", v); err != nil {
-		h.log.Error("render download page", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	securityHeaders(w, contentSecurityPolicy(ui))
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	_, _ = w.Write(buf.Bytes())
 }

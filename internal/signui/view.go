@@ -265,10 +265,12 @@ func logoView(l *order.Logo) *logo {
 	return &out
 }
 
-func (h *Handler) write(w http.ResponseWriter, code int, name string, v view, ui order.UI) {
+// write renders template name with v (the signing, download or batch page's view) under the
+// signing page's headers and CSP.
+func (h *Handler) write(w http.ResponseWriter, code int, name string, v any, ui order.UI) {
 	var buf bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&buf, name, v); err != nil {
-		h.log.Error("render signing page", "err", err)
+		h.log.Error("render page", "template", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
