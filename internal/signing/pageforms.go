@@ -34,6 +34,25 @@ func (s *Service) SignatoryFormFields(ctx context.Context, sp SignatoryPrincipal
 	if !formEnabled && len(own) == 0 {
 		return nil, nil
 	}
+	all, err := s.versionListing(ctx, o, d)
+	if err != nil || all == nil {
+		return nil, err
+	}
+	return order.SignatoryForm(o, sig, d, all), nil
+}
+
+// versionListing is the form listing of d's current version. The signing page shows it on every
+// render; a version's bytes never change (a signature makes a new version, under a new blob key),
+// so it is read, decrypted and parsed once per version and then kept in memory (listingsCached
+// versions, least recently used first out). Nil when no version is stored.
+func (s *Service) versionListing(ctx context.Context, o *order.SignatureOrder, d *order.Document) ([]order.FormField, error) {
+	cur := d.Current()
+	if cur == nil {
+		return nil, nil
+	}
+	if all, ok := s.listings.Get(cur.BlobKey); ok {
+		return all, nil
+	}
 	b, err := s.readDocument(ctx, o, d)
 	if err != nil || b.Current == nil {
 		return nil, err
@@ -42,5 +61,9 @@ func (s *Service) SignatoryFormFields(ctx context.Context, sp SignatoryPrincipal
 	if err != nil {
 		return nil, err
 	}
-	return order.SignatoryForm(o, sig, d, all), nil
+	if all == nil {
+		all = []order.FormField{}
+	}
+	s.listings.Add(cur.BlobKey, all)
+	return all, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"esign/internal/fault"
 	"esign/internal/order"
+	"esign/internal/pdf"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
@@ -84,4 +85,89 @@ func TestSignatoryFormFields(t *testing.T) {
 	if fields, err := svc.SignatoryFormFields(ctx, validated, viewLogin.Documents[0].ID); err != nil || len(fields) != 6 {
 		t.Errorf("after the VIEW login: %d fields, %v", len(fields), err)
 	}
+}
+
+// TestSignatoryFormFieldsReadOncePerVersion: the signing page's listing of a version is read from
+// the blob once; later renders answer from memory (the blob gone proves it), and another version (a
+// new blob key) is read afresh.
+func TestSignatoryFormFieldsReadOncePerVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, blobs := signingtest.Embedded(t, dir)
+	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{})
+	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
+	enabled := true
+	create := func() (*order.SignatureOrder, signing.SignatoryPrincipal) {
+		t.Helper()
+		o, err := svc.CreateOrder(ctx, p, order.Draft{Documents: []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "Form",
+			StorageMode: order.StorageModeTemporary, Data: pdftest.Form(t), FormEnabled: &enabled}}, Signatories: []order.SignatoryDraft{{}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o, signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
+	}
+	o, sp := create()
+	first, err := svc.SignatoryFormFields(ctx, sp, o.Documents[0].ID)
+	if err != nil || len(first) != 6 {
+		t.Fatalf("first listing: %d fields, %v", len(first), err)
+	}
+	if err := blobs.Delete(ctx, o.Documents[0].Versions[0].BlobKey); err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.SignatoryFormFields(ctx, sp, o.Documents[0].ID)
+	if err != nil || len(again) != len(first) {
+		t.Fatalf("the second listing read the blob again: %d fields, %v", len(again), err)
+	}
+	// Another order's version is another key: read from its own blob, not answered from memory.
+	other, osp := create()
+	if err := blobs.Delete(ctx, other.Documents[0].Versions[0].BlobKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SignatoryFormFields(ctx, osp, other.Documents[0].ID); err == nil {
+		t.Error("a version never listed was answered without its blob")
+	}
+}
+
+// BenchmarkSignatoryFormFields is the signing page's form listing on a 20 MB form PDF: the first
+// render of a version (read the blob, decrypt both layers, parse the form) and every later one.
+func BenchmarkSignatoryFormFields(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	st, blobs := signingtest.Embedded(b, dir)
+	cfg := signingtest.Config(signing.Config{})
+	cfg.MaxDocumentBytes = 64 << 20 // the tests' 2 MiB is too small for the 20 MB form
+	svc := signing.New(st, blobs, signingtest.FileKeys(b, dir), pdf.Inspect, cfg, signingtest.Discard())
+	p := signingtest.Principal(b, svc, "app", tenant.KeyReadWrite)
+	enabled := true
+	create := func() (string, signing.SignatoryPrincipal) {
+		o, err := svc.CreateOrder(ctx, p, order.Draft{Documents: []order.DocumentDraft{{Kind: order.DocumentPDF, Title: "Form",
+			StorageMode: order.StorageModeTemporary, Data: pdftest.FormOfSize(b, 20_000_000), FormEnabled: &enabled}},
+			Signatories: []order.SignatoryDraft{{}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return o.Documents[0].ID, signing.SignatoryPrincipal{OrderID: o.ID, SignatoryID: o.Signatories[0].ID}
+	}
+	b.Run("first render of a version", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			doc, sp := create() // a new version each time: nothing in memory
+			b.StartTimer()
+			if _, err := svc.SignatoryFormFields(ctx, sp, doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("later renders", func(b *testing.B) {
+		doc, sp := create()
+		if _, err := svc.SignatoryFormFields(ctx, sp, doc); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := svc.SignatoryFormFields(ctx, sp, doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

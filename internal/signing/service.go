@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/google/uuid"
 
 	"esign/internal/blob"
@@ -77,14 +79,21 @@ type Service struct {
 	// Now and NewID are fields so tests can control time and ids.
 	Now   func() time.Time
 	NewID func() string
+	// listings are the form listings of document versions the signing page showed (pageforms.go).
+	listings *lru.Cache[string, []order.FormField]
 }
+
+// listingsCached is how many versions' form listings the service keeps in memory.
+const listingsCached = 1024
 
 // New wires a service.
 func New(st store.Store, blobs blob.Store, crypt Encrypter, inspect Inspector, cfg Config, log *slog.Logger) *Service {
+	listings, _ := lru.New[string, []order.FormField](listingsCached) // size > 0: no error
 	return &Service{
 		store: st, blobs: blobs, crypt: crypt, inspect: inspect, cfg: cfg, log: log,
-		Now:   func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		NewID: func() string { return uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String() },
+		Now:      func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		NewID:    func() string { return uuid.Must(uuid.NewRandomFromReader(rand.Reader)).String() },
+		listings: listings,
 	}
 }
 
