@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,7 +31,6 @@ const (
 	// PythonSDKInterpreterEnv names an interpreter (Python 3.13 or later) to build the virtualenv
 	// from, for machines whose python3 is older.
 	PythonSDKInterpreterEnv = "PYTHON_SDK_INTERPRETER"
-	pypiSimple              = "https://pypi.org/simple/"
 )
 
 var pythonSDKSetup struct {
@@ -87,17 +83,11 @@ func installPythonSDK() (python string, missing bool, err error) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", false, err
 	}
-	lock, err := os.OpenFile(filepath.Join(cache, "python-sdk-venv.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := LockFile(filepath.Join(cache, "python-sdk-venv.lock"))
 	if err != nil {
 		return "", false, err
 	}
-	defer lock.Close()
-	// The lock goes with the process, so a test binary killed mid-install leaves no stale lock; the
-	// next one finds no stamp and installs again.
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", false, fmt.Errorf("lock %s: %w", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 
 	if got, err := os.ReadFile(stamp); err == nil && bytes.Equal(got, want) && installedPythonSDK(python) == nil {
 		return python, false, nil
@@ -106,7 +96,7 @@ func installPythonSDK() (python string, missing bool, err error) {
 	if err != nil {
 		return "", true, err
 	}
-	if err := pypiReachable("criipto-signatures"); err != nil {
+	if err := PyPIReachable("criipto-signatures"); err != nil {
 		return "", true, err
 	}
 	if err := os.RemoveAll(venv); err != nil {
@@ -242,26 +232,4 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
-}
-
-// pypiReachable asks the package index pip will use for the project's page, so that an offline
-// machine is told apart from a failing install. (The same check as pdftest's for pyHanko, which is
-// not exported.)
-func pypiReachable(project string) error {
-	index := pypiSimple
-	if v := os.Getenv("PIP_INDEX_URL"); v != "" {
-		index = v
-	}
-	u := strings.TrimSuffix(index, "/") + "/" + project + "/"
-	client := &http.Client{Timeout: 20 * time.Second}
-	resp, err := client.Get(u)
-	if err != nil {
-		return fmt.Errorf("package index unreachable: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("package index: GET %s: %s", u, resp.Status)
-	}
-	return nil
 }

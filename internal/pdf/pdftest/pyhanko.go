@@ -7,17 +7,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"esign/internal/testenv"
 )
 
 // pyHanko is a third validator beside poppler and OpenSSL, and the only one here that judges what the
@@ -27,8 +26,6 @@ import (
 const (
 	pyHankoVersion       = "0.38.0"
 	pyHankoCertValidator = "0.33.0"
-	// pypiSimple is the index pip uses unless PIP_INDEX_URL says otherwise.
-	pypiSimple = "https://pypi.org/simple/"
 )
 
 //go:embed pyhanko_validate.py
@@ -218,22 +215,16 @@ func installPyHanko() (python string, unreachable bool, err error) {
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return "", false, err
 	}
-	lock, err := os.OpenFile(filepath.Join(cache, "pyhanko-venv.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	unlock, err := testenv.LockFile(filepath.Join(cache, "pyhanko-venv.lock"))
 	if err != nil {
 		return "", false, err
 	}
-	defer lock.Close()
-	// The lock goes with the process, so a test binary killed mid-install leaves no stale lock; the
-	// next one finds the versions wrong and installs again.
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return "", false, fmt.Errorf("lock %s: %w", lock.Name(), err)
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	defer unlock()
 
 	if installedPyHanko(python) == nil {
 		return python, false, nil
 	}
-	if err := indexReachable(); err != nil {
+	if err := testenv.PyPIReachable("pyhanko"); err != nil {
 		return "", true, err
 	}
 	base, err := exec.LookPath("python3")
@@ -273,27 +264,6 @@ func installedPyHanko(python string) error {
 	}
 	if got, want := strings.TrimSpace(string(out)), pyHankoVersion+" "+pyHankoCertValidator; got != want {
 		return fmt.Errorf("installed pyHanko and certvalidator versions %q, want %q", got, want)
-	}
-	return nil
-}
-
-// indexReachable asks the package index pip will use for pyHanko's page, so that an offline machine
-// is told apart from a failing install.
-func indexReachable() error {
-	index := pypiSimple
-	if v := os.Getenv("PIP_INDEX_URL"); v != "" {
-		index = v
-	}
-	u := strings.TrimSuffix(index, "/") + "/pyhanko/"
-	client := &http.Client{Timeout: 20 * time.Second}
-	resp, err := client.Get(u)
-	if err != nil {
-		return fmt.Errorf("package index unreachable: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("package index: GET %s: %s", u, resp.Status)
 	}
 	return nil
 }
