@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +192,49 @@ func BenchmarkCollect(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestDelegatedResponderCertificateInTheDSS: when a CA answers OCSP through a delegated responder
+// (its own OCSP signing certificate, embedded in the answer), the validation data carries that
+// certificate beside the chain, so that the answer can be checked offline later.
+func TestDelegatedResponderCertificateInTheDSS(t *testing.T) {
+	op := pkitest.NewOperator(t)
+	responderKey, err := pki.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	responder := pkitest.IssueCert(t, op.Intermediate, &x509.Certificate{Subject: pkix.Name{CommonName: "Operator OCSP Responder"},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageOCSPSigning}, KeyUsage: x509.KeyUsageDigitalSignature}, responderKey.Public())
+	var leaf *x509.Certificate
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		der, err := ocsp.CreateResponse(op.Intermediate.Cert, responder, ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.SerialNumber,
+			ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour), Certificate: responder}, responderKey)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		_, _ = w.Write(der)
+	}))
+	t.Cleanup(srv.Close)
+	leafKey, err := pki.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf = pkitest.IssueCert(t, op.Intermediate, &x509.Certificate{Subject: pkix.Name{CommonName: "Sealed by a delegated responder"},
+		OCSPServer: []string{srv.URL}, KeyUsage: x509.KeyUsageDigitalSignature}, leafKey.Public())
+
+	rev := &pki.Revocation{HTTP: &http.Client{}, Fetcher: pki.NewFetcher(&http.Client{Timeout: 5 * time.Second}, 0, 0)}
+	vd, err := rev.Collect(context.Background(), []*x509.Certificate{leaf, op.Intermediate.Cert, op.Root.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range vd.Certs {
+		found = found || bytes.Equal(c, responder.Raw)
+	}
+	if !found || len(vd.Certs) != 4 {
+		t.Errorf("the validation data has %d certificates, the responder's among them: %v; want the chain and the responder", len(vd.Certs), found)
 	}
 }

@@ -236,6 +236,13 @@ func (v *Revocation) Collect(ctx context.Context, certs []*x509.Certificate) (Va
 		}
 		if answer != nil {
 			out.OCSPs = append(out.OCSPs, answer)
+			// A delegated responder (the CA's OCSP signing certificate, not the CA itself) embeds
+			// its certificate in the answer: the DSS carries it too, or a validator offline later
+			// cannot tell that the answer was signed on the CA's behalf.
+			if r, err := ocsp.ParseResponse(answer, issuer); err == nil && r.Certificate != nil && !seen[string(r.Certificate.Raw)] {
+				seen[string(r.Certificate.Raw)] = true
+				out.Certs = append(out.Certs, r.Certificate.Raw)
+			}
 		}
 		if crl != nil && !crls[string(crl)] {
 			crls[string(crl)] = true
