@@ -4341,8 +4341,9 @@ input SignatoryDocumentInput {
   pdfSealPosition: PdfSealPosition
   pdfSealPositions: [PdfSealPosition!]
   """
-  The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x). Only the
-  signatory's own role is accepted: a different role per document is refused.
+  The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x); default
+  the signatory's own. Never more than it (SIGNER > APPROVER > VIEWER): a SIGNER may only view or approve
+  some documents, and signing seals only their SIGNER documents.
   """
   signatoryRole: SignatoryRole
 }

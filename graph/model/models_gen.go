@@ -830,8 +830,9 @@ type SignatoryDocumentInput struct {
 	Preapproved      *bool              `json:"preapproved,omitempty"`
 	PDFSealPosition  *PDFSealPosition   `json:"pdfSealPosition,omitempty"`
 	PDFSealPositions []*PDFSealPosition `json:"pdfSealPositions,omitempty"`
-	// The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x). Only the
-	// signatory's own role is accepted: a different role per document is refused.
+	// The signatory's role for this document (newer Criipto schema, sent by criipto-signatures 2.x); default
+	// the signatory's own. Never more than it (SIGNER > APPROVER > VIEWER): a SIGNER may only view or approve
+	// some documents, and signing seals only their SIGNER documents.
 	SignatoryRole *SignatoryRole `json:"signatoryRole,omitempty"`
 	// Extension (not in Criipto's API): typed fields the signatory fills on this document besides their
 	// seal, created in the document as read-only form fields when the order is created and written in the

@@ -701,25 +701,8 @@ func (o *SignatureOrder) applySignatoryDraft(field string, s *Signatory, d Signa
 		}
 		s.Documents = docs
 	}
-	for j, sd := range s.Documents {
-		if sd.Role != nil && *sd.Role != s.SignatoryRole {
-			return fault.Invalid(fmt.Sprintf("%s.documents[%d].signatoryRole", field, j),
-				"a role per document other than the signatory's own (%s) is not supported", s.SignatoryRole)
-		}
-	}
-	if s.SignatoryRole != RoleSigner {
-		for j, sd := range s.Documents {
-			if len(sd.Fields) > 0 {
-				return fault.Invalid(fmt.Sprintf("%s.documents[%d].fields", field, j), "only a SIGNER fills fields, and this signatory is an %s", s.SignatoryRole)
-			}
-		}
-	}
-	if s.SignatoryRole == RoleApprover {
-		for j, sd := range s.Documents {
-			if sd.Preapproved {
-				return fault.Invalid(fmt.Sprintf("%s.documents[%d].preapproved", field, j), "an APPROVER cannot be preapproved")
-			}
-		}
+	if err := checkDocumentRoles(field, s); err != nil { // docroles.go: also fields and preapproval by role
+		return err
 	}
 	if d.EvidenceProviders != nil {
 		if len(d.EvidenceProviders) == 0 {

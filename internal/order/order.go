@@ -369,9 +369,9 @@ type SignatoryDocument struct {
 	SealPositions []SealPosition `json:"sealPositions,omitempty"`
 	// Fields are the signatory's typed fields on the document (field.go); given only at creation.
 	Fields []SignatoryField `json:"fields,omitempty"`
-	// Role is the role asked for on this document (the input's signatoryRole), only checked: the
-	// signatory's own role applies to every document.
-	Role *Role `json:"-"`
+	// Role is the signatory's role on this document (the input's signatoryRole; docroles.go), nil
+	// for the signatory's own role. Read it with Signatory.DocumentRole.
+	Role *Role `json:"role,omitempty"`
 }
 
 // SealPosition places a visible seal on a page.

@@ -104,7 +104,8 @@ func requireCooledDown(s *Signatory, now time.Time) error {
 }
 
 // SetDocumentStatus records a signatory's OPENED, APPROVED or REJECTED for one of their documents.
-// An APPROVER who has approved every document becomes APPROVED.
+// A signatory who signs nothing (an APPROVER, or by document roles) becomes APPROVED once every
+// document they are asked to approve is approved.
 func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, status DocumentStatus, now time.Time) error {
 	s := o.Signatory(signatoryID)
 	if s == nil {
@@ -124,6 +125,9 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	if s.SignatoryRole == RoleViewer && status != DocumentOpened {
 		return fault.Conflictf("a VIEWER can only open documents")
 	}
+	if s.DocumentRole(documentID) == RoleViewer && status != DocumentOpened {
+		return fault.Conflictf("this document is only to be viewed (signatoryRole VIEWER): it can only be opened")
+	}
 	if status != DocumentOpened {
 		if err := requireCooledDown(s, now); err != nil {
 			return err
@@ -141,7 +145,7 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	s.DocumentStatus[documentID] = status
 	o.raise(EventDocumentStatusChanged, now, field{"signatoryId", s.ID}, field{"documentId", documentID}, field{"status", string(status)})
 	o.record(now, documentStatusAudit(status), s.ID, documentID)
-	if s.SignatoryRole == RoleApprover && s.Status != SignatoryApproved && o.allApproved(s) {
+	if o.approvesOnly(s) && s.Status != SignatoryApproved && o.allApproved(s) {
 		s.Status = SignatoryApproved
 		o.raise(EventSignatoryApproved, now, field{"signatoryId", s.ID})
 		o.record(now, AuditSignatoryApproved, s.ID, "")
@@ -150,8 +154,10 @@ func (o *SignatureOrder) SetDocumentStatus(signatoryID, documentID string, statu
 	return nil
 }
 
+// allApproved reports whether every document the signatory must approve (all but the VIEWER ones)
+// is approved or preapproved.
 func (o *SignatureOrder) allApproved(s *Signatory) bool {
-	for _, id := range o.SignatoryDocumentIDs(s) {
+	for _, id := range o.SignatoryDocumentsToApprove(s) {
 		st := s.SignatoryDocumentStatus(id)
 		if st == nil || (*st != DocumentApproved && *st != DocumentPreapproved) {
 			return false
@@ -205,8 +211,8 @@ func (o *SignatureOrder) Reject(signatoryID string, reason *string, now time.Tim
 	return nil
 }
 
-// CheckCanSign reports whether the signatory may sign now: a SIGNER whose turn it is, with every
-// document approved (or preapproved) and none rejected.
+// CheckCanSign reports whether the signatory may sign now: a SIGNER with a SIGNER document, whose
+// turn it is, with every document but the VIEWER ones approved (or preapproved).
 func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signatory, error) {
 	s := o.Signatory(signatoryID)
 	if s == nil {
@@ -218,6 +224,9 @@ func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signa
 	if s.SignatoryRole != RoleSigner {
 		return nil, fault.Conflictf("a %s does not sign", s.SignatoryRole)
 	}
+	if len(o.SignatoryDocumentsToSeal(s)) == 0 {
+		return nil, fault.Conflictf("none of this signatory's documents is theirs to sign (signatoryRole SIGNER)")
+	}
 	if err := requireCooledDown(s, now); err != nil {
 		return nil, err
 	}
@@ -227,7 +236,8 @@ func (o *SignatureOrder) CheckCanSign(signatoryID string, now time.Time) (*Signa
 	return s, nil
 }
 
-// MarkSigned records a completed signature: each of the signatory's documents SIGNED.
+// MarkSigned records a completed signature: each of the signatory's SIGNER documents SIGNED (the
+// others keep what the signatory did with them).
 func (o *SignatureOrder) MarkSigned(signatoryID string, now time.Time) {
 	o.MarkSignedWith(signatoryID, now, SignatureProof{})
 }
@@ -248,7 +258,7 @@ func (o *SignatureOrder) MarkSignedWith(signatoryID string, now time.Time, proof
 	if s.DocumentStatus == nil {
 		s.DocumentStatus = map[string]DocumentStatus{}
 	}
-	for _, id := range o.SignatoryDocumentIDs(s) {
+	for _, id := range o.SignatoryDocumentsToSeal(s) {
 		s.DocumentStatus[id] = DocumentSigned
 	}
 	s.Status = SignatorySigned

@@ -39,16 +39,18 @@ type SignatoryView struct {
 	LoginNeeded bool
 	// Blocked is why the signatory cannot act now, BlockedNone when they can.
 	Blocked Blocked
-	// AllApproved reports whether every one of Documents is approved, preapproved or signed: a
-	// SIGNER may then choose how to sign.
+	// AllApproved reports whether every one of Documents but the VIEWER ones is approved,
+	// preapproved or signed: a SIGNER may then choose how to sign.
 	AllApproved bool
 }
 
 // ViewDocument is one of a signatory's documents with the signatory's status for it (nil while
-// they did nothing and it was not preapproved for them).
+// they did nothing and it was not preapproved for them) and their role on it (Signatory.DocumentRole:
+// a VIEWER document is only to be viewed, never approved).
 type ViewDocument struct {
 	Document *Document
 	Status   *DocumentStatus
+	Role     Role
 }
 
 // ViewOf is what the signatory s of o sees and may do at now; validated is whether they logged in
@@ -69,8 +71,8 @@ func (o *SignatureOrder) ViewOf(s *Signatory, now time.Time, validated bool) Sig
 		if d == nil {
 			continue
 		}
-		vd := ViewDocument{Document: d, Status: s.SignatoryDocumentStatus(id)}
-		v.AllApproved = v.AllApproved && vd.Approved()
+		vd := ViewDocument{Document: d, Status: s.SignatoryDocumentStatus(id), Role: s.DocumentRole(id)}
+		v.AllApproved = v.AllApproved && (vd.Role == RoleViewer || vd.Approved())
 		v.Documents = append(v.Documents, vd)
 	}
 	return v

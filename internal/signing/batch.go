@@ -291,8 +291,8 @@ func (s *Service) ApproveBatch(ctx context.Context, bp BatchPrincipal) (BatchRes
 				return blockedError(order.BlockedGone)
 			}
 			for _, vd := range o.ViewOf(sig, s.Now(), false).Documents {
-				if vd.Approved() {
-					continue
+				if vd.Approved() || vd.Role == order.RoleViewer {
+					continue // a document only to view is not approved
 				}
 				if err := o.SetDocumentStatus(sig.ID, vd.Document.ID, order.DocumentApproved, s.Now()); err != nil {
 					return err

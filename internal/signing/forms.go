@@ -81,6 +81,11 @@ func checkForms(o *order.SignatureOrder, sig *order.Signatory, forms []DocumentF
 		if d == nil || !mine[f.DocumentID] {
 			return nil, fault.Invalid(field+".id", "is not one of this signatory's documents")
 		}
+		if role := sig.DocumentRole(d.ID); role != order.RoleSigner {
+			// Only the documents the signatory signs get their revision: values for another would be lost.
+			verb := map[order.Role]string{order.RoleViewer: "view", order.RoleApprover: "approve"}[role]
+			return nil, fault.Invalid(field+".id", "document %s is this signatory's to %s, not to sign: nothing is written in it", d.Title, verb)
+		}
 		if _, dup := documentPath[f.DocumentID]; dup {
 			return nil, fault.Invalid(field+".id", "names a document given before; give each document once")
 		}

@@ -29,6 +29,9 @@ func (s *Service) SignatoryFormFields(ctx context.Context, sp SignatoryPrincipal
 	if d == nil {
 		return nil, fault.Invalid("id", "is not one of this signatory's documents")
 	}
+	if sig.DocumentRole(d.ID) != order.RoleSigner {
+		return nil, nil // nothing is written in a document the signatory does not sign
+	}
 	formEnabled := d.FormEnabled != nil && *d.FormEnabled
 	own := order.FieldsOf(sig, d.ID)
 	if !formEnabled && len(own) == 0 {

@@ -52,10 +52,10 @@ type DrawableInput struct {
 	Name  *string
 }
 
-// Sign checks the evidence, seals every document of the signatory and records the signature. Sealing
-// happens outside the order's lock; if the order changed meanwhile (another signature landed), the new
-// versions are discarded and the whole thing is tried again. Any failure leaves the signatory OPEN and
-// no new blob behind.
+// Sign checks the evidence, seals every SIGNER document of the signatory and records the signature.
+// Sealing happens outside the order's lock; if the order changed meanwhile (another signature
+// landed), the new versions are discarded and the whole thing is tried again. Any failure leaves the
+// signatory OPEN and no new blob behind.
 func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput) (*order.SignatureOrder, *order.Signatory, error) {
 	if s.cfg.Sealer == nil {
 		return nil, nil, fault.NotImplemented("sign (no document sealer is configured)")
@@ -89,11 +89,11 @@ func (s *Service) Sign(ctx context.Context, sp SignatoryPrincipal, in SignInput)
 	return updated, updated.Signatory(sig.ID), nil
 }
 
-// sealAndRecord is the second half of Sign, for evidence already checked: it seals every document
-// of the signatory with ev and records the signature (its events and audit entries) in one update
-// of the order. in is what the signatory presented (its ProviderID is the provider's id in this
-// order), for the audit trail. A batch signatory (SignBatch) runs it once per order with the same
-// evidence.
+// sealAndRecord is the second half of Sign, for evidence already checked: it seals every SIGNER
+// document of the signatory with ev and records the signature (its events and audit entries) in one
+// update of the order. in is what the signatory presented (its ProviderID is the provider's id in
+// this order), for the audit trail. A batch signatory (SignBatch) runs it once per order with the
+// same evidence.
 func (s *Service) sealAndRecord(ctx context.Context, sp SignatoryPrincipal, o *order.SignatureOrder, sig *order.Signatory,
 	in SignInput, ev evidence.Evidence, forms map[string]formInput) (*order.SignatureOrder, error) {
 	var updated *order.SignatureOrder
@@ -180,8 +180,8 @@ func versionsOf(sealed []sealedVersion) []order.DocumentVersion {
 	return out
 }
 
-// sealDocuments seals and stores a new version of each of the signatory's documents; on failure it
-// removes what it stored.
+// sealDocuments seals and stores a new version of each of the signatory's SIGNER documents (the
+// ones they only view or approve are not sealed); on failure it removes what it stored.
 func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, sig *order.Signatory, ev evidence.Evidence,
 	forms map[string]formInput) ([]sealedVersion, error) {
 	var sealed []sealedVersion
@@ -190,7 +190,7 @@ func (s *Service) sealDocuments(ctx context.Context, o *order.SignatureOrder, si
 		return nil, err
 	}
 	now := s.Now()
-	for _, id := range o.SignatoryDocumentIDs(sig) {
+	for _, id := range o.SignatoryDocumentsToSeal(sig) {
 		d := o.Document(id)
 		cur := d.Current()
 		if cur == nil {
@@ -334,7 +334,7 @@ func (s *Service) checkEvidence(ctx context.Context, o *order.SignatureOrder, si
 }
 
 // SignActingAs lets the application sign for one of its signatories whose documents are all
-// preapproved (the contract's signActingAs).
+// preapproved (the contract's signActingAs); the VIEWER ones need no approval.
 func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID string, in SignInput) (*order.SignatureOrder, *order.Signatory, error) {
 	if err := requireWrite(p); err != nil {
 		return nil, nil, err
@@ -347,7 +347,7 @@ func (s *Service) SignActingAs(ctx context.Context, p Principal, signatoryID str
 		return nil, nil, fault.NotFoundf("signatoryId: no signatory with id %q", signatoryID)
 	}
 	sig := o.Signatory(signatoryID)
-	for _, id := range o.SignatoryDocumentIDs(sig) {
+	for _, id := range o.SignatoryDocumentsToApprove(sig) {
 		if st := sig.SignatoryDocumentStatus(id); st == nil || *st != order.DocumentPreapproved {
 			return nil, nil, fault.Conflictf("signActingAs needs every document of the signatory to be preapproved")
 		}

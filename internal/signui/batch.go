@@ -356,7 +356,7 @@ func (p *batchPages) render(w http.ResponseWriter, b *batch, code int, errMsg st
 					doc.Status = t(documentStatusText[*vd.Status])
 				}
 				item.Documents = append(item.Documents, doc)
-				v.ApproveAll = v.ApproveAll || (it.Actionable() && !vd.Approved())
+				v.ApproveAll = v.ApproveAll || (it.Actionable() && !vd.Approved() && vd.Role != order.RoleViewer)
 			}
 		}
 		switch {

@@ -60,6 +60,7 @@ type document struct {
 	ID, Title string
 	Status    string // translated; "" when the signatory did nothing yet
 	Approved  bool
+	ViewOnly  bool // the signatory's role on it is VIEWER: it is not approved, rejected or signed
 	URL       string
 }
 
@@ -107,7 +108,8 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, s *signatory, c
 	}
 	for _, vd := range view.Documents {
 		d := vd.Document
-		doc := document{ID: d.ID, Title: d.Title, URL: s.base() + "/documents/" + url.PathEscape(d.ID), Approved: vd.Approved()}
+		doc := document{ID: d.ID, Title: d.Title, URL: s.base() + "/documents/" + url.PathEscape(d.ID), Approved: vd.Approved(),
+			ViewOnly: vd.Role == order.RoleViewer}
 		if vd.Status != nil && documentStatusText[*vd.Status] != "" {
 			doc.Status = t(documentStatusText[*vd.Status])
 		}
