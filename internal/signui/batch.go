@@ -335,6 +335,7 @@ func (p *batchPages) render(w http.ResponseWriter, b *batch, code int, errMsg st
 	ui := b.view.UI
 	t := i18n.T(ui.Language)
 	v := batchView{view: p.h.baseView(ui), Outcome: res != nil}
+	v.TitleKey = "batchTitle"
 	v.Base = b.base()
 	if res != nil && len(res.Failed()) == 0 {
 		v.Message = errMsg

@@ -35,13 +35,15 @@ const downloadCookie = "esign_download"
 type downloadView struct {
 	T          func(string) string
 	Lang       string
+	TitleKey   string // "downloadTitle"
 	Assets     map[string]string
+	PDFJS      bool // never set: the download page lists links, it shows no document
 	Logo       *logo
 	Stylesheet string
 	Message    string
 	Error      string
 	Login      []provider
-	Files      []document
+	Documents  []document
 }
 
 func (h *Handler) registerDownload(mux *http.ServeMux) {
@@ -104,7 +106,7 @@ func (h *Handler) downloadPage(w http.ResponseWriter, r *http.Request) {
 		}
 	default:
 		for _, doc := range d.Documents {
-			v.Files = append(v.Files, document{ID: doc.ID, Title: doc.Title, URL: s.downloadBase() + "/" + url.PathEscape(doc.ID)})
+			v.Documents = append(v.Documents, document{ID: doc.ID, Title: doc.Title, URL: s.downloadBase() + "/" + url.PathEscape(doc.ID)})
 		}
 	}
 	h.write(w, http.StatusOK, "download.html", v, ui)
@@ -182,5 +184,5 @@ func (h *Handler) downloadCallback(w http.ResponseWriter, r *http.Request, s *si
 
 func (h *Handler) downloadBaseView(ui order.UI) downloadView {
 	b := h.baseView(ui)
-	return downloadView{T: b.T, Lang: b.Lang, Assets: b.Assets, Logo: b.Logo, Stylesheet: b.Stylesheet}
+	return downloadView{T: b.T, Lang: b.Lang, TitleKey: "downloadTitle", Assets: b.Assets, Logo: b.Logo, Stylesheet: b.Stylesheet}
 }

@@ -20,6 +20,7 @@ import (
 type view struct {
 	T          func(string) string
 	Lang       string
+	TitleKey   string            // the text key of the page's title
 	Base       string            // the signatory's page, "/sign/<token>"
 	Assets     map[string]string // name → versioned URL
 	PDFJS      bool              // pdf.js is embedded (else documents are offered as downloads)
@@ -232,7 +233,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request, s *signatory, c
 }
 
 func (h *Handler) baseView(ui order.UI) view {
-	v := view{T: i18n.T(ui.Language), Lang: i18n.HTML(ui.Language), Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: logoView(ui.Logo)}
+	v := view{T: i18n.T(ui.Language), Lang: i18n.HTML(ui.Language), TitleKey: "title", Assets: h.assets.urls, PDFJS: h.assets.pdfjs, Logo: logoView(ui.Logo)}
 	if v.Lang == "" {
 		v.Lang = "en"
 	}
