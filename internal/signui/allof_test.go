@@ -14,14 +14,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"esign/internal/evidence"
 	"esign/internal/order"
-	"esign/internal/pdf/pades"
 	"esign/internal/pdf/pdftest"
-	"esign/internal/pdf/seal"
-	"esign/internal/pki/pkitest"
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
 	"esign/internal/signui"
@@ -38,16 +34,7 @@ const drawnNameMarker = "Drawn-Name-Before-Login-41c8"
 func TestAllOfWithLoginOnThePage(t *testing.T) {
 	ctx := context.Background()
 	idp := newLoginIdP(t)
-	pki := pkitest.New(t)
-	verifier := evidence.NewJWTVerifier(5*time.Second, true)
-	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	st, blobs := signingtest.Embedded(t, dir)
-	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: verifier,
-		Sealer: &seal.Sealer{Key: pades.Key{Signer: pki.Seal.Signer, Chain: pki.Seal.Chain}, TSA: pki.TSA}})
+	svc, _ := loginService(t, realSealer(t))
 	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
 	oidc := func() *order.OIDCProvider {
 		return &order.OIDCProvider{Name: "Test ID", Domain: idp.srv.URL, ClientID: "client-1", Audience: "client-1"}

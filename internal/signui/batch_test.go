@@ -14,9 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"esign/internal/evidence"
 	"esign/internal/order"
 	"esign/internal/pdf/pdftest"
 	"esign/internal/pdf/seal"
@@ -218,14 +216,7 @@ func TestBatchPage(t *testing.T) {
 func TestBatchPageSignsWithEIDLogin(t *testing.T) {
 	ctx := context.Background()
 	idp := newLoginIdP(t)
-	verifier := evidence.NewJWTVerifier(5*time.Second, true)
-	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	st, blobs := signingtest.Embedded(t, dir)
-	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: verifier, Sealer: lineSealer{}})
+	svc, _ := loginService(t, lineSealer{})
 	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
 	var orders []*order.SignatureOrder
 	var items []order.BatchItem

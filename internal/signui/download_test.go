@@ -17,12 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"esign/internal/evidence"
 	"esign/internal/order"
-	"esign/internal/pdf/pades"
 	"esign/internal/pdf/pdftest"
-	"esign/internal/pdf/seal"
-	"esign/internal/pki/pkitest"
 	"esign/internal/signing"
 	"esign/internal/signing/signingtest"
 	"esign/internal/signui"
@@ -55,16 +51,7 @@ func (b *lockedBuffer) String() string {
 func TestDownloadPage(t *testing.T) {
 	ctx := context.Background()
 	idp := newLoginIdP(t)
-	pki := pkitest.New(t)
-	verifier := evidence.NewJWTVerifier(5*time.Second, true)
-	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{5}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	st, blobs := signingtest.Embedded(t, dir)
-	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: verifier,
-		Sealer: &seal.Sealer{Key: pades.Key{Signer: pki.Seal.Signer, Chain: pki.Seal.Chain}, TSA: pki.TSA}})
+	svc, _ := loginService(t, realSealer(t))
 	signedAt := time.Now().UTC().Add(-10 * time.Minute)
 	clock := signedAt
 	svc.Now = func() time.Time { return clock }

@@ -63,6 +63,27 @@ func newLoginIdP(t *testing.T) *loginIdP {
 	return idp
 }
 
+// loginService is the real service on SQLite, a blob folder and key files (in dir), whose logins
+// and ID tokens are checked for real (a login IdP of newLoginIdP answers them) and whose documents
+// sealer seals.
+func loginService(t *testing.T, sealer signing.DocumentSealer) (svc *signing.Service, dir string) {
+	t.Helper()
+	verifier := evidence.NewJWTVerifier(5*time.Second, true)
+	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	st, blobs := signingtest.Embedded(t, dir)
+	return signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: verifier, Sealer: sealer}), dir
+}
+
+// realSealer is the PAdES sealer with a test PKI's seal key and TSA.
+func realSealer(t *testing.T) *seal.Sealer {
+	pki := pkitest.New(t)
+	return &seal.Sealer{Key: pades.Key{Signer: pki.Seal.Signer, Chain: pki.Seal.Chain}, TSA: pki.TSA}
+}
+
 const loginFormMarker = "Grace-Hopper-typed-before-login-7f3a"
 
 // TestFormValuesSurviveASignLogin: values typed into the document form before choosing an OIDC
@@ -72,16 +93,7 @@ const loginFormMarker = "Grace-Hopper-typed-before-login-7f3a"
 func TestFormValuesSurviveASignLogin(t *testing.T) {
 	ctx := context.Background()
 	idp := newLoginIdP(t)
-	pki := pkitest.New(t)
-	verifier := evidence.NewJWTVerifier(5*time.Second, true)
-	login, err := evidence.NewLogin(verifier, bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	st, blobs := signingtest.Embedded(t, dir)
-	svc := signingtest.New(st, blobs, signingtest.FileKeys(t, dir), signing.Config{Login: login, JWT: verifier,
-		Sealer: &seal.Sealer{Key: pades.Key{Signer: pki.Seal.Signer, Chain: pki.Seal.Chain}, TSA: pki.TSA}})
+	svc, dir := loginService(t, realSealer(t))
 	p := signingtest.Principal(t, svc, "app", tenant.KeyReadWrite)
 	enabled := true
 	o, err := svc.CreateOrder(ctx, p, order.Draft{
